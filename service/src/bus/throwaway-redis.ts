@@ -1,0 +1,105 @@
+// A private redis-server child process on a free loopback port, keeping nothing on disk.
+// `npm start` uses it when no Redis is configured or reachable, and the test suite uses it
+// so tests never touch a shared Redis. The production entry never spawns anything.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+
+export interface ThrowawayRedis {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+  /** Stops the server (SIGTERM, then SIGKILL after 2 s). */
+  stop(): Promise<void>;
+  /** Kills the server hard, as a crash would. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port, empty (nothing persisted). */
+  restart(): Promise<void>;
+}
+
+export class RedisServerMissingError extends Error {
+  constructor() {
+    super(
+      'redis-server was not found on PATH. Install it (Debian/Ubuntu: `apt-get install redis-server`, ' +
+        'macOS: `brew install redis`) or point REDIS_URL at a running Redis.',
+    );
+    this.name = 'RedisServerMissingError';
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (address === null || typeof address === 'string') throw new Error('no port assigned');
+  return address.port;
+}
+
+/** Resolves true when something answers a Redis PING at host:port within timeoutMs. */
+export async function redisAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (chunk) => done(chunk.toString().startsWith('+PONG')));
+  });
+}
+
+export async function startThrowawayRedis(options: { port?: number } = {}): Promise<ThrowawayRedis> {
+  const port = options.port ?? (await freePort());
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp', '--loglevel', 'warning'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const spawned = once(child, 'spawn').then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') throw new RedisServerMissingError();
+        throw error;
+      },
+    );
+    await spawned;
+    const deadline = Date.now() + 10_000;
+    while (!(await redisAnswers('127.0.0.1', port, 200))) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  const terminate = async (signal: NodeJS.Signals) => {
+    const running = child;
+    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill(signal);
+    const timer = setTimeout(() => running.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return child?.pid;
+    },
+    stop: () => terminate('SIGTERM'),
+    kill: () => terminate('SIGKILL'),
+    restart: async () => {
+      await terminate('SIGTERM');
+      await launch();
+    },
+  };
+}

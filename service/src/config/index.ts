@@ -1,0 +1,154 @@
+// The service's configuration: every environment variable it reads, with defaults and
+// meaning, parsed and validated once at start. The only module that reads process.env
+// (entry points pass process.env in; tests pass their own object).
+import { hostname } from 'node:os';
+import { bool, int, list, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+
+export { ConfigError } from './env.ts';
+
+const POSITIVE = { min: 1 };
+
+/** Redis connection settings, shared by the service and the controller. */
+export const redisEnv = {
+  REDIS_URL: str('Redis address, redis:// or rediss:// (TLS); ignored when REDIS_SENTINELS is set', 'redis://127.0.0.1:6379', /^rediss?:\/\//),
+  REDIS_SENTINELS: list('Comma-separated Sentinel host:port list; enables Sentinel failover'),
+  REDIS_SENTINEL_NAME: str('Sentinel master name', 'mymaster'),
+  REDIS_PASSWORD: optional(str('Password for the Redis data nodes when it is not in REDIS_URL (Sentinel mode)')),
+  REDIS_SENTINEL_PASSWORD: optional(str('Password for the Sentinels themselves')),
+} satisfies EnvSpec;
+
+/** The stream the bus writes and every reader reads. */
+export const streamEnv = {
+  REALTIME_STREAM_KEY: str('Redis Stream that carries realtime events', 'trayb:events:realtime'),
+  REALTIME_STREAM_GROUP: str('Consumer group prefix; each instance reads through its own group <prefix>:<POD_NAME>', 'realtime-consumers'),
+  REALTIME_STREAM_MAXLEN: int('Approximate cap on stream length (XADD MAXLEN ~); bounds the resume window', 5000, POSITIVE),
+} satisfies EnvSpec;
+
+export const serviceEnv = {
+  PORT: int('Public HTTP port (API and SSE stream)', 4001, { min: 0, max: 65535 }),
+  HOST: str('Address the public server binds', '0.0.0.0'),
+  METRICS_PORT: int('Prometheus metrics port, never exposed on the public port', 9464, { min: 0, max: 65535 }),
+  POD_NAME: optional(str('Instance identity; names this instance consumer group (defaults to the hostname)')),
+  ...redisEnv,
+  ...streamEnv,
+  REALTIME_STREAM_READ_COUNT: int('Entries per XREADGROUP call', 50, POSITIVE),
+  REALTIME_STREAM_READ_BLOCK_MS: int('XREADGROUP BLOCK timeout in milliseconds', 5000, POSITIVE),
+  REALTIME_REPLAY_BATCH: int('Entries per XRANGE call when a client resumes', 500, POSITIVE),
+  SSE_HEARTBEAT_INTERVAL_MS: int('Interval of the ": heartbeat" comment on every stream', 15000, POSITIVE),
+  SSE_RETRY_MS: int('Reconnect delay the stream advertises with "retry:"', 5000, POSITIVE),
+  SSE_CLIENT_QUEUE_LIMIT: int('Events buffered per client while its socket is full', 100, POSITIVE),
+  SSE_OVERFLOW_POLICY: oneOf('What happens when a client queue is full: drop events or disconnect the client', 'drop', ['drop', 'disconnect'] as const),
+  SSE_DRAIN_WINDOW_MS: int('On shutdown, stream connections are closed spread over this window', 5000, { min: 0 }),
+  SSE_MAX_CONNECT_PER_MINUTE: int('Stream connection attempts allowed per identity per minute', 60, POSITIVE),
+  HTTP_BODY_LIMIT_BYTES: int('Largest accepted request body; larger bodies get 413', 65536, POSITIVE),
+  MATCHES_CACHE_TTL_MS: int('How long an instance caches the match list (cache=refresh bypasses)', 2000, { min: 0 }),
+  AUTH_JWT_SECRET: optional(str('HS256 secret for verifying tokens (development and tests)')),
+  AUTH_JWKS_URL: optional(str('JWKS URL of the identity provider (production)', undefined, /^https?:\/\//)),
+  AUTH_JWT_ISSUER: optional(str('Required token issuer (iss), when set')),
+  AUTH_JWT_AUDIENCE: optional(str('Required token audience (aud), when set')),
+  AUTH_DEV_TOKENS: bool('Serve GET /api/dev/token for the demo page; only `npm start` turns this on', false),
+  LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+} satisfies EnvSpec;
+
+export type RedisConfig =
+  | { readonly mode: 'standalone'; readonly url: string }
+  | {
+      readonly mode: 'sentinel';
+      readonly sentinels: readonly { host: string; port: number }[];
+      readonly name: string;
+      readonly password: string | undefined;
+      readonly sentinelPassword: string | undefined;
+    };
+
+export interface StreamConfig {
+  readonly key: string;
+  readonly groupPrefix: string;
+  readonly maxLen: number;
+}
+
+export interface ServiceConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly metricsPort: number;
+  readonly instance: string;
+  readonly redis: RedisConfig;
+  readonly stream: StreamConfig & {
+    readonly group: string;
+    readonly consumer: string;
+    readonly readCount: number;
+    readonly readBlockMs: number;
+    readonly replayBatch: number;
+  };
+  readonly sse: {
+    readonly heartbeatIntervalMs: number;
+    readonly retryMs: number;
+    readonly queueLimit: number;
+    readonly overflowPolicy: 'drop' | 'disconnect';
+    readonly drainWindowMs: number;
+    readonly maxConnectsPerMinute: number;
+  };
+  readonly http: { readonly bodyLimitBytes: number; readonly matchesCacheTtlMs: number };
+  readonly auth: {
+    readonly jwtSecret: string | undefined;
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    readonly devTokens: boolean;
+  };
+  readonly logLevel: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function redisConfigFrom(values: { REDIS_URL: string; REDIS_SENTINELS: string[]; REDIS_SENTINEL_NAME: string; REDIS_PASSWORD: string | undefined; REDIS_SENTINEL_PASSWORD: string | undefined }): RedisConfig {
+  if (values.REDIS_SENTINELS.length === 0) return { mode: 'standalone', url: values.REDIS_URL };
+  return {
+    mode: 'sentinel',
+    sentinels: values.REDIS_SENTINELS.map((entry) => {
+      const match = /^(.+):(\d+)$/.exec(entry);
+      return match ? { host: match[1] ?? entry, port: Number(match[2]) } : { host: entry, port: 26379 };
+    }),
+    name: values.REDIS_SENTINEL_NAME,
+    password: values.REDIS_PASSWORD,
+    sentinelPassword: values.REDIS_SENTINEL_PASSWORD,
+  };
+}
+
+export function loadServiceConfig(env: Env): ServiceConfig {
+  const v = readEnv(serviceEnv, env);
+  const instance = v.POD_NAME ?? hostname();
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    metricsPort: v.METRICS_PORT,
+    instance,
+    redis: redisConfigFrom(v),
+    stream: {
+      key: v.REALTIME_STREAM_KEY,
+      groupPrefix: v.REALTIME_STREAM_GROUP,
+      group: `${v.REALTIME_STREAM_GROUP}:${instance}`,
+      consumer: instance,
+      maxLen: v.REALTIME_STREAM_MAXLEN,
+      readCount: v.REALTIME_STREAM_READ_COUNT,
+      readBlockMs: v.REALTIME_STREAM_READ_BLOCK_MS,
+      replayBatch: v.REALTIME_REPLAY_BATCH,
+    },
+    sse: {
+      heartbeatIntervalMs: v.SSE_HEARTBEAT_INTERVAL_MS,
+      retryMs: v.SSE_RETRY_MS,
+      queueLimit: v.SSE_CLIENT_QUEUE_LIMIT,
+      overflowPolicy: v.SSE_OVERFLOW_POLICY,
+      drainWindowMs: v.SSE_DRAIN_WINDOW_MS,
+      maxConnectsPerMinute: v.SSE_MAX_CONNECT_PER_MINUTE,
+    },
+    http: { bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES, matchesCacheTtlMs: v.MATCHES_CACHE_TTL_MS },
+    auth: {
+      jwtSecret: v.AUTH_JWT_SECRET,
+      jwksUrl: v.AUTH_JWKS_URL,
+      issuer: v.AUTH_JWT_ISSUER,
+      audience: v.AUTH_JWT_AUDIENCE,
+      devTokens: v.AUTH_DEV_TOKENS,
+    },
+    logLevel: v.LOG_LEVEL,
+  };
+}

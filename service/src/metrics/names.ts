@@ -1,0 +1,40 @@
+// The one place that names metrics. The service and the controller register them under
+// these names; the dashboards and alert rules query them by these names.
+
+/** Exported by every service instance on METRICS_PORT (9464). */
+export const serviceMetrics = {
+  connections: 'sse_connections',
+  connectionsOpened: 'sse_connections_opened_total',
+  disconnects: 'sse_disconnects_total',
+  eventsSent: 'sse_events_sent_total',
+  eventsDropped: 'sse_events_dropped_total',
+  deliveryLatency: 'sse_event_delivery_latency_seconds',
+  eventsPublished: 'realtime_events_published_total',
+  busReads: 'realtime_bus_reads_total',
+  busLastRead: 'realtime_bus_last_read_timestamp_seconds',
+  busErrors: 'realtime_bus_errors_total',
+  eventLoopLag: 'nodejs_eventloop_lag_seconds',
+  eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
+} as const;
+
+/** Why an event did not reach a client (label `reason` of sse_events_dropped_total). */
+export const dropReasons = ['queue_full', 'slow_client_disconnected', 'shutdown'] as const;
+export type DropReason = (typeof dropReasons)[number];
+
+/** Exported by the controller on its METRICS_PORT (9465): the one exporter of stream-wide figures. */
+export const controllerMetrics = {
+  streamLength: 'realtime_stream_length',
+  streamMaxLen: 'realtime_stream_maxlen',
+  groupPending: 'realtime_stream_group_pending',
+  groupOldestPendingAge: 'realtime_stream_group_oldest_pending_age_seconds',
+  groupLag: 'realtime_stream_group_lag',
+  groupConsumerIdle: 'realtime_stream_group_consumer_idle_seconds',
+  remediations: 'controller_remediations_total',
+  skippedRemediations: 'controller_skipped_remediations_total',
+  staleGroupsCollected: 'controller_stale_groups_collected_total',
+  leader: 'controller_leader',
+  observeErrors: 'controller_observe_errors_total',
+} as const;
+
+/** The Redis hash the runbook reads with `redis-cli HGETALL metrics:sse`. */
+export const SSE_METRICS_HASH = 'metrics:sse';
