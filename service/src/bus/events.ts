@@ -20,7 +20,7 @@ export const MatchId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A
 export const RealtimeEventInput = Type.Object(
   {
     matchId: MatchId,
-    action: Type.Union(STREAM_EVENTS.map((name) => Type.Literal(name))),
+    action: Type.Enum(STREAM_EVENTS),
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     timestamp: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
   },

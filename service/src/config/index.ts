@@ -41,6 +41,7 @@ export const serviceEnv = {
   SSE_DRAIN_WINDOW_MS: int('On shutdown, stream connections are closed spread over this window', 5000, { min: 0 }),
   SSE_MAX_CONNECT_PER_MINUTE: int('Stream connection attempts allowed per identity per minute', 60, POSITIVE),
   HTTP_BODY_LIMIT_BYTES: int('Largest accepted request body; larger bodies get 413', 65536, POSITIVE),
+  MATCHES_KEY: str('Redis hash holding the matches served by /api/matches', 'trayb:matches'),
   MATCHES_CACHE_TTL_MS: int('How long an instance caches the match list (cache=refresh bypasses)', 2000, { min: 0 }),
   AUTH_JWT_SECRET: optional(str('HS256 secret for verifying tokens (development and tests)')),
   AUTH_JWKS_URL: optional(str('JWKS URL of the identity provider (production)', undefined, /^https?:\/\//)),
@@ -87,7 +88,7 @@ export interface ServiceConfig {
     readonly drainWindowMs: number;
     readonly maxConnectsPerMinute: number;
   };
-  readonly http: { readonly bodyLimitBytes: number; readonly matchesCacheTtlMs: number };
+  readonly http: { readonly bodyLimitBytes: number; readonly matchesKey: string; readonly matchesCacheTtlMs: number };
   readonly auth: {
     readonly jwtSecret: string | undefined;
     readonly jwksUrl: string | undefined;
@@ -141,7 +142,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       drainWindowMs: v.SSE_DRAIN_WINDOW_MS,
       maxConnectsPerMinute: v.SSE_MAX_CONNECT_PER_MINUTE,
     },
-    http: { bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES, matchesCacheTtlMs: v.MATCHES_CACHE_TTL_MS },
+    http: { bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES, matchesKey: v.MATCHES_KEY, matchesCacheTtlMs: v.MATCHES_CACHE_TTL_MS },
     auth: {
       jwtSecret: v.AUTH_JWT_SECRET,
       jwksUrl: v.AUTH_JWKS_URL,

@@ -17,8 +17,13 @@ export const serviceMetrics = {
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
 } as const;
 
-/** Why an event did not reach a client (label `reason` of sse_events_dropped_total). */
-export const dropReasons = ['queue_full', 'slow_client_disconnected', 'shutdown'] as const;
+/**
+ * Why an event did not reach a client (label `reason` of sse_events_dropped_total):
+ * queue_full (policy drop), slow_client_disconnected (policy disconnect), and events still
+ * queued when the server closed the stream at shutdown or token expiry. Except queue_full,
+ * the client gets them back when it resumes with Last-Event-ID.
+ */
+export const dropReasons = ['queue_full', 'slow_client_disconnected', 'shutdown', 'token_expired'] as const;
 export type DropReason = (typeof dropReasons)[number];
 
 /** Exported by the controller on its METRICS_PORT (9465): the one exporter of stream-wide figures. */

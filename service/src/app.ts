@@ -1,0 +1,103 @@
+// Builds the Fastify application of one service instance without listening: tests use it
+// with a real port or app.inject, main.ts and dev.ts listen and wire signals. The bus
+// starts when the app is ready and stops when it closes.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import type { Logger } from 'pino';
+import type { ServiceConfig } from './config/index.ts';
+import { RealtimeBus } from './bus/index.ts';
+import { authPlugin } from './auth/index.ts';
+import { createServiceMetrics, SseHashCounters, type ServiceMetrics } from './metrics/index.ts';
+import { Fanout, streamRoute } from './sse/index.ts';
+import { MatchStore, devTokenRoutes, healthRoutes, installErrorHandling, matchRoutes, profileRoutes, publishRoutes } from './api/index.ts';
+
+export interface Realtime {
+  readonly config: ServiceConfig;
+  readonly bus: RealtimeBus;
+  readonly fanout: Fanout;
+  readonly metrics: ServiceMetrics;
+  readonly counters: SseHashCounters;
+  readonly matches: MatchStore;
+  /** True once shutdown began: readiness fails and new streams are refused. */
+  draining: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: Realtime;
+  }
+}
+
+export async function buildApp(config: ServiceConfig, logger: Logger): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger = logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: config.http.bodyLimitBytes,
+    routerOptions: { maxParamLength: 200 },
+  });
+  installErrorHandling(app);
+
+  const metrics = createServiceMetrics();
+  // The bus delivers only after start (onReady), when the fan-out and store below exist.
+  const bus = new RealtimeBus({
+    config,
+    log: logger,
+    metrics,
+    deliver: (entries) => {
+      fanout.deliver(entries);
+      matches.invalidate();
+    },
+  });
+  const counters = new SseHashCounters(bus.redis, (error) => logger.warn({ err: error }, 'could not update the metrics:sse hash'));
+  const fanout = new Fanout({
+    queueLimit: config.sse.queueLimit,
+    overflowPolicy: config.sse.overflowPolicy,
+    heartbeatIntervalMs: config.sse.heartbeatIntervalMs,
+    retryMs: config.sse.retryMs,
+    metrics,
+    counters,
+  });
+  const matches = new MatchStore(bus.redis, {
+    key: config.http.matchesKey,
+    streamKey: config.stream.key,
+    cacheTtlMs: config.http.matchesCacheTtlMs,
+    publisher: bus.publisher,
+  });
+  const realtime: Realtime = { config, bus, fanout, metrics, counters, matches, draining: false };
+  app.decorate('realtime', realtime);
+
+  // Security headers for the JSON routes; the stream writes its own headers.
+  await app.register(helmet, { global: true });
+  await app.register(authPlugin, { auth: config.auth });
+  const draining = () => realtime.draining;
+  await app.register(healthRoutes, { bus, readBlockMs: config.stream.readBlockMs, draining });
+  await app.register(matchRoutes, { store: matches });
+  await app.register(profileRoutes, { store: matches, bus });
+  await app.register(publishRoutes, { bus });
+  await app.register(streamRoute, { bus, fanout, retryMs: config.sse.retryMs, draining });
+  if (config.auth.devTokens && config.auth.jwtSecret !== undefined) await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });
+
+  app.addHook('onReady', async () => {
+    await bus.start();
+  });
+  app.addHook('onClose', async () => {
+    realtime.fanout.close();
+    await bus.stop();
+    await counters.close().catch(() => undefined);
+  });
+  return app;
+}
+
+/**
+ * Graceful shutdown: readiness fails first, every client gets `shutdown`, connections
+ * close spread over the drain window, then the bus stops and the app closes.
+ */
+export async function shutdown(app: FastifyInstance): Promise<void> {
+  const { realtime } = app;
+  if (realtime.draining) return;
+  realtime.draining = true;
+  app.log.info({ clients: realtime.fanout.size, drainWindowMs: realtime.config.sse.drainWindowMs }, 'draining stream clients');
+  await realtime.fanout.drain(realtime.config.sse.drainWindowMs);
+  await realtime.counters.flush();
+  await app.close();
+}

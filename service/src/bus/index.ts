@@ -1,0 +1,105 @@
+// The Redis Streams bus: publishing (emitRealtimeEvent), this instance's group reader, and
+// replay for resuming clients. It owns two connections: one for commands, and one the reader
+// blocks on, so a long XREADGROUP never delays a producer.
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { ServiceConfig } from '../config/index.ts';
+import type { ServiceMetrics } from '../metrics/index.ts';
+import type { StreamEntry } from './events.ts';
+import { EventPublisher } from './publisher.ts';
+import { createRedis } from './redis.ts';
+import { recentEvents, replayEventsSince, resumeCoverage, type ResumeCoverage } from './replay.ts';
+import { StreamReader } from './stream-reader.ts';
+
+export * from './events.ts';
+export { BusUnavailableError, EventPublisher } from './publisher.ts';
+export type { ResumeCoverage } from './replay.ts';
+export { createRedis } from './redis.ts';
+
+export interface RealtimeBusOptions {
+  readonly config: ServiceConfig;
+  readonly log: Logger;
+  readonly metrics: ServiceMetrics;
+  /** Local fan-out: receives every entry this instance reads, in stream order. */
+  readonly deliver: (entries: readonly StreamEntry[]) => void;
+}
+
+export class RealtimeBus {
+  /** The command connection: publishing, replay, state reads. */
+  readonly redis: Redis;
+  readonly publisher: EventPublisher;
+  readonly #reader: StreamReader;
+  readonly #config: ServiceConfig;
+
+  constructor({ config, log, metrics, deliver }: RealtimeBusOptions) {
+    this.#config = config;
+    this.redis = createRedis(config.redis, { name: `trayb-realtime:${config.instance}:commands`, offlineQueue: false });
+    // ioredis reconnects by itself; without a listener an 'error' event would be thrown.
+    this.redis.on('error', (error: Error) => log.warn({ err: error }, 'redis command connection error'));
+    this.publisher = new EventPublisher(this.redis, config.stream, {
+      published: (event) => metrics.eventsPublished.inc({ action: event.action }),
+      failed: (event, error) => log.error({ err: error, action: event.action, matchId: event.matchId }, 'publishing an event failed'),
+    });
+    const readerConnection = createRedis(config.redis, { name: `trayb-realtime:${config.instance}:reader`, offlineQueue: true });
+    readerConnection.on('error', (error: Error) => log.warn({ err: error }, 'redis reader connection error'));
+    this.#reader = new StreamReader(readerConnection, {
+      key: config.stream.key,
+      group: config.stream.group,
+      consumer: config.stream.consumer,
+      count: config.stream.readCount,
+      blockMs: config.stream.readBlockMs,
+      deliver,
+      onRead: () => {
+        metrics.busReads.inc();
+        metrics.busLastRead.set(Date.now() / 1000);
+      },
+      onError: () => metrics.busErrors.inc(),
+      log: log.child({ component: 'stream-reader' }),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.redis.connect();
+    await this.#reader.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#reader.stop();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  emitRealtimeEvent(input: unknown): Promise<StreamEntry> {
+    return this.publisher.emitRealtimeEvent(input);
+  }
+
+  replayEventsSince(lastId: string): AsyncGenerator<StreamEntry[]> {
+    return replayEventsSince(this.redis, this.#config.stream.key, lastId, this.#config.stream.replayBatch);
+  }
+
+  recentEvents(count: number): Promise<StreamEntry[]> {
+    return recentEvents(this.redis, this.#config.stream.key, count);
+  }
+
+  resumeCoverage(lastId: string): Promise<ResumeCoverage> {
+    return resumeCoverage(this.redis, this.#config.stream.key, lastId);
+  }
+
+  /** When the reader last completed a read (ms since epoch). */
+  get lastReadAt(): number | undefined {
+    return this.#reader.lastReadAt;
+  }
+
+  get redisReady(): boolean {
+    return this.redis.status === 'ready';
+  }
+}
+
+export async function startRealtimeBus(options: RealtimeBusOptions): Promise<RealtimeBus> {
+  const bus = new RealtimeBus(options);
+  await bus.start();
+  return bus;
+}
+
+export async function stopRealtimeBus(bus: RealtimeBus): Promise<void> {
+  await bus.stop();
+}

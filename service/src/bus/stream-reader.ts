@@ -1,0 +1,131 @@
+// The per-instance reader: its own connection, its own consumer group, a cursor. It first
+// re-reads what this consumer was handed but never acknowledged (id 0), then blocks for new
+// entries ('>'), hands each batch to the local fan-out, and acknowledges it afterwards.
+// It survives Redis restarts: ioredis reconnects, a missing group is recreated.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { decodeEntry, type StreamEntry } from './events.ts';
+import { reconnectDelay } from './redis.ts';
+
+export interface StreamReaderOptions {
+  readonly key: string;
+  readonly group: string;
+  readonly consumer: string;
+  readonly count: number;
+  readonly blockMs: number;
+  /** Receives every decoded entry of a batch, in stream order, before it is acknowledged. */
+  readonly deliver: (entries: readonly StreamEntry[]) => void;
+  readonly onRead?: () => void;
+  readonly onError?: (error: unknown) => void;
+  readonly log: Logger;
+}
+
+type RawEntries = [id: string, fields: string[] | null][];
+type ReadReply = [key: string, entries: RawEntries][] | null;
+
+function isMissingGroup(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOGROUP');
+}
+
+export class StreamReader {
+  readonly #redis: Redis;
+  readonly #options: StreamReaderOptions;
+  #running: Promise<void> | undefined;
+  #stopping = false;
+  #lastReadAt: number | undefined;
+
+  constructor(redis: Redis, options: StreamReaderOptions) {
+    this.#redis = redis;
+    this.#options = options;
+  }
+
+  /** When the last XREADGROUP completed (ms since epoch); undefined before the first. */
+  get lastReadAt(): number | undefined {
+    return this.#lastReadAt;
+  }
+
+  async start(): Promise<void> {
+    await this.#redis.connect();
+    await this.#claimGroup();
+    this.#running = this.#loop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    // Disconnecting rejects the blocked XREADGROUP at once instead of waiting out BLOCK.
+    this.#redis.disconnect();
+    await this.#running;
+  }
+
+  /**
+   * Creates this instance's group at the stream's end. If it already exists, the process
+   * restarted under the same name: its old clients are gone (they resume with
+   * Last-Event-ID), so the group skips to the end instead of replaying the backlog live.
+   */
+  async #claimGroup(): Promise<void> {
+    const { key, group, log } = this.#options;
+    try {
+      await this.#redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
+      log.info({ group }, 'created consumer group');
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+      await this.#redis.xgroup('SETID', key, group, '$');
+      log.info({ group }, 'consumer group exists from an earlier run; moved it to the end of the stream');
+    }
+  }
+
+  async #recreateGroup(): Promise<void> {
+    const { key, group, log } = this.#options;
+    try {
+      await this.#redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
+      log.warn({ group }, 'consumer group was missing (Redis restarted or the group was destroyed); recreated it');
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const { key, group, consumer, count, blockMs, log } = this.#options;
+    // '0' re-reads this consumer's pending entries; '>' asks for new ones.
+    let cursor = '0';
+    let failures = 0;
+    while (!this.#stopping) {
+      try {
+        const reply = (await (cursor === '>'
+          ? this.#redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
+          : this.#redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, cursor))) as ReadReply;
+        this.#lastReadAt = Date.now();
+        this.#options.onRead?.();
+        failures = 0;
+        const raw = reply?.[0]?.[1] ?? [];
+        if (cursor !== '>') cursor = raw.length === 0 ? '>' : (raw[raw.length - 1]?.[0] ?? '>');
+        if (raw.length === 0) continue;
+        this.#deliver(raw);
+        await this.#redis.xack(key, group, ...raw.map(([id]) => id));
+      } catch (error) {
+        if (this.#stopping) break;
+        this.#options.onError?.(error);
+        // After any failure, re-read our pending entries: a reply lost with the connection
+        // leaves entries delivered to us in Redis but never seen here.
+        cursor = '0';
+        if (isMissingGroup(error)) {
+          await this.#recreateGroup().catch((e: unknown) => log.error({ err: e }, 'could not recreate consumer group'));
+          continue;
+        }
+        const delay = reconnectDelay(failures++);
+        log.error({ err: error, retryInMs: delay }, 'stream read failed');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  #deliver(raw: RawEntries): void {
+    const entries: StreamEntry[] = [];
+    for (const [id, fields] of raw) {
+      const entry = decodeEntry(id, fields);
+      if (entry === undefined) this.#options.log.warn({ id }, 'skipping a stream entry this service did not write');
+      else entries.push(entry);
+    }
+    if (entries.length > 0) this.#options.deliver(entries);
+  }
+}

@@ -1,0 +1,46 @@
+// Runs one service instance: the app on the public port, metrics on their own port, and
+// SIGTERM/SIGINT wired to the graceful shutdown. Shared by main.ts and dev.ts.
+import type { Server } from 'node:http';
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { ServiceConfig } from './config/index.ts';
+import { buildApp, shutdown } from './app.ts';
+import { startMetricsServer } from './metrics/index.ts';
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'trayb-realtime' } });
+}
+
+export interface RunningService {
+  readonly app: FastifyInstance;
+  readonly metricsServer: Server;
+  stop(): Promise<void>;
+}
+
+export async function runService(config: ServiceConfig, log: Logger): Promise<RunningService> {
+  const app = await buildApp(config, log);
+  const metricsServer = await startMetricsServer(app.realtime.metrics.registry, config.metricsPort, config.host);
+  await app.listen({ port: config.port, host: config.host });
+  log.info({ instance: config.instance, group: config.stream.group, metricsPort: config.metricsPort }, 'realtime service ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await shutdown(app);
+      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      log.info('stopped');
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+  return { app, metricsServer, stop };
+}

@@ -1,0 +1,145 @@
+// The local fan-out: every entry this instance reads goes to the clients that follow its
+// match. Subscribers are indexed by room, each event is serialised once, and each client
+// gets one write per batch however many of its events the batch held.
+import type { ServerResponse } from 'node:http';
+import type { StreamEntry } from '../bus/index.ts';
+import type { ServiceMetrics, SseHashCounters } from '../metrics/index.ts';
+import { ClientQueue } from './client-queue.ts';
+import { HEARTBEAT_FRAME, controlFrame, eventFrame } from './frames.ts';
+
+export interface FanoutOptions {
+  readonly queueLimit: number;
+  readonly overflowPolicy: 'drop' | 'disconnect';
+  readonly heartbeatIntervalMs: number;
+  readonly retryMs: number;
+  readonly metrics: ServiceMetrics;
+  readonly counters: SseHashCounters;
+}
+
+export class Fanout {
+  readonly #options: FanoutOptions;
+  /** Clients that follow every match (admins without a filter). */
+  readonly #everything = new Set<ClientQueue>();
+  readonly #byRoom = new Map<string, Set<ClientQueue>>();
+  readonly #all = new Set<ClientQueue>();
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #hooks;
+
+  constructor(options: FanoutOptions) {
+    this.#options = options;
+    const { metrics, counters } = options;
+    this.#hooks = {
+      sent: (eventTimes: readonly number[]) => {
+        const now = Date.now();
+        let events = 0;
+        for (const time of eventTimes) {
+          if (Number.isNaN(time)) continue;
+          events++;
+          metrics.deliveryLatency.observe(Math.max(0, now - time) / 1000);
+        }
+        metrics.eventsSent.inc(events);
+      },
+      replayed: (count: number) => metrics.eventsSent.inc(count),
+      dropped: (reason: Parameters<ClientQueue['close']>[0] & string, count: number) => {
+        metrics.eventsDropped.inc({ reason }, count);
+        counters.add('dropped', count);
+      },
+      closed: (client: ClientQueue) => this.#remove(client),
+    };
+    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatIntervalMs).unref();
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** Attaches a response as a stream client; `rooms` null means every match. */
+  attach(response: ServerResponse, rooms: ReadonlySet<string> | null): ClientQueue {
+    const client = new ClientQueue(response, {
+      limit: this.#options.queueLimit,
+      overflowPolicy: this.#options.overflowPolicy,
+      rooms,
+      hooks: this.#hooks,
+    });
+    this.#all.add(client);
+    if (rooms === null) this.#everything.add(client);
+    else
+      for (const room of rooms) {
+        let members = this.#byRoom.get(room);
+        if (members === undefined) this.#byRoom.set(room, (members = new Set()));
+        members.add(client);
+      }
+    this.#options.metrics.connections.inc();
+    this.#options.metrics.connectionsOpened.inc();
+    this.#options.counters.add('connections');
+    return client;
+  }
+
+  /** Fans a batch read from the stream out to its subscribers. */
+  deliver(entries: readonly StreamEntry[]): void {
+    const touched = new Set<ClientQueue>();
+    for (const entry of entries) {
+      const room = this.#byRoom.get(entry.event.matchId);
+      if (room === undefined && this.#everything.size === 0) continue;
+      const frame = eventFrame(entry);
+      for (const client of this.#everything) {
+        client.offer(entry, frame);
+        touched.add(client);
+      }
+      if (room !== undefined)
+        for (const client of room) {
+          client.offer(entry, frame);
+          touched.add(client);
+        }
+    }
+    for (const client of touched) client.flush();
+  }
+
+  /**
+   * Tells every client the instance is going away, then closes connections spread over
+   * `windowMs`, so reconnects land on other instances gradually instead of all at once.
+   */
+  async drain(windowMs: number): Promise<void> {
+    const clients = [...this.#all];
+    const frame = controlFrame('shutdown', { retryMs: this.#options.retryMs });
+    for (const client of clients) {
+      client.flush();
+      client.writeRaw(frame, true);
+    }
+    const step = clients.length > 1 ? windowMs / clients.length : 0;
+    await Promise.all(
+      clients.map(
+        (client, index) =>
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              client.close('shutdown');
+              resolve();
+            }, step * index),
+          ),
+      ),
+    );
+  }
+
+  close(): void {
+    clearInterval(this.#heartbeat);
+    for (const client of [...this.#all]) client.close('shutdown');
+  }
+
+  #beat(): void {
+    for (const client of this.#all) if (client.queued === 0) client.writeRaw(HEARTBEAT_FRAME);
+  }
+
+  #remove(client: ClientQueue): void {
+    if (!this.#all.delete(client)) return;
+    this.#everything.delete(client);
+    if (client.rooms !== null)
+      for (const room of client.rooms) {
+        const members = this.#byRoom.get(room);
+        members?.delete(client);
+        if (members?.size === 0) this.#byRoom.delete(room);
+      }
+    this.#options.metrics.connections.dec();
+    this.#options.metrics.disconnects.inc();
+    this.#options.counters.add('disconnects');
+  }
+}

@@ -1,0 +1,119 @@
+// GET /api/realtime/stream: authenticates, checks rooms, then hands the socket to the
+// fan-out. A resuming client (Last-Event-ID header or ?lastEventId=) first receives what it
+// missed from the stream while live events are held back, then the held events after its
+// cursor: no gap and no duplicate across the hand-over.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { identityOf, mayFollow, type Identity } from '../auth/index.ts';
+import { MatchId, isStreamId, type RealtimeBus } from '../bus/index.ts';
+import { ErrorBody, HttpError } from '../api/index.ts';
+import type { ClientQueue } from './client-queue.ts';
+import type { Fanout } from './fanout.ts';
+import { controlFrame, eventFrame, retryFrame } from './frames.ts';
+
+export const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  // Tells nginx-style proxies not to buffer the stream.
+  'x-accel-buffering': 'no',
+} as const;
+
+const StreamQuery = Type.Object(
+  {
+    matchId: Type.Optional(Type.Array(MatchId, { maxItems: 100 })),
+    lastEventId: Type.Optional(Type.String({ maxLength: 64 })),
+    access_token: Type.Optional(Type.String({ maxLength: 8192 })),
+  },
+  { additionalProperties: false },
+);
+
+export interface StreamRouteOptions {
+  readonly bus: RealtimeBus;
+  readonly fanout: Fanout;
+  readonly retryMs: number;
+  readonly draining: () => boolean;
+}
+
+/** The rooms a stream follows: the requested ones (each allowed), or all the caller may see. */
+function roomsFor(identity: Identity, requested: readonly string[] | undefined): ReadonlySet<string> | null {
+  if (identity.role === 'producer') throw new HttpError(403, 'producers publish events; they cannot subscribe');
+  if (requested !== undefined && requested.length > 0) {
+    const denied = requested.find((matchId) => !mayFollow(identity, matchId));
+    if (denied !== undefined) throw new HttpError(403, `you may not follow match ${denied}`);
+    return new Set(requested);
+  }
+  if (identity.role === 'admin') return null;
+  if (identity.rooms.length === 0) throw new HttpError(403, 'your token grants no rooms to follow');
+  return new Set(identity.rooms);
+}
+
+function resumePoint(request: FastifyRequest, query: { lastEventId?: string | undefined }): string | undefined {
+  const header = request.headers['last-event-id'];
+  const value = (Array.isArray(header) ? header[0] : header) ?? query.lastEventId;
+  if (value === undefined || value === '') return undefined;
+  if (!isStreamId(value)) throw new HttpError(400, 'Last-Event-ID must be a stream id like 1700000000000-0');
+  return value;
+}
+
+async function catchUp(client: ClientQueue, bus: RealtimeBus, lastId: string): Promise<void> {
+  client.beginCatchUp(lastId);
+  const coverage = await bus.resumeCoverage(lastId);
+  if (coverage !== 'covered') {
+    // The events after lastId are gone (trimmed) or never existed here: refetch over REST.
+    client.cursor = undefined;
+    client.writeRaw(controlFrame('resync', { reason: coverage === 'trimmed' ? 'resume_point_trimmed' : 'unknown_resume_point' }), true);
+    client.goLive();
+    return;
+  }
+  // Live events held during replay are bounded; if they overflowed, read history again
+  // from the cursor: those events are in the stream too.
+  do {
+    for await (const batch of bus.replayEventsSince(client.cursor ?? lastId)) {
+      if (client.closed) return;
+      await client.replay(batch, eventFrame);
+    }
+  } while (client.takeHeldOverflow() && !client.closed);
+  client.goLive();
+}
+
+export async function streamRoute(instance: FastifyInstance, options: StreamRouteOptions): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const { bus, fanout, retryMs, draining } = options;
+  app.get(
+    '/api/realtime/stream',
+    {
+      preHandler: app.authenticate,
+      schema: { querystring: StreamQuery, response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody } },
+    },
+    async (request, reply) => {
+      if (draining()) throw new HttpError(503, 'this instance is shutting down; reconnect');
+      const identity = identityOf(request);
+      const rooms = roomsFor(identity, request.query.matchId);
+      const lastId = resumePoint(request, request.query);
+      if (identity.expiresAt !== undefined && identity.expiresAt <= Date.now()) throw new HttpError(401, 'token expired');
+
+      reply.hijack();
+      const response = reply.raw;
+      request.raw.socket.setNoDelay(true);
+      request.raw.socket.setKeepAlive(true);
+      response.writeHead(200, STREAM_HEADERS);
+      response.write(retryFrame(retryMs));
+      const client = fanout.attach(response, rooms);
+
+      if (identity.expiresAt !== undefined) {
+        // The stream ends with its token; the client reconnects with a fresh one and resumes.
+        const expiry = setTimeout(() => client.close('token_expired'), identity.expiresAt - Date.now());
+        response.once('close', () => clearTimeout(expiry));
+      }
+      if (lastId === undefined) return;
+      try {
+        await catchUp(client, bus, lastId);
+      } catch (error) {
+        request.log.warn({ err: error }, 'resume failed; closing the stream so the client retries');
+        client.close('shutdown');
+      }
+    },
+  );
+}
