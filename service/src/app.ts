@@ -51,6 +51,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   const counters = new SseHashCounters(bus.redis, (error) => logger.warn({ err: error }, 'could not update the metrics:sse hash'));
   const fanout = new Fanout({
     queueLimit: config.sse.queueLimit,
+    socketBufferBytes: config.sse.socketBufferBytes,
     overflowPolicy: config.sse.overflowPolicy,
     heartbeatIntervalMs: config.sse.heartbeatIntervalMs,
     retryMs: config.sse.retryMs,
@@ -74,7 +75,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   await app.register(matchRoutes, { store: matches });
   await app.register(profileRoutes, { store: matches, bus });
   await app.register(publishRoutes, { bus });
-  await app.register(streamRoute, { bus, fanout, retryMs: config.sse.retryMs, draining });
+  await app.register(streamRoute, { bus, fanout, retryMs: config.sse.retryMs, maxConnectsPerMinute: config.sse.maxConnectsPerMinute, draining });
   if (config.auth.devTokens && config.auth.jwtSecret !== undefined) await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });
 
   app.addHook('onReady', async () => {

@@ -37,6 +37,7 @@ export const serviceEnv = {
   SSE_HEARTBEAT_INTERVAL_MS: int('Interval of the ": heartbeat" comment on every stream', 15000, POSITIVE),
   SSE_RETRY_MS: int('Reconnect delay the stream advertises with "retry:"', 5000, POSITIVE),
   SSE_CLIENT_QUEUE_LIMIT: int('Events buffered per client while its socket is full', 100, POSITIVE),
+  SSE_CLIENT_SOCKET_BUFFER_BYTES: int('Bytes a client socket may buffer before further events wait in its queue', 262144, POSITIVE),
   SSE_OVERFLOW_POLICY: oneOf('What happens when a client queue is full: drop events or disconnect the client', 'drop', ['drop', 'disconnect'] as const),
   SSE_DRAIN_WINDOW_MS: int('On shutdown, stream connections are closed spread over this window', 5000, { min: 0 }),
   SSE_MAX_CONNECT_PER_MINUTE: int('Stream connection attempts allowed per identity per minute', 60, POSITIVE),
@@ -84,6 +85,7 @@ export interface ServiceConfig {
     readonly heartbeatIntervalMs: number;
     readonly retryMs: number;
     readonly queueLimit: number;
+    readonly socketBufferBytes: number;
     readonly overflowPolicy: 'drop' | 'disconnect';
     readonly drainWindowMs: number;
     readonly maxConnectsPerMinute: number;
@@ -138,6 +140,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       heartbeatIntervalMs: v.SSE_HEARTBEAT_INTERVAL_MS,
       retryMs: v.SSE_RETRY_MS,
       queueLimit: v.SSE_CLIENT_QUEUE_LIMIT,
+      socketBufferBytes: v.SSE_CLIENT_SOCKET_BUFFER_BYTES,
       overflowPolicy: v.SSE_OVERFLOW_POLICY,
       drainWindowMs: v.SSE_DRAIN_WINDOW_MS,
       maxConnectsPerMinute: v.SSE_MAX_CONNECT_PER_MINUTE,

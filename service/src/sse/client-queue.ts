@@ -1,5 +1,6 @@
 // One SSE connection: a cursor that never goes backwards (no duplicates across replay and
-// live), and a bounded queue that fills only while the socket pushes back. When the queue
+// live), and a bounded queue that fills only while the socket pushes back: once more than
+// `socketBufferBytes` wait in the socket's own buffer, events wait in the queue instead. When the queue
 // is full, events are dropped and counted (policy "drop", and the client is told with a
 // `resync` before the next event it gets) or the client is disconnected so it resumes
 // losslessly with Last-Event-ID (policy "disconnect").
@@ -19,6 +20,8 @@ export interface ClientQueueHooks {
 
 export interface ClientQueueOptions {
   readonly limit: number;
+  /** Bytes the socket may buffer before the client counts as pushing back. */
+  readonly socketBufferBytes: number;
   readonly overflowPolicy: 'drop' | 'disconnect';
   /** null: every event; otherwise only events of these matches. */
   readonly rooms: ReadonlySet<string> | null;
@@ -108,7 +111,9 @@ export class ClientQueue {
     this.#eventTimes = [];
     const ok = this.response.write(frames.length === 1 ? (frames[0] as string) : frames.join(''));
     this.#options.hooks.sent(times);
-    if (!ok) this.#blocked = true;
+    // A write past the high-water mark returns false at once, even for a reader that keeps
+    // up; only a buffer past the budget means this client is slow. 'drain' unblocks it.
+    if (!ok && this.response.writableLength > this.#options.socketBufferBytes) this.#blocked = true;
   }
 
   /** Writes a frame that is not a stream event (retry hint, heartbeat, control), if writable. */

@@ -9,6 +9,7 @@ import { HEARTBEAT_FRAME, controlFrame, eventFrame } from './frames.ts';
 
 export interface FanoutOptions {
   readonly queueLimit: number;
+  readonly socketBufferBytes: number;
   readonly overflowPolicy: 'drop' | 'disconnect';
   readonly heartbeatIntervalMs: number;
   readonly retryMs: number;
@@ -57,6 +58,7 @@ export class Fanout {
   attach(response: ServerResponse, rooms: ReadonlySet<string> | null): ClientQueue {
     const client = new ClientQueue(response, {
       limit: this.#options.queueLimit,
+      socketBufferBytes: this.#options.socketBufferBytes,
       overflowPolicy: this.#options.overflowPolicy,
       rooms,
       hooks: this.#hooks,

@@ -4,6 +4,7 @@
 // cursor: no gap and no duplicate across the hand-over.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import rateLimit from '@fastify/rate-limit';
 import { Type } from 'typebox';
 import { identityOf, mayFollow, type Identity } from '../auth/index.ts';
 import { MatchId, isStreamId, type RealtimeBus } from '../bus/index.ts';
@@ -33,6 +34,8 @@ export interface StreamRouteOptions {
   readonly bus: RealtimeBus;
   readonly fanout: Fanout;
   readonly retryMs: number;
+  /** Connection attempts allowed per identity per minute (a reconnect storm guard). */
+  readonly maxConnectsPerMinute: number;
   readonly draining: () => boolean;
 }
 
@@ -81,10 +84,21 @@ async function catchUp(client: ClientQueue, bus: RealtimeBus, lastId: string): P
 export async function streamRoute(instance: FastifyInstance, options: StreamRouteOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { bus, fanout, retryMs, draining } = options;
+  await app.register(rateLimit, { global: false, hook: 'preHandler' });
   app.get(
     '/api/realtime/stream',
     {
       preHandler: app.authenticate,
+      // Runs after authenticate, so attempts are counted per verified identity.
+      config: {
+        rateLimit: {
+          max: options.maxConnectsPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request: FastifyRequest) => request.identity?.sub ?? request.ip,
+          errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
+            new HttpError(429, `too many stream connections; retry in ${context.after}`),
+        },
+      },
       schema: { querystring: StreamQuery, response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody } },
     },
     async (request, reply) => {

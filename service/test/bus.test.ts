@@ -1,0 +1,116 @@
+// The bus on its own: event validation, stream encoding, id arithmetic, and the reader's
+// promises (its own group, pending entries first, acknowledgement after delivery).
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  InvalidEventError,
+  compareStreamIds,
+  entryFields,
+  decodeEntry,
+  isStreamId,
+  normaliseEvent,
+  type StreamEntry,
+} from '../src/bus/index.ts';
+import { StreamReader } from '../src/bus/stream-reader.ts';
+import { createRedis } from '../src/bus/redis.ts';
+import { loadServiceConfig } from '../src/config/index.ts';
+import { testConfig, testStream, eventually } from './support/instance.ts';
+import { RealtimeBus } from '../src/bus/index.ts';
+import { createServiceMetrics } from '../src/metrics/index.ts';
+
+describe('events', () => {
+  it('fills a missing timestamp and keeps a given one, normalised to ISO 8601', () => {
+    const now = new Date('2026-01-02T03:04:05.678Z');
+    expect(normaliseEvent({ matchId: 'm', action: 'match:created' }, now)).toEqual({ matchId: 'm', action: 'match:created', timestamp: now.toISOString() });
+    expect(normaliseEvent({ matchId: 'm', action: 'match:created', timestamp: '2026-01-01T00:00:00+01:00' }).timestamp).toBe('2025-12-31T23:00:00.000Z');
+  });
+
+  it.each([
+    [{ matchId: 'm', action: 'shutdown' }, /action/],
+    [{ matchId: '', action: 'match:created' }, /matchId/],
+    [{ matchId: 'm', action: 'match:created', extra: 1 }, /./],
+    [{ matchId: 'm', action: 'match:created', data: [1, 2] }, /data/],
+    [{ matchId: 'm', action: 'match:created', data: JSON.parse(`${'{"a":'.repeat(20)}1${'}'.repeat(20)}`) as unknown }, /deeper/],
+    ['not an object', /./],
+  ])('rejects %j', (input, message) => {
+    expect(() => normaliseEvent(input)).toThrow(InvalidEventError);
+    expect(() => normaliseEvent(input)).toThrow(message);
+  });
+
+  it('encodes entries as event, payload (JSON) and timestamp fields, and decodes them back', () => {
+    const event = normaliseEvent({ matchId: 'm', action: 'match:updated', data: { a: 1 } });
+    const fields = entryFields(event);
+    expect(fields.filter((_, i) => i % 2 === 0)).toEqual(['event', 'payload', 'timestamp']);
+    expect(decodeEntry('1-0', fields)).toEqual({ id: '1-0', event });
+    expect(decodeEntry('1-0', ['other', 'x'])).toBeUndefined();
+    expect(decodeEntry('1-0', ['payload', '{broken'])).toBeUndefined();
+  });
+
+  it('orders stream ids numerically, not as text', () => {
+    expect(compareStreamIds('9-0', '10-0')).toBeLessThan(0);
+    expect(compareStreamIds('10-2', '10-10')).toBeLessThan(0);
+    expect(compareStreamIds('10-10', '10-10')).toBe(0);
+    expect(compareStreamIds('1700000000001-0', '1700000000000-99')).toBeGreaterThan(0);
+  });
+
+  it.each(['1-0', '1700000000000-12', '18446744073709551615-18446744073709551615'])('accepts %s as a stream id', (id) => expect(isStreamId(id)).toBe(true));
+  it.each(['', '1', '-1-0', '1-', 'a-b', '1-0-0', '18446744073709551616-0', ' 1-0', `${'9'.repeat(21)}-0`])('rejects %j as a stream id', (id) =>
+    expect(isStreamId(id)).toBe(false),
+  );
+});
+
+describe('the stream reader', () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(inject('redisUrl'), { protocol: 2 });
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('creates its own group, re-reads entries it was handed but never acknowledged, then acknowledges', async () => {
+    const { key } = testStream();
+    const group = 'realtime-consumers:pod-a';
+    await redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
+    const lost = await redis.xadd(key, '*', ...entryFields(normaliseEvent({ matchId: 'm', action: 'match:created' })));
+    // A read whose reply never arrived: the entry is pending for pod-a.
+    await redis.call('XREADGROUP', 'GROUP', group, 'pod-a', 'COUNT', 10, 'STREAMS', key, '>');
+
+    const delivered: StreamEntry[] = [];
+    const config = loadServiceConfig({ REDIS_URL: inject('redisUrl') });
+    const reader = new StreamReader(createRedis(config.redis, { name: 'test-reader', offlineQueue: true }), {
+      key,
+      group,
+      consumer: 'pod-a',
+      count: 10,
+      blockMs: 100,
+      deliver: (entries) => delivered.push(...entries),
+      log: pino({ level: 'silent' }),
+    });
+    await reader.start();
+    await eventually(() => delivered.length === 1, 'the pending entry to be delivered');
+    expect(delivered[0]?.id).toBe(lost);
+    await eventually(async () => ((await redis.xpending(key, group)) as [number])[0] === 0, 'the entry to be acknowledged');
+    expect(reader.lastReadAt).toBeDefined();
+    await reader.stop();
+  });
+
+  it('gives each instance a group of its own named <prefix>:<POD_NAME>, so both read every entry', async () => {
+    const stream = testStream();
+    const seen: Record<string, string[]> = { a: [], b: [] };
+    const buses = ['a', 'b'].map((pod) => {
+      const config = testConfig(stream, { POD_NAME: pod });
+      return new RealtimeBus({ config, log: pino({ level: 'silent' }), metrics: createServiceMetrics(), deliver: (entries) => seen[pod]?.push(...entries.map((e) => e.id)) });
+    });
+    for (const bus of buses) await bus.start();
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push((await buses[0]!.emitRealtimeEvent({ matchId: 'm', action: 'match:updated' })).id);
+    await eventually(() => seen.a?.length === 10 && seen.b?.length === 10, 'both instances to read all entries');
+    expect(seen.a).toEqual(ids);
+    expect(seen.b).toEqual(ids);
+    const groups = (await redis.call('XINFO', 'GROUPS', stream.key)) as string[][];
+    expect(groups.map((group) => group[1]).sort()).toEqual(['realtime-consumers:a', 'realtime-consumers:b']);
+    for (const bus of buses) await bus.stop();
+  });
+});

@@ -1,0 +1,101 @@
+// Lifecycle under real processes: SIGTERM drains clients with a shutdown event, and a Redis
+// restart mid-stream is survived, with readiness and producers reflecting the outage.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { freePort, startThrowawayRedis, type ThrowawayRedis } from '../src/bus/throwaway-redis.ts';
+import { SseTestClient } from './support/sse-client.ts';
+import { TEST_SECRET, eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const mainEntry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+describe('graceful shutdown', () => {
+  it('on SIGTERM readiness fails, every client gets shutdown, streams end over the drain window and the process exits 0', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const stream = testStream();
+    const child = spawn(process.execPath, [mainEntry], {
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: inject('redisUrl'),
+        AUTH_JWT_SECRET: TEST_SECRET,
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        HOST: '127.0.0.1',
+        POD_NAME: 'sigterm-test',
+        REALTIME_STREAM_KEY: stream.key,
+        SSE_DRAIN_WINDOW_MS: '1500',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 'the service to be ready');
+
+    const admin = await token('admin');
+    const clients = await Promise.all([1, 2, 3].map(() => SseTestClient.open(url, { token: admin })));
+    cleanups.push(() => clients.forEach((client) => client.close()));
+    await publish(url, await token('producer'), { matchId: 'm', action: 'match:updated' });
+    for (const client of clients) await client.waitForEvents(1);
+
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    for (const client of clients) {
+      const shutdown = await client.waitForEvent('shutdown');
+      expect(JSON.parse(shutdown.data)).toMatchObject({ action: 'shutdown', retryMs: 5000 });
+    }
+    const readyz = await fetch(`${url}/readyz`).catch(() => undefined);
+    expect(readyz?.status).toBe(503);
+    await eventually(() => clients.every((client) => client.ended), 'every stream to end');
+    // The shutdown event is the last thing each client saw.
+    for (const client of clients) expect(client.events.at(-1)?.event).toBe('shutdown');
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(0);
+  });
+
+  it('the production entry refuses to start without REDIS_URL or an auth setting', async () => {
+    for (const env of [{ AUTH_JWT_SECRET: TEST_SECRET }, { REDIS_URL: inject('redisUrl') }]) {
+      const child = spawn(process.execPath, [mainEntry], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/REDIS_URL|auth/);
+    }
+  });
+});
+
+describe('a Redis restart mid-stream', () => {
+  it('turns readiness off and producers get 503 while Redis is down; afterwards the reader recovers and clients get new events', async () => {
+    const redis: ThrowawayRedis = await startThrowawayRedis();
+    cleanups.push(() => redis.stop());
+    const service: TestInstance = await startInstance(testConfig(testStream(), { REDIS_URL: redis.url, REALTIME_STREAM_READ_BLOCK_MS: '200' }));
+    cleanups.push(() => service.close());
+    const producer = await token('producer');
+    const client = await SseTestClient.open(service.url, { token: await token('admin') });
+    cleanups.push(() => client.close());
+
+    expect((await publish(service.url, producer, { matchId: 'm', action: 'match:created' })).status).toBe(202);
+    await client.waitForEvents(1);
+
+    await redis.kill();
+    await eventually(async () => (await fetch(`${service.url}/readyz`)).status === 503, 'readiness to fail');
+    const down = await publish(service.url, producer, { matchId: 'm', action: 'match:updated' });
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ error: 'Service Unavailable' });
+
+    await redis.restart();
+    await eventually(async () => (await fetch(`${service.url}/readyz`)).status === 200, 'readiness to return', 20_000);
+    const again = await publish(service.url, producer, { matchId: 'm', action: 'match:updated' });
+    expect(again.status).toBe(202);
+    const { id } = (await again.json()) as { id: string };
+    await eventually(() => client.ids.includes(id), 'the event published after the restart to arrive', 20_000);
+    expect(client.ended).toBe(false);
+  }, 60_000);
+});
