@@ -46,7 +46,7 @@ export class StreamReader {
 
   async start(): Promise<void> {
     await this.#redis.connect();
-    await this.#claimGroup();
+    await this.#createGroup(true);
     this.#running = this.#loop();
   }
 
@@ -58,29 +58,22 @@ export class StreamReader {
   }
 
   /**
-   * Creates this instance's group at the stream's end. If it already exists, the process
-   * restarted under the same name: its old clients are gone (they resume with
+   * Creates this instance's group at the stream's end. At start, an existing group means the
+   * process restarted under the same name: its old clients are gone (they resume with
    * Last-Event-ID), so the group skips to the end instead of replaying the backlog live.
+   * Later (Redis restarted, or the group was destroyed) a missing group is simply recreated.
    */
-  async #claimGroup(): Promise<void> {
+  async #createGroup(atStart: boolean): Promise<void> {
     const { key, group, log } = this.#options;
     try {
       await this.#redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
-      log.info({ group }, 'created consumer group');
+      if (atStart) log.info({ group }, 'created consumer group');
+      else log.warn({ group }, 'consumer group was missing (Redis restarted or the group was destroyed); recreated it');
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+      if (!atStart) return;
       await this.#redis.xgroup('SETID', key, group, '$');
       log.info({ group }, 'consumer group exists from an earlier run; moved it to the end of the stream');
-    }
-  }
-
-  async #recreateGroup(): Promise<void> {
-    const { key, group, log } = this.#options;
-    try {
-      await this.#redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
-      log.warn({ group }, 'consumer group was missing (Redis restarted or the group was destroyed); recreated it');
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
     }
   }
 
@@ -109,7 +102,7 @@ export class StreamReader {
         // leaves entries delivered to us in Redis but never seen here.
         cursor = '0';
         if (isMissingGroup(error)) {
-          await this.#recreateGroup().catch((e: unknown) => log.error({ err: e }, 'could not recreate consumer group'));
+          await this.#createGroup(false).catch((e: unknown) => log.error({ err: e }, 'could not recreate consumer group'));
           continue;
         }
         const delay = reconnectDelay(failures++);
