@@ -33,6 +33,8 @@ export class StreamReader {
   #running: Promise<void> | undefined;
   #stopping = false;
   #lastReadAt: number | undefined;
+  /** The newest entry this reader has handed to the fan-out. */
+  #lastDeliveredId: string | undefined;
 
   constructor(redis: Redis, options: StreamReaderOptions) {
     this.#redis = redis;
@@ -61,12 +63,13 @@ export class StreamReader {
    * Creates this instance's group at the stream's end. At start, an existing group means the
    * process restarted under the same name: its old clients are gone (they resume with
    * Last-Event-ID), so the group skips to the end instead of replaying the backlog live.
-   * Later (Redis restarted, or the group was destroyed) a missing group is simply recreated.
+   * Later (Redis restarted or failed over, or the group was destroyed) the group is recreated
+   * just after the last entry this reader delivered, so entries added meanwhile still arrive.
    */
   async #createGroup(atStart: boolean): Promise<void> {
     const { key, group, log } = this.#options;
     try {
-      await this.#redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
+      await this.#redis.xgroup('CREATE', key, group, atStart ? '$' : (this.#lastDeliveredId ?? '$'), 'MKSTREAM');
       if (atStart) log.info({ group }, 'created consumer group');
       else log.warn({ group }, 'consumer group was missing (Redis restarted or the group was destroyed); recreated it');
     } catch (error) {
@@ -94,6 +97,7 @@ export class StreamReader {
         if (cursor !== '>') cursor = raw.length === 0 ? '>' : (raw[raw.length - 1]?.[0] ?? '>');
         if (raw.length === 0) continue;
         this.#deliver(raw);
+        this.#lastDeliveredId = raw[raw.length - 1]?.[0];
         await this.#redis.xack(key, group, ...raw.map(([id]) => id));
       } catch (error) {
         if (this.#stopping) break;
