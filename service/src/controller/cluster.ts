@@ -34,6 +34,7 @@ export interface PolicyObject {
   readonly name: string;
   readonly generation: number | undefined;
   readonly spec: unknown;
+  readonly status: unknown;
 }
 
 /** A refused eviction (HTTP 429: a PodDisruptionBudget forbids it now) is not a failure. */

@@ -1,6 +1,6 @@
 // The StreamRemediationPolicy CustomResourceDefinition, generated from the TypeBox schemas
 // in policy.ts. TypeBox speaks JSON Schema; Kubernetes wants a "structural" OpenAPI v3
-// subset, so a few constructs are rewritten: unions of literals become enums and records
+// subset, so a few constructs are rewritten: enums get their type, unions of literals become enums and records
 // become additionalProperties. `npm run generate:crd` writes the YAML that k8s/ commits.
 import { stringify } from 'yaml';
 import { POLICY_GROUP, POLICY_KIND, POLICY_PLURAL, POLICY_VERSION, PolicySpec, PolicyStatus } from './policy.ts';
@@ -17,6 +17,8 @@ function isConst(schema: unknown): schema is { const: string } {
 /** Rewrites a TypeBox JSON Schema into a Kubernetes structural schema. */
 export function toStructural(schema: Schema): Schema {
   const out: Schema = {};
+  const enumValues = schema['enum'];
+  if (Array.isArray(enumValues) && schema['type'] === undefined && enumValues.every((v) => typeof v === 'string')) out['type'] = 'string';
   const anyOf = schema['anyOf'];
   if (Array.isArray(anyOf) && anyOf.every(isConst)) {
     out['type'] = 'string';

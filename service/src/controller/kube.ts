@@ -143,8 +143,8 @@ export class KubeCluster implements ClusterPort {
         namespace: this.#namespace,
         plural: POLICY_PLURAL,
         name,
-      })) as { metadata?: { generation?: number }; spec?: unknown };
-      return { name, generation: object.metadata?.generation, spec: object.spec };
+      })) as { metadata?: { generation?: number }; spec?: unknown; status?: unknown };
+      return { name, generation: object.metadata?.generation, spec: object.spec, status: object.status };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;

@@ -48,7 +48,7 @@ export const PolicySpec = Type.Object(
         { description: 'When a consumer group counts as stuck' },
       ),
     ),
-    action: Type.Optional(Type.Union(REMEDIATION_ACTIONS.map((a) => Type.Literal(a)), { description: 'How a stuck pod is restarted' })),
+    action: Type.Optional(Type.Enum(REMEDIATION_ACTIONS, { description: 'How a stuck pod is restarted' })),
     sustainSeconds: Type.Optional(Seconds('How long a stuck condition must hold before acting')),
     cooldownSeconds: Type.Optional(Seconds('Minimum time between remediations, per pod and per stream')),
     budgetPerHour: Type.Optional(Type.Integer({ minimum: 0, description: 'Most remediations in any hour' })),
@@ -62,7 +62,7 @@ export type PolicySpec = Static<typeof PolicySpec>;
 
 const Condition = Type.Object({
   type: Type.String({ description: 'Ready, Degraded or Remediating' }),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
+  status: Type.Enum(['True', 'False', 'Unknown']),
   reason: Type.String(),
   message: Type.String(),
   lastTransitionTime: Type.String({ format: 'date-time' }),
@@ -77,8 +77,19 @@ const GroupStatus = Type.Object({
   oldestPendingAgeSeconds: Type.Optional(Type.Number()),
   lag: Type.Optional(Type.Integer()),
   consumerIdleSeconds: Type.Optional(Type.Number()),
-  stuck: Type.Optional(Type.Union(STUCK_REASONS.map((r) => Type.Literal(r)))),
+  stuck: Type.Optional(Type.Enum(STUCK_REASONS)),
 });
+
+const RemediationRecord = Type.Object({
+  pod: Type.String(),
+  group: Type.String(),
+  action: Type.Enum(REMEDIATION_ACTIONS),
+  reason: Type.Enum(STUCK_REASONS),
+  result: Type.String(),
+  time: Type.String({ format: 'date-time' }),
+  dryRun: Type.Boolean(),
+});
+export type RemediationRecord = Static<typeof RemediationRecord>;
 
 export const PolicyStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer()),
@@ -91,16 +102,9 @@ export const PolicyStatus = Type.Object({
   lastAction: Type.Optional(Type.String({ description: 'Last remediation, as "<action> <pod>"' })),
   groups: Type.Optional(Type.Array(GroupStatus, { description: 'Per-group observations from the last poll' })),
   conditions: Type.Optional(Type.Array(Condition)),
-  lastRemediation: Type.Optional(
-    Type.Object({
-      pod: Type.String(),
-      group: Type.String(),
-      action: Type.Union(REMEDIATION_ACTIONS.map((a) => Type.Literal(a))),
-      reason: Type.Union(STUCK_REASONS.map((r) => Type.Literal(r))),
-      result: Type.String(),
-      time: Type.String({ format: 'date-time' }),
-      dryRun: Type.Boolean(),
-    }),
+  lastRemediation: Type.Optional(RemediationRecord),
+  recentRemediations: Type.Optional(
+    Type.Array(RemediationRecord, { description: 'Remediations of the last hour; a new leader reads them to honour cooldown and budget' }),
   ),
 });
 export type PolicyStatus = Static<typeof PolicyStatus>;
