@@ -88,5 +88,5 @@ export function policyCrd(): Schema {
 }
 
 export function policyCrdYaml(): string {
-  return `# Generated from service/src/controller/policy.ts by \`${REGENERATE_COMMAND}\`; do not edit.\n${stringify(policyCrd(), { lineWidth: 0 })}`;
+  return `# Generated from service/src/controller/policy.ts by \`${REGENERATE_COMMAND}\`; do not edit.\n${stringify(policyCrd(), { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
