@@ -1,80 +1,12 @@
 // The controller against a real redis-server, one tick at a time with its own clock:
 // stuck groups are flagged with the right reason soon after the sustain period, a healthy
 // group under a flood never is, stale groups are collected, and metrics show every group.
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { startThrowawayRedis } from '../../src/bus/throwaway-redis.ts';
-import { createControllerMetrics } from '../../src/controller/metrics.ts';
 import type { Action, RemediationPolicy, StuckReason } from '../../src/controller/model.ts';
-import type { EffectiveSettings } from '../../src/controller/policy.ts';
-import { Reconciler } from '../../src/controller/reconciler.ts';
-import { RedisSource } from '../../src/controller/redis-source.ts';
-import { FakeCluster } from './fake-cluster.ts';
-
-const PREFIX = 'realtime-consumers';
-const POLL = 250; // controller-clock milliseconds between ticks
-const policy: RemediationPolicy = {
-  pendingEntries: 500,
-  oldestPendingAgeMs: 30_000,
-  consumerIdleMs: 30_000,
-  sustainMs: 1000,
-  action: 'evict',
-  dryRun: false,
-  cooldownMs: 300_000,
-  budgetPerHour: 3,
-  minReadyPods: 1,
-  staleGroupGraceMs: 600_000,
-  backoffMs: 30_000,
-  inFlightTimeoutMs: 120_000,
-};
-
-let redis: Redis;
-const sources: RedisSource[] = [];
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'), { protocol: 2 });
-});
-afterEach(async () => {
-  await Promise.all(sources.splice(0).map((s) => s.close()));
-});
-afterAll(async () => {
-  await redis.quit();
-});
-
-function harness(options: { url?: string; policy?: Partial<RemediationPolicy>; pods?: string[]; streamKey?: string } = {}) {
-  const streamKey = options.streamKey ?? `test:controller:${randomUUID()}`;
-  const cluster = new FakeCluster();
-  cluster.pods = (options.pods ?? []).map((name) => FakeCluster.pod(name));
-  const metrics = createControllerMetrics();
-  const source = new RedisSource({ mode: 'standalone', url: options.url ?? inject('redisUrl') });
-  sources.push(source);
-  const defaults: EffectiveSettings = { streamKey, groupPrefix: PREFIX, maxLen: 5000, podSelector: 'app=rt', redisSecret: undefined, policy: { ...policy, ...options.policy } };
-  const clock = { now: 1_000_000 };
-  const reconciler = new Reconciler({ defaults, cluster, policyName: undefined, redis: source, metrics, log: pino({ level: 'silent' }), clock: () => clock.now, isLeader: () => true, observeTimeoutMs: 2000 });
-  return { streamKey, cluster, metrics, reconciler, clock };
-}
-
-async function addEntries(key: string, n: number): Promise<void> {
-  const pipeline = redis.pipeline();
-  for (let i = 0; i < n; i++) pipeline.xadd(key, '*', 'event', 'match:updated', 'payload', `{"n":${i}}`);
-  await pipeline.exec();
-}
-
-async function createGroup(key: string, pod: string): Promise<string> {
-  const group = `${PREFIX}:${pod}`;
-  await redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
-  return group;
-}
-
-/** Delivers up to n entries to the pod's consumer, acknowledging them only when asked. */
-async function read(key: string, pod: string, n: number, ack: boolean): Promise<number> {
-  const reply = (await redis.xreadgroup('GROUP', `${PREFIX}:${pod}`, pod, 'COUNT', n, 'STREAMS', key, '>')) as [string, [string, string[]][]][] | null;
-  const ids = reply?.[0]?.[1].map(([id]) => id) ?? [];
-  if (ack && ids.length > 0) await redis.xack(key, `${PREFIX}:${pod}`, ...ids);
-  return ids.length;
-}
+import { POLL, PREFIX, addEntries, createGroup, harness, policy, read, redis } from './harness.ts';
 
 describe('a group that stops acknowledging', () => {
   it.each<[StuckReason, Partial<RemediationPolicy>, (key: string) => Promise<void>]>([
