@@ -16,7 +16,8 @@ describe('controller configuration', () => {
       consumerIdleMs: thresholds.idleReadBlocks * 5000,
       action: 'evict',
       dryRun: false,
-      cooldownMs: 300_000,
+      podCooldownMs: 300_000,
+      streamCooldownMs: 300_000,
       budgetPerHour: 3,
     });
   });

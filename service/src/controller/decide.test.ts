@@ -12,7 +12,8 @@ const policy: RemediationPolicy = {
   sustainMs: 15 * S,
   action: 'evict',
   dryRun: false,
-  cooldownMs: 5 * MIN,
+  podCooldownMs: 5 * MIN,
+  streamCooldownMs: 5 * MIN,
   budgetPerHour: 3,
   minReadyPods: 1,
   staleGroupGraceMs: 10 * MIN,
@@ -103,6 +104,8 @@ describe('safety rules hold a remediation back', () => {
     ['the pod was remediated within the cooldown', { remediations: [remediation('a', 4 * MIN)] }, ready('a', 'b'), {}, 'skip:pod_cooldown'],
     ['another pod of the stream was remediated within the cooldown', { remediations: [remediation('b', 4 * MIN)] }, ready('a', 'b'), {}, 'skip:stream_cooldown'],
     ['the cooldown has passed', { remediations: [remediation('a', 6 * MIN)] }, ready('a', 'b'), {}, 'remediate:a'],
+    ['a longer pod cooldown holds after the stream cooldown', { remediations: [remediation('a', 6 * MIN)] }, ready('a', 'b'), { podCooldownMs: 15 * MIN }, 'skip:pod_cooldown'],
+    ['a longer stream cooldown holds for every pod', { remediations: [remediation('b', 6 * MIN)] }, ready('a', 'b'), { streamCooldownMs: 15 * MIN }, 'skip:stream_cooldown'],
     ['the hourly budget is spent', { remediations: [remediation('b', 50 * MIN), remediation('c', 30 * MIN), remediation('b', 10 * MIN)] }, ready('a', 'b'), {}, 'skip:budget_exhausted'],
     ['the budget spent over an hour ago is back', { remediations: [remediation('b', 70 * MIN), remediation('c', 65 * MIN), remediation('b', 61 * MIN)] }, ready('a', 'b'), {}, 'remediate:a'],
     ['fewer than the minimum ready pods would remain', {}, [...ready('a'), { name: 'b', ready: false, terminating: false }], {}, 'skip:min_ready_pods'],
@@ -138,11 +141,11 @@ describe('safety rules hold a remediation back', () => {
   });
 
   it('a remediation stays in flight until its pod is gone', () => {
-    const first = decide(seen([stuck('a')], ready('a', 'b', 'c')), sustained, { ...policy, cooldownMs: 0 }, at);
+    const first = decide(seen([stuck('a')], ready('a', 'b', 'c')), sustained, { ...policy, podCooldownMs: 0, streamCooldownMs: 0 }, at);
     expect(first.history.inFlight?.pod).toBe('a');
-    const stillThere = decide(seen([stuck('a'), stuck('b')], [{ name: 'a', ready: false, terminating: true }, ...ready('b', 'c')]), first.history, { ...policy, cooldownMs: 0, sustainMs: 0 }, at + 5 * S);
+    const stillThere = decide(seen([stuck('a'), stuck('b')], [{ name: 'a', ready: false, terminating: true }, ...ready('b', 'c')]), first.history, { ...policy, podCooldownMs: 0, streamCooldownMs: 0, sustainMs: 0 }, at + 5 * S);
     expect(kinds(stillThere.actions.map((action) => ({ action })))).toEqual(['skip:in_flight']);
-    const gone = decide(seen([stuck('b')], ready('b', 'c', 'a2')), stillThere.history, { ...policy, cooldownMs: 0, sustainMs: 0 }, at + 10 * S);
+    const gone = decide(seen([stuck('b')], ready('b', 'c', 'a2')), stillThere.history, { ...policy, podCooldownMs: 0, streamCooldownMs: 0, sustainMs: 0 }, at + 10 * S);
     expect(kinds(gone.actions.map((action) => ({ action })))).toEqual(['remediate:b']);
   });
 

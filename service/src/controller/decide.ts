@@ -48,12 +48,12 @@ function gate(pod: string, pods: readonly PodView[] | undefined, history: Histor
     return { reason: 'backing_off', detail: `the API refused the last attempt; retrying after ${seconds(history.backoffUntil - now)}` };
   }
   const lastForPod = recent.findLast((r) => r.pod === pod);
-  if (lastForPod !== undefined && now - lastForPod.at < policy.cooldownMs) {
-    return { reason: 'pod_cooldown', detail: `${pod} was remediated ${seconds(now - lastForPod.at)} ago (cooldown ${seconds(policy.cooldownMs)})` };
+  if (lastForPod !== undefined && now - lastForPod.at < policy.podCooldownMs) {
+    return { reason: 'pod_cooldown', detail: `${pod} was remediated ${seconds(now - lastForPod.at)} ago (pod cooldown ${seconds(policy.podCooldownMs)})` };
   }
   const last = recent.at(-1);
-  if (last !== undefined && now - last.at < policy.cooldownMs) {
-    return { reason: 'stream_cooldown', detail: `the stream's last remediation (${last.pod}) was ${seconds(now - last.at)} ago (cooldown ${seconds(policy.cooldownMs)})` };
+  if (last !== undefined && now - last.at < policy.streamCooldownMs) {
+    return { reason: 'stream_cooldown', detail: `the stream's last remediation (${last.pod}) was ${seconds(now - last.at)} ago (stream cooldown ${seconds(policy.streamCooldownMs)})` };
   }
   if (recent.length >= policy.budgetPerHour) {
     return { reason: 'budget_exhausted', detail: `${recent.length} remediations in the last hour (budget ${policy.budgetPerHour})` };

@@ -39,11 +39,16 @@ export function createControllerMetrics() {
   return metrics;
 }
 
+/** Drops the per-group series: while Redis is unreachable their values are unknown, not frozen. */
+export function forgetGroups(metrics: ControllerMetrics): void {
+  for (const gauge of [metrics.groupPending, metrics.groupOldestPendingAge, metrics.groupLag, metrics.groupConsumerIdle]) gauge.reset();
+}
+
 /** Replaces the per-group series with this poll's, so groups that vanished stop being exported. */
 export function publishObservation(metrics: ControllerMetrics, observation: StreamObservation): void {
   metrics.streamLength.set(observation.stream.length);
   metrics.streamMaxLen.set(observation.stream.maxLen);
-  for (const gauge of [metrics.groupPending, metrics.groupOldestPendingAge, metrics.groupLag, metrics.groupConsumerIdle]) gauge.reset();
+  forgetGroups(metrics);
   for (const g of observation.groups) {
     const labels = { group: g.group };
     metrics.groupPending.set(labels, g.pending);

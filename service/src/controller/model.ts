@@ -69,7 +69,10 @@ export interface RemediationPolicy {
   readonly sustainMs: number;
   readonly action: RemediationAction;
   readonly dryRun: boolean;
-  readonly cooldownMs: number;
+  /** Minimum time between two remediations of the same pod. */
+  readonly podCooldownMs: number;
+  /** Minimum time between any two remediations on the stream. */
+  readonly streamCooldownMs: number;
   readonly budgetPerHour: number;
   readonly minReadyPods: number;
   readonly staleGroupGraceMs: number;

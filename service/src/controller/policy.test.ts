@@ -15,7 +15,8 @@ const defaults: EffectiveSettings = {
     sustainMs: 15_000,
     action: 'evict',
     dryRun: false,
-    cooldownMs: 300_000,
+    podCooldownMs: 300_000,
+    streamCooldownMs: 300_000,
     budgetPerHour: 3,
     minReadyPods: 1,
     staleGroupGraceMs: 600_000,
@@ -44,7 +45,7 @@ describe('StreamRemediationPolicy spec', () => {
     if (!parsed.ok) return;
     const settings = applyPolicySpec(defaults, parsed.spec);
     expect(settings).toMatchObject({ streamKey: 'other:stream', podSelector: 'app=rt,tier=sse', redisSecret: { name: 'redis', key: 'url' } });
-    expect(settings.policy).toMatchObject({ pendingEntries: 100, oldestPendingAgeMs: 10_000, consumerIdleMs: 30_000, action: 'rollout-restart', sustainMs: 0, dryRun: true, cooldownMs: 300_000 });
+    expect(settings.policy).toMatchObject({ pendingEntries: 100, oldestPendingAgeMs: 10_000, consumerIdleMs: 30_000, action: 'rollout-restart', sustainMs: 0, dryRun: true, podCooldownMs: 300_000 });
   });
 
   it.each([

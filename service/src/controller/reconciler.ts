@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { carryOutCollection, carryOutRemediation, carryOutSkip, type ActContext } from './act.ts';
 import type { ClusterPort, PolicyObject } from './cluster.ts';
 import { decide, recordOutcome } from './decide.ts';
-import { publishObservation, type ControllerMetrics } from './metrics.ts';
+import { forgetGroups, publishObservation, type ControllerMetrics } from './metrics.ts';
 import { emptyHistory, type Action, type History, type Observations, type PodView, type RemediationResult } from './model.ts';
 import { observeStream } from './observe.ts';
 import { applyPolicySpec, parsePolicySpec, type EffectiveSettings, type PolicyCondition } from './policy.ts';
@@ -63,6 +63,7 @@ export class Reconciler {
   #conditions: readonly PolicyCondition[] = [];
   #wasLeader = false;
   #lastProblem: string | undefined;
+  #redisDown = false;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -119,10 +120,15 @@ export class Reconciler {
       const seen = await observeRedis(redis, settings, this.#deps.observeTimeoutMs);
       publishObservation(metrics, seen);
       observations = { redis: 'ok', stream: seen.stream, groups: seen.groups, pods: podList.pods };
+      if (this.#redisDown) log.info('Redis is reachable again; stuck-consumer timers start afresh');
+      this.#redisDown = false;
     } catch (error) {
       metrics.observeErrors.inc();
+      forgetGroups(metrics);
       observations = { redis: 'unreachable', error: (error as Error).message, pods: podList.pods };
-      log.warn({ err: error }, 'cannot observe the stream; treating it as a Redis outage, not a stuck consumer');
+      // Said once per outage; controller_observe_errors_total counts every failed poll.
+      if (!this.#redisDown) log.warn({ err: error }, 'cannot observe the stream; treating it as a Redis outage, not a stuck consumer');
+      this.#redisDown = true;
     }
 
     const leader = this.#deps.isLeader();

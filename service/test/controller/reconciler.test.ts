@@ -130,16 +130,24 @@ describe('a Redis outage', () => {
   it('is an outage, not a stuck consumer: nothing is restarted and the error is counted', async () => {
     const server = await startThrowawayRedis();
     try {
-      const h = harness({ url: server.url, policy: { sustainMs: 0 }, pods: ['rt-stuck', 'rt-ok'] });
+      const h = harness({ url: server.url, policy: { pendingEntries: 5, sustainMs: 1000 }, pods: ['rt-stuck', 'rt-ok'] });
       const direct = new Redis(server.url, { protocol: 2 });
       await direct.xgroup('CREATE', h.streamKey, `${PREFIX}:rt-stuck`, '$', 'MKSTREAM');
+      for (let i = 0; i < 10; i++) await direct.xadd(h.streamKey, '*', 'n', String(i));
+      await direct.xreadgroup('GROUP', `${PREFIX}:rt-stuck`, 'rt-stuck', 'COUNT', 10, 'STREAMS', h.streamKey, '>');
       await direct.quit();
+      await h.reconciler.tick(); // stuck (10 pending > 5), not yet for the sustain period
+      expect(h.reconciler.history.stuckSince[`${PREFIX}:rt-stuck`]).toBeDefined();
+      expect(await h.metrics.registry.metrics()).toContain(`group="${PREFIX}:rt-stuck"`);
+
       await server.kill();
+      h.clock.now += 5000; // the sustain period has passed, but Redis is gone
       const report = await h.reconciler.tick();
       expect(report.observations.redis).toBe('unreachable');
-      expect(report.actions.filter((a) => a.kind === 'remediate')).toEqual([]);
+      expect(report.actions).toEqual([expect.objectContaining({ kind: 'skip', reason: 'redis_unreachable', pod: 'rt-stuck' })]);
       expect(h.cluster.restarts).toEqual([]);
       expect((await h.metrics.observeErrors.get()).values[0]?.value).toBe(1);
+      expect(await h.metrics.registry.metrics()).not.toContain(`group="${PREFIX}:rt-stuck"`); // unknown, not frozen
     } finally {
       await server.stop();
     }
