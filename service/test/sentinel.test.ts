@@ -33,11 +33,11 @@ describe('Redis through Sentinel', () => {
     const master: ThrowawayRedis = await startThrowawayRedis();
     stops.push(() => master.stop());
     const replicaPort = await freePort();
-    daemon(['--port', String(replicaPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--replicaof', '127.0.0.1', String(master.port)]);
+    const dir = mkdtempSync(join(tmpdir(), 'sentinel-'));
+    daemon(['--port', String(replicaPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]);
     await eventually(() => redisAnswers('127.0.0.1', replicaPort), 'the replica to start');
 
     const sentinelPort = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'sentinel-'));
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(
       conf,
