@@ -3,6 +3,8 @@
 export interface PanelQuery {
   readonly panel: string;
   readonly expr: string;
+  /** Labels the legend shows ({{label}}); every series must carry them. */
+  readonly legendLabels: readonly string[];
 }
 
 export interface VariableQuery {
@@ -17,7 +19,7 @@ interface RenderedPanel {
   type?: string;
   title?: string;
   description?: string;
-  targets?: { expr?: string }[];
+  targets?: { expr?: string; legendFormat?: string }[];
   panels?: RenderedPanel[];
 }
 
@@ -35,7 +37,11 @@ export function panelsOf(rendered: unknown): RenderedPanel[] {
 
 export function panelQueries(rendered: unknown): PanelQuery[] {
   return panelsOf(rendered).flatMap((p) =>
-    (p.targets ?? []).map((t) => ({ panel: p.title ?? '(untitled)', expr: t.expr ?? '' })),
+    (p.targets ?? []).map((t) => ({
+      panel: p.title ?? '(untitled)',
+      expr: t.expr ?? '',
+      legendLabels: [...(t.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1] ?? ''),
+    })),
   );
 }
 
