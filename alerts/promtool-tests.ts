@@ -2,7 +2,13 @@
 // healthy series (just on the good side of the threshold) that must keep it silent. The
 // series are built from the same thresholds as the rules, so moving a threshold moves the
 // tests with it. Expected annotations are expanded here from the rules' own templates.
-import { controllerMetrics as c, serviceMetrics as s } from '../service/src/metrics/names.ts';
+import {
+  controllerMetrics as c,
+  serviceMetrics as s,
+  type DropReason,
+  type RemediationResult,
+  type SkippedRemediationReason,
+} from '../service/src/metrics/names.ts';
 import { thresholds as t } from '../service/src/thresholds.ts';
 import { ruleGroups, type AlertRule } from './rules.ts';
 
@@ -84,6 +90,7 @@ function bothWays(
 }
 
 const pod = (name: string) => ({ namespace: ns, instance: `${name}:9464` });
+const dropped = (name: string, reason: DropReason, values: string) => series(s.eventsDropped, { ...pod(name), reason }, values);
 const controllerPod = (name: string) => ({ namespace: ns, instance: `${name}:9465` });
 
 function droppedEvents(): PromtoolTest[] {
@@ -97,17 +104,18 @@ function droppedEvents(): PromtoolTest[] {
     {
       what: `two instances together drop ${2 * perInstance} queued events a minute`,
       series: [
-        series(s.eventsDropped, { ...pod('realtime-a'), reason: 'queue_full' }, `0+${perInstance}x30`),
-        series(s.eventsDropped, { ...pod('realtime-b'), reason: 'slow_client_disconnected' }, `0+${perInstance}x30`),
+        dropped('realtime-a', 'queue_full', `0+${perInstance}x30`),
+        dropped('realtime-b', 'slow_client_disconnected', `0+${perInstance}x30`),
       ],
       alerts: [raised(rule, { namespace: ns }, 2 * perInstance)],
     },
     {
-      what: `drops stay under the limit and shutdown drops are heavy`,
+      what: `slow-client drops stay under the limit while shutdown and token-expiry drops are heavy`,
       series: [
-        series(s.eventsDropped, { ...pod('realtime-a'), reason: 'queue_full' }, `0+${under}x30`),
-        series(s.eventsDropped, { ...pod('realtime-b'), reason: 'queue_full' }, `0+${under}x30`),
-        series(s.eventsDropped, { ...pod('realtime-b'), reason: 'shutdown' }, `0+${10 * t.droppedEventsPerMinute}x30`),
+        dropped('realtime-a', 'queue_full', `0+${under}x30`),
+        dropped('realtime-b', 'queue_full', `0+${under}x30`),
+        dropped('realtime-b', 'shutdown', `0+${10 * t.droppedEventsPerMinute}x30`),
+        dropped('realtime-a', 'token_expired', `0+${10 * t.droppedEventsPerMinute}x30`),
       ],
     },
   );
@@ -242,19 +250,19 @@ function controllerHealth(): PromtoolTest[] {
 function remediation(): PromtoolTest[] {
   const failing = ruleNamed('RealtimeRemediationFailing');
   const budget = ruleNamed('RealtimeRemediationBudgetExhausted');
-  const remediations = (result: string, values: string) =>
+  const remediations = (result: RemediationResult, values: string) =>
     series(c.remediations, { ...controllerPod('controller-a'), action: 'evict', reason: 'pending_entries', result }, values);
-  const skipped = (reason: string, values: string) => series(c.skippedRemediations, { ...controllerPod('controller-a'), reason }, values);
+  const skipped = (reason: SkippedRemediationReason, values: string) => series(c.skippedRemediations, { ...controllerPod('controller-a'), reason }, values);
   return [
     ...bothWays(
       'RealtimeRemediationFailing',
       '10m',
       {
         what: 'an eviction fails',
-        series: [remediations('succeeded', '0+0x20'), remediations('failed', '0 0 0 0 0 1+0x16')],
+        series: [remediations('done', '0+0x20'), remediations('failed', '0 0 0 0 0 1+0x16')],
         alerts: [raised(failing, { namespace: ns, action: 'evict' }, 1)],
       },
-      { what: 'evictions succeed', series: [remediations('succeeded', '0 0 0 0 1 1 2+0x14'), remediations('failed', '0+0x20')] },
+      { what: 'evictions succeed', series: [remediations('done', '0 0 0 0 1 1 2+0x14'), remediations('failed', '0+0x20')] },
     ),
     ...bothWays(
       'RealtimeRemediationBudgetExhausted',
@@ -264,7 +272,7 @@ function remediation(): PromtoolTest[] {
         series: [skipped('budget_exhausted', '0 0 0 0 0 1+0x15')],
         alerts: [raised(budget, { namespace: ns }, 1)],
       },
-      { what: 'remediations are only held back by cooldown', series: [skipped('cooldown', '0 0 0 1 2 3+0x15'), skipped('budget_exhausted', '0+0x20')] },
+      { what: 'remediations are only held back by a cooldown', series: [skipped('pod_cooldown', '0 0 0 1 2 3+0x15'), skipped('budget_exhausted', '0+0x20')] },
     ),
   ];
 }

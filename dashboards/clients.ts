@@ -2,6 +2,7 @@
 // they lose, and how late it reaches them. All per service instance.
 import { dropReasons, serviceMetrics as s } from '../service/src/metrics/names.ts';
 import { thresholds as t } from '../service/src/thresholds.ts';
+import { slowClientDropMatcher } from '../alerts/rules.ts';
 import { instanceSelector as sel, query, select, timeseries } from './common.ts';
 
 const rate = (metric: string, extra = '') => `rate(${select(metric, sel, extra)}[$__rate_interval])`;
@@ -39,14 +40,14 @@ export const droppedPerMinute = () =>
   timeseries(
     'Dropped events / min',
     `Events that did not reach a client, per minute, by reason (${dropReasons.join(', ')}). The red line is the ` +
-      `SSEDroppedEventsHigh threshold (${t.droppedEventsPerMinute}/min, all instances, shutdown excluded). ` +
-      'queue_full means slow clients: find them (one network? one room?) before raising SSE_CLIENT_QUEUE_LIMIT. ' +
-      'shutdown drops during a rollout are expected.',
+      `SSEDroppedEventsHigh threshold (${t.droppedEventsPerMinute}/min over all instances, slow-client reasons only). ` +
+      'queue_full and slow_client_disconnected mean slow clients: find them (one network? one room?) before raising ' +
+      'SSE_CLIENT_QUEUE_LIMIT. shutdown and token_expired drops come back on resume; a burst during a rollout is expected.',
     'short',
     { critical: t.droppedEventsPerMinute },
   )
     .withTarget(query(`sum by (reason) (${rate(s.eventsDropped)}) * 60`, '{{reason}}'))
-    .withTarget(query(`sum(${rate(s.eventsDropped, 'reason!="shutdown"')}) * 60`, 'total (alerting)'));
+    .withTarget(query(`sum(${rate(s.eventsDropped, slowClientDropMatcher)}) * 60`, 'total (alerting)'));
 
 const latencyQuantile = (q: number) =>
   `histogram_quantile(${q}, sum by (le) (${rate(`${s.deliveryLatency}_bucket`)}))`;

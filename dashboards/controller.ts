@@ -8,16 +8,17 @@ const increase = (metric: string) => `increase(${select(metric, sel)}[$__rate_in
 export const remediations = () =>
   timeseries(
     'Remediations',
-    'Restarts or evictions the controller performed, by action, reason and result. A failed result means the ' +
-      'stuck pod is probably still there: check the controller logs and whether a PodDisruptionBudget blocked the ' +
-      'eviction. dry_run results are what it would have done with remediation switched off.',
+    'Restarts or evictions the controller performed, by action, reason and result. failed means the stuck pod is ' +
+      'probably still there: check the controller logs. backoff means the eviction API refused (a ' +
+      'PodDisruptionBudget) and it will retry. dry_run is what it would have done with remediation switched on.',
     'short',
   ).withTarget(query(`sum by (action, reason, result) (${increase(c.remediations)})`, '{{action}} {{reason}} {{result}}'));
 
 export const skippedRemediations = () =>
   timeseries(
     'Skipped remediations',
-    'Remediations the controller wanted but held back, by reason (cooldown, budget, one at a time, not leader). ' +
+    'Remediations the controller wanted but held back, by reason: cooldowns, one already in flight, too few ready ' +
+      'pods, Redis unreachable, backing off after a refused eviction, or the hourly budget spent. ' +
       'budget_exhausted means consumers get stuck faster than the hourly budget allows: look for a shared cause ' +
       '(Redis latency, a bad release) instead of restarting pods by hand.',
     'short',

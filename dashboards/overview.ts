@@ -2,6 +2,7 @@
 // alerts use, so the on-call sees at once which part of the path is unhealthy.
 import { controllerMetrics as c, serviceMetrics as s } from '../service/src/metrics/names.ts';
 import { thresholds as t } from '../service/src/thresholds.ts';
+import { slowClientDropMatcher } from '../alerts/rules.ts';
 import { instanceSelector, namespaceSelector, query, select, stat } from './common.ts';
 
 export const connectedClients = () =>
@@ -15,12 +16,13 @@ export const connectedClients = () =>
 export const droppedPerMinute = () =>
   stat(
     'Dropped / min',
-    `Events lost to slow or full client queues per minute (shutdown drops excluded). Red from ${t.droppedEventsPerMinute}, ` +
+    `Events lost to slow clients per minute (full queues and slow-client disconnects; drops at shutdown or token ` +
+      `expiry come back on resume and are not counted). Red from ${t.droppedEventsPerMinute}, ` +
       'where SSEDroppedEventsHigh fires: see the dropped-events panel for the reason.',
     'short',
     { critical: t.droppedEventsPerMinute },
   ).withTarget(
-    query(`sum(rate(${select(s.eventsDropped, instanceSelector, 'reason!="shutdown"')}[$__rate_interval])) * 60`, 'dropped/min'),
+    query(`sum(rate(${select(s.eventsDropped, instanceSelector, slowClientDropMatcher)}[$__rate_interval])) * 60`, 'dropped/min'),
   );
 
 export const worstPending = () =>

@@ -43,12 +43,24 @@ export const controllerMetrics = {
   observeErrors: 'controller_observe_errors_total',
 } as const;
 
-/** How a remediation attempt ended (label `result` of controller_remediations_total). */
-export const remediationResults = ['succeeded', 'failed', 'dry_run'] as const;
+/**
+ * How a remediation attempt ended (label `result` of controller_remediations_total): done, a
+ * dry run, backoff (the eviction API refused, e.g. a PodDisruptionBudget), or failed.
+ */
+export const remediationResults = ['done', 'dry_run', 'backoff', 'failed'] as const;
 export type RemediationResult = (typeof remediationResults)[number];
 
 /** Why the controller held back a remediation it wanted (label `reason` of controller_skipped_remediations_total). */
-export const skippedRemediationReasons = ['cooldown', 'budget_exhausted', 'another_in_progress', 'not_leader'] as const;
+export const skippedRemediationReasons = [
+  'redis_unreachable',
+  'in_flight',
+  'pod_cooldown',
+  'stream_cooldown',
+  'budget_exhausted',
+  'min_ready_pods',
+  'backing_off',
+  'pods_unknown',
+] as const;
 export type SkippedRemediationReason = (typeof skippedRemediationReasons)[number];
 
 /** The Redis hash the runbook reads with `redis-cli HGETALL metrics:sse`. */

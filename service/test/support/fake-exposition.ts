@@ -127,11 +127,11 @@ export function controllerExposition(scenario: ControllerScenario, since: number
       name: c.remediations,
       type: 'counter',
       samples: [
-        { labels: { action: 'evict', reason: 'pending_entries', result: 'succeeded' }, value: 3 },
+        { labels: { action: 'evict', reason: 'pending_entries', result: 'done' }, value: 3 },
         { labels: { action: 'evict', reason: 'pending_entries', result: 'failed' }, value: Math.floor((scenario.failedPerHour / 3600) * t) },
       ],
     },
-    { name: c.skippedRemediations, type: 'counter', samples: [{ labels: { reason: 'cooldown' }, value: 1 }] },
+    { name: c.skippedRemediations, type: 'counter', samples: [{ labels: { reason: 'pod_cooldown' }, value: 1 }] },
     { name: c.staleGroupsCollected, type: 'counter', samples: [{ value: 2 }] },
     { name: c.leader, type: 'gauge', samples: [{ value: scenario.leader }] },
     { name: c.observeErrors, type: 'counter', samples: [{ value: 0 }] },
