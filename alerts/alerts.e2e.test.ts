@@ -2,7 +2,8 @@
 // scrapes fake targets serving the metric contract, in two namespaces: "calm", healthy, and "incident", where clients are flooded past
 // their queues and one consumer group is stuck. The alerts must fire for the incident and
 // only for it. Rules keep their expressions, labels and annotations; only `for:` is
-// shortened so the test takes seconds instead of minutes.
+// shortened so the test takes seconds instead of minutes. The same alerts driven by the real
+// processes: service-flood.e2e.test.ts and controller-stuck.e2e.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,15 +101,4 @@ describe('the generated alert rules in a real Prometheus, against fake service a
     const names = new Set((await running().alerts()).map((a) => a.labels.alertname));
     expect([...names].sort()).toEqual(['SSEDroppedEventsHigh', 'StreamConsumerStuck']);
   });
-
-  // NOT DONE: StreamConsumerStuck driven by the real controller. The slow-client flood
-  // against the real service is alerts/service-flood.e2e.test.ts; the stream and group
-  // metrics only exist once the controller entry (service/src/controller/main.ts, port 9465,
-  // on the `controller` branch) is merged. Plan: startThrowawayRedis(), one service process
-  // (startServiceProcess) and the controller in dry-run against the same Redis, both scraped
-  // by startPrometheus() with withShortFor(rules, '3s'); make the service's group stuck by
-  // reading a batch under its group from a separate Redis client without XACK (or SIGSTOP the
-  // service); expect StreamConsumerStuck firing for `realtime-consumers:<POD_NAME>`, then run
-  // the controller-side dashboard expressions (dashboards/queries.e2e.test.ts) against it.
-  it.todo('fire StreamConsumerStuck from the real controller watching a stuck service group');
 });

@@ -12,7 +12,7 @@ import { controllerMetrics, serviceMetrics } from '../service/src/metrics/names.
 import { thresholds } from '../service/src/thresholds.ts';
 import { startPrometheus, withShortFor, type RunningPrometheus } from '../service/test/support/prometheus.ts';
 import { openRawSseClient, type RawSseClient } from '../service/test/support/raw-sse-client.ts';
-import { startServiceProcess, type ServiceProcess } from '../service/test/support/service-process.ts';
+import { startServiceProcess, type ServiceProcess } from '../service/test/support/entry-processes.ts';
 import { panelQueries, toPromQL } from '../dashboards/queries.ts';
 import { rulesPath } from './generate.ts';
 
