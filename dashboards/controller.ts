@@ -1,5 +1,6 @@
 // The "Controller" row: what the remediation controller did, what it held back, and which
 // replica leads. An on-call reads this after a stuck-consumer page.
+import { GraphDrawStyle } from '@grafana/grafana-foundation-sdk/common';
 import { controllerMetrics as c } from '../service/src/metrics/names.ts';
 import { namespaceSelector as sel, query, select, timeseries } from './common.ts';
 
@@ -12,7 +13,10 @@ export const remediations = () =>
       'probably still there: check the controller logs. backoff means the eviction API refused (a ' +
       'PodDisruptionBudget) and it will retry. dry_run is what it would have done with remediation switched on.',
     'short',
-  ).withTarget(query(`sum by (action, reason, result) (${increase(c.remediations)})`, '{{action}} {{reason}} {{result}}'));
+  )
+    // Remediations are rare, discrete events: bars show each one.
+    .drawStyle(GraphDrawStyle.Bars)
+    .withTarget(query(`sum by (action, reason, result) (${increase(c.remediations)})`, '{{action}} {{reason}} {{result}}'));
 
 export const skippedRemediations = () =>
   timeseries(
@@ -22,7 +26,9 @@ export const skippedRemediations = () =>
       'budget_exhausted means consumers get stuck faster than the hourly budget allows: look for a shared cause ' +
       '(Redis latency, a bad release) instead of restarting pods by hand.',
     'short',
-  ).withTarget(query(`sum by (reason) (${increase(c.skippedRemediations)})`, '{{reason}}'));
+  )
+    .drawStyle(GraphDrawStyle.Bars)
+    .withTarget(query(`sum by (reason) (${increase(c.skippedRemediations)})`, '{{reason}}'));
 
 export const leader = () =>
   timeseries(
