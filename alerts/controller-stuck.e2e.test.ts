@@ -3,7 +3,7 @@
 // real Prometheus with the generated rules (only `for:` shortened). One instance freezes
 // with a batch read but never acknowledged; StreamConsumerStuck must fire for its group and
 // only for it. Then every dashboard expression must return data from these processes.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +13,7 @@ import { createRedis, type Redis } from '../service/src/bus/redis.ts';
 import { startThrowawayRedis, type ThrowawayRedis } from '../service/src/bus/throwaway-redis.ts';
 import { controllerMetrics } from '../service/src/metrics/names.ts';
 import { thresholds } from '../service/src/thresholds.ts';
-import {
-  controllerEntry,
-  startControllerProcess,
-  startServiceProcess,
-  type ServiceProcess,
-} from '../service/test/support/entry-processes.ts';
+import { startControllerProcess, startServiceProcess, type ServiceProcess } from '../service/test/support/entry-processes.ts';
 import { startPrometheus, withShortFor, type RunningPrometheus } from '../service/test/support/prometheus.ts';
 import { panelQueries, toPromQL, variableQueries } from '../dashboards/queries.ts';
 import { rulesPath } from './generate.ts';
@@ -31,17 +26,13 @@ const stuckPod = 'realtime-e2e-stuck';
 const finePod = 'realtime-e2e-fine';
 const groupOf = (pod: string) => `realtime-consumers:${pod}`;
 
-// The controller entry lives on the controller branch until it is merged; without it there
-// is nothing real to scrape for stream metrics, and the fake-target suite covers the rules.
-const controllerMissing = !existsSync(controllerEntry);
-
 let redis: ThrowawayRedis | undefined;
 let home: string | undefined;
 let thief: Redis | undefined;
 let prometheus: RunningPrometheus | undefined;
 const processes: Record<string, ServiceProcess> = {};
 
-describe.skipIf(controllerMissing)('StreamConsumerStuck from the real service and controller processes', () => {
+describe('StreamConsumerStuck from the real service and controller processes', () => {
   beforeAll(async () => {
     redis = await startThrowawayRedis();
     home = await mkdtemp(join(tmpdir(), 'trayb-no-kube-'));
