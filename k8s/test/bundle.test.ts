@@ -267,7 +267,7 @@ describe.each(Object.entries(stacks))(`%s${stubNote}`, (_name, objects) => {
           const ref = entry.valueFrom?.secretKeyRef;
           if (ref === undefined) continue;
           const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name);
-          if (secret) expect(Object.keys((secret.data ?? {}) as object), `${ref.name}.${ref.key}`).toContain(ref.key);
+          if (secret) expect(Object.keys(secret.data ?? {}), `${ref.name}.${ref.key}`).toContain(ref.key);
           else expect([...operatorSecrets], `${w.object.metadata.name} ${entry.name}`).toContain(ref.name);
         }
       }
