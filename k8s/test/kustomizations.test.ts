@@ -1,6 +1,6 @@
 // Every kustomization and component under k8s/ builds with the kustomize that
 // `kubectl apply -k` uses, and the optional parts do what their comments promise.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -90,6 +90,12 @@ describe('the k6 load test', () => {
     expect(service.metadata.namespace).toBe(namespace);
     const port = (service.spec as { ports: { name: string; port: number }[] }).ports.find((p) => p.name === 'http');
     expect(port?.port).toBe(Number(baseUrl.port));
+  });
+
+  const script = join(k8sDir, '..', 'loadtest', 'sse.js');
+  it.skipIf(!existsSync(script))(`hands the runners environment variables the script reads${existsSync(script) ? '' : ' (loadtest/sse.js not on this branch)'}`, () => {
+    const read = new Set([...readFileSync(script, 'utf8').matchAll(/__ENV\.([A-Z_][A-Z0-9_]*)|__ENV\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)].map((m) => m[1] ?? m[2]));
+    for (const { name } of spec.runner.env) expect([...read], `runner env ${name}`).toContain(name);
   });
 
   it('is not part of the default stack', () => {
