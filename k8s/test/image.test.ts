@@ -10,7 +10,7 @@ import { onlyContainer, workload } from './manifests.ts';
 import { repoRoot, workspace } from './render.ts';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> };
+const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; dev?: boolean; hasInstallScript?: boolean }> };
 const nodeVersion = lock.packages['node_modules/node']?.version ?? '';
 const stages = readDockerfile(join(repoRoot, 'Dockerfile'));
 const stage = (name: string): Stage => {
@@ -37,6 +37,12 @@ describe('the Dockerfile', () => {
     const copies = instructions(runtime, 'COPY').map(copySources);
     expect(copies.find((c) => c.destination.includes('node_modules'))?.from).toBe('deps');
     expect(copies.filter((c) => c.from === 'build').flatMap((c) => c.sources)).toEqual(['/app/dist']);
+  });
+
+  it('can skip install scripts in the deps stage: no production dependency has one', () => {
+    expect(runs(stage('deps')).join(' ')).toContain('--ignore-scripts');
+    const withScripts = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript === true && entry.dev !== true);
+    expect(withScripts.map(([path]) => path)).toEqual([]);
   });
 
   it('compiles with `npm run build` into dist/, mirroring service/src', () => {
