@@ -61,11 +61,47 @@ describe('the image stages, run as plain npm commands', () => {
   });
 
   const command = execForm(instructions(runtime, 'CMD')[0]?.args ?? '') ?? [];
-  const entry = command[1] ?? 'dist/main.js';
-  const built = () => existsSync(join(app, entry));
+  const imageEnv = () =>
+    Object.fromEntries(
+      instructions(runtime, 'ENV')
+        .flatMap((i) => i.args.split(' '))
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+
+  /** Starts `node <entry>` in the runtime layout with only the image's ENV plus `env`. */
+  function start(args: string[], env: Record<string, string>) {
+    const child: ChildProcess = spawn(process.execPath, args, {
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // No KUBECONFIG, and a HOME without ~/.kube: nothing from this machine leaks in.
+      env: { ...imageEnv(), PATH: process.env.PATH, HOME: app, ...env },
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const status = async (url: string) => fetch(url).then((r) => r.status, () => 0);
+    return {
+      output: () => output,
+      status,
+      /** Polls until the URL answers 200; gives up when the process dies or after a generous bound. */
+      async until200(url: string) {
+        for (let attempt = 0; attempt < 300 && child.exitCode === null; attempt += 1) {
+          if ((await status(url)) === 200) return 200;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return status(url);
+      },
+      async stop() {
+        child.kill('SIGTERM');
+        const [code] = await exited;
+        return code;
+      },
+    };
+  }
 
   it.skipIf(!existsSync(join(repoRoot, 'service/src/main.ts')))(`the image command (${command.join(' ')}) serves the Deployment's probe paths and metrics, and exits cleanly on SIGTERM`, async () => {
-    expect(built()).toBe(true);
+    expect(existsSync(join(app, command[1] ?? 'dist/main.js'))).toBe(true);
     const ws = workspace();
     const container = onlyContainer(workload(ws.render('.'), 'trayb-realtime'));
     ws.dispose();
@@ -73,50 +109,45 @@ describe('the image stages, run as plain npm commands', () => {
     expect(probePaths.length).toBe(3);
 
     const [port, metricsPort] = [await freePort(), await freePort()];
-    const env = Object.fromEntries(
-      instructions(runtime, 'ENV')
-        .flatMap((i) => i.args.split(' '))
-        .map((pair) => pair.split('=') as [string, string]),
-    );
-    const child: ChildProcess = spawn(process.execPath, command.slice(1), {
-      cwd: app,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...env,
-        PATH: process.env.PATH,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        POD_NAME: `image-check-${process.pid}`,
-        REDIS_URL: inject('redisUrl'),
-        REALTIME_STREAM_KEY: `test:image-check:${process.pid}`,
-        AUTH_JWT_SECRET: 'test-only-secret-for-the-image-check',
-      },
+    const service = start(command.slice(1), {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      POD_NAME: `image-check-${process.pid}`,
+      REDIS_URL: inject('redisUrl'),
+      REALTIME_STREAM_KEY: `test:image-check:${process.pid}`,
+      AUTH_JWT_SECRET: 'test-only-secret-for-the-image-check',
     });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-
-    // Poll until each answers 200; give up if the process dies or after a generous bound.
-    const status = async (url: string) => fetch(url).then((r) => r.status, () => 0);
-    const until200 = async (url: string) => {
-      for (let attempt = 0; attempt < 300 && child.exitCode === null; attempt += 1) {
-        if ((await status(url)) === 200) return 200;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return status(url);
-    };
     try {
-      for (const path of probePaths) expect(await until200(`http://127.0.0.1:${port}${path}`), `${path}\n${output}`).toBe(200);
+      for (const path of probePaths) expect(await service.until200(`http://127.0.0.1:${port}${path}`), `${path}\n${service.output()}`).toBe(200);
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain('# TYPE');
-      expect(await status(`http://127.0.0.1:${port}/metrics`), 'metrics stay off the public port').not.toBe(200);
+      expect(await service.status(`http://127.0.0.1:${port}/metrics`), 'metrics stay off the public port').not.toBe(200);
     } finally {
-      child.kill('SIGTERM');
+      expect(await service.stop(), service.output()).toBe(0);
     }
-    const [code] = await exited;
-    expect(code, output).toBe(0);
+  });
+
+  it.skipIf(!existsSync(join(repoRoot, 'service/src/controller/main.ts')))('the controller entry the manifests start runs from the same layout (observe-only without a cluster) and exits cleanly on SIGTERM', async () => {
+    const ws = workspace();
+    const container = onlyContainer(workload(ws.render('.'), 'trayb-realtime-controller'));
+    ws.dispose();
+    const [executable, ...args] = container.command ?? [];
+    expect(executable).toBe('node');
+    expect(existsSync(join(app, args[0] ?? ''))).toBe(true);
+    const metricsPort = await freePort();
+    const controller = start(args, {
+      METRICS_HOST: '127.0.0.1',
+      METRICS_PORT: String(metricsPort),
+      POD_NAME: `image-check-controller-${process.pid}`,
+      REDIS_URL: inject('redisUrl'),
+      REALTIME_STREAM_KEY: `test:image-check:${process.pid}`,
+    });
+    try {
+      expect(await controller.until200(`http://127.0.0.1:${metricsPort}/metrics`), controller.output()).toBe(200);
+    } finally {
+      expect(await controller.stop(), controller.output()).toBe(0);
+    }
   });
 });
