@@ -1,6 +1,6 @@
 // Every kustomization and component under k8s/ builds with the kustomize that
 // `kubectl apply -k` uses, and the optional parts do what their comments promise.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -19,24 +19,16 @@ function kustomizationFiles(dir: string): string[] {
   });
 }
 
-/** A Component cannot be built alone: build it on top of the default stack, in its namespace, as a user adds it. */
 function renderAny(folder: string): KubeObject[] {
   const { kind } = parse(readFileSync(join(k8sDir, folder, 'kustomization.yaml'), 'utf8')) as { kind: string };
-  if (kind !== 'Component') return ws.render(folder);
-  // Beside k8s/, not inside it: kustomize refuses a kustomization that contains its own base.
-  const wrapper = join('..', `component-check-${folder.replaceAll('/', '-')}`);
-  const wrapperDir = join(ws.dir, wrapper);
-  mkdirSync(wrapperDir, { recursive: true });
-  const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: 'trayb-realtime', resources: ['../k8s'], components: [`../k8s/${folder}`] };
-  writeFileSync(join(wrapperDir, 'kustomization.yaml'), JSON.stringify(kustomization));
-  return ws.render(wrapper);
+  return kind === 'Component' ? ws.renderComponent(folder) : ws.render(folder);
 }
 
 const folders = kustomizationFiles(k8sDir).map((file) => relative(k8sDir, dirname(file)) || '.');
 
 describe(`every kustomization under k8s/ renders${stubNote}`, () => {
   it('finds the folders the README describes', () => {
-    for (const folder of ['.', 'base', 'base/service', 'base/controller', 'base/rbac', 'base/redis', 'base/monitoring', 'base/rbac/rollout-restart', 'overlays/production', 'loadtest']) {
+    for (const folder of ['.', 'base', 'base/service', 'base/controller', 'base/rbac', 'base/redis', 'base/monitoring', 'base/rbac/rollout-restart', 'base/rbac/delete-pod', 'overlays/production', 'loadtest']) {
       expect(folders).toContain(folder);
     }
   });
@@ -53,7 +45,11 @@ describe('the rollout-restart component', () => {
 
   it('lets the controller get and patch the service Deployment and nothing else', () => {
     const role = named(objects, 'Role', 'trayb-realtime-controller-rollout-restart');
-    expect(role.rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['trayb-realtime'], verbs: ['get', 'patch'] }]);
+    // pod → ReplicaSet → Deployment: the owner chain the controller follows before patching.
+    expect(role.rules).toEqual([
+      { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['trayb-realtime'], verbs: ['get', 'patch'] },
+    ]);
     expect(() => workload(objects, 'trayb-realtime')).not.toThrow();
     const binding = named(objects, 'RoleBinding', 'trayb-realtime-controller-rollout-restart');
     const account = workload(objects, 'trayb-realtime-controller').pod.serviceAccountName;
@@ -62,6 +58,17 @@ describe('the rollout-restart component', () => {
 
   it('switches the default policy to the rollout-restart action', () => {
     expect((named(objects, 'StreamRemediationPolicy', 'trayb-realtime').spec as { action: string }).action).toBe('rollout-restart');
+  });
+});
+
+describe('the delete-pod component', () => {
+  const objects = renderAny('base/rbac/delete-pod');
+
+  it('lets the controller delete pods, and switches the default policy to the delete action', () => {
+    expect(named(objects, 'Role', 'trayb-realtime-controller-delete-pod').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
+    const binding = named(objects, 'RoleBinding', 'trayb-realtime-controller-delete-pod');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: workload(objects, 'trayb-realtime-controller').pod.serviceAccountName, namespace: 'trayb-realtime' }]);
+    expect((named(objects, 'StreamRemediationPolicy', 'trayb-realtime').spec as { action: string }).action).toBe('delete');
   });
 });
 
@@ -134,7 +141,7 @@ describe.skipIf(ws.stubs.includes('base/crd'))('the default policy against the C
     expect([spec.group, spec.scope, spec.names.plural, spec.names.kind]).toEqual(['realtime.trayb.io', 'Namespaced', 'streamremediationpolicies', 'StreamRemediationPolicy']);
   });
 
-  it.each(['.', 'base/rbac/rollout-restart'])('the policy in %s fits the CRD schema', (folder) => {
+  it.each(['.', 'base/rbac/rollout-restart', 'base/rbac/delete-pod'])('the policy in %s fits the CRD schema', (folder) => {
     const policy = named(renderAny(folder), 'StreamRemediationPolicy', 'trayb-realtime');
     const schema = specSchema();
     expect(schema).toBeDefined();

@@ -51,6 +51,8 @@ export interface Workspace {
   /** Folders of k8s/ that are stood in for (not on this branch yet). */
   readonly stubs: readonly string[];
   render(relative: string): KubeObject[];
+  /** A Component cannot be built alone: builds it on top of the default stack, in its namespace, as a user adds it. */
+  renderComponent(relative: string): KubeObject[];
   dispose(): void;
 }
 
@@ -66,12 +68,21 @@ export function workspace(): Workspace {
     stubs.push(standIn.path);
   }
   const { command, args } = kustomizeCommand();
+  const render = (relative: string): KubeObject[] => {
+    const out = execFileSync(command, [...args, join(dir, relative)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    return parseAllDocuments(out).map((document) => document.toJSON() as KubeObject).filter((object) => object !== null);
+  };
   return {
     dir,
     stubs,
-    render(relative) {
-      const out = execFileSync(command, [...args, join(dir, relative)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
-      return parseAllDocuments(out).map((document) => document.toJSON() as KubeObject).filter((object) => object !== null);
+    render,
+    renderComponent(relative) {
+      // Beside k8s/, not inside it: kustomize refuses a kustomization that contains its own base.
+      const wrapper = `component-check-${relative.replaceAll('/', '-')}`;
+      mkdirSync(join(root, wrapper), { recursive: true });
+      const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: 'trayb-realtime', resources: ['../k8s'], components: [`../k8s/${relative}`] };
+      writeFileSync(join(root, wrapper, 'kustomization.yaml'), JSON.stringify(kustomization));
+      return render(join('..', wrapper));
     },
     dispose: () => rmSync(root, { recursive: true, force: true }),
   };
