@@ -42,8 +42,9 @@ LABEL org.opencontainers.image.title="trayb-realtime" \
       org.opencontainers.image.base.name="docker.io/library/node:24.21.0-trixie-slim"
 
 # The runtime never installs anything: drop the package managers the base image ships.
-RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
-           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
+RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
+           /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+           /usr/local/bin/yarn /usr/local/bin/yarnpkg
 
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps
