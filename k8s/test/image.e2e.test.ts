@@ -68,6 +68,15 @@ describe('the image stages, run as plain npm commands', () => {
         .map((pair) => pair.split('=') as [string, string]),
     );
 
+  function renderedContainer(name: string) {
+    const ws = workspace();
+    try {
+      return onlyContainer(workload(ws.render('.'), name));
+    } finally {
+      ws.dispose();
+    }
+  }
+
   /** Starts `node <entry>` in the runtime layout with only the image's ENV plus `env`. */
   function start(args: string[], env: Record<string, string>) {
     const child: ChildProcess = spawn(process.execPath, args, {
@@ -102,9 +111,7 @@ describe('the image stages, run as plain npm commands', () => {
 
   it.skipIf(!existsSync(join(repoRoot, 'service/src/main.ts')))(`the image command (${command.join(' ')}) serves the Deployment's probe paths and metrics, and exits cleanly on SIGTERM`, async () => {
     expect(existsSync(join(app, command[1] ?? 'dist/main.js'))).toBe(true);
-    const ws = workspace();
-    const container = onlyContainer(workload(ws.render('.'), 'trayb-realtime'));
-    ws.dispose();
+    const container = renderedContainer('trayb-realtime');
     const probePaths = [container.startupProbe, container.readinessProbe, container.livenessProbe].map((p) => p?.httpGet?.path).filter((p) => p !== undefined);
     expect(probePaths.length).toBe(3);
 
@@ -130,9 +137,7 @@ describe('the image stages, run as plain npm commands', () => {
   });
 
   it.skipIf(!existsSync(join(repoRoot, 'service/src/controller/main.ts')))('the controller entry the manifests start runs from the same layout (observe-only without a cluster) and exits cleanly on SIGTERM', async () => {
-    const ws = workspace();
-    const container = onlyContainer(workload(ws.render('.'), 'trayb-realtime-controller'));
-    ws.dispose();
+    const container = renderedContainer('trayb-realtime-controller');
     const [executable, ...args] = container.command ?? [];
     expect(executable).toBe('node');
     expect(existsSync(join(app, args[0] ?? ''))).toBe(true);
