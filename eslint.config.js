@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'dashboards/generated/', 'alerts/generated/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'dashboards/generated/', 'alerts/generated/', 'k8s/**/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
