@@ -34,8 +34,13 @@ beforeEach(async () => {
   instance = await startInstance(testConfig(testStream(), { AUTH_DEV_TOKENS: 'true', SSE_RETRY_MS: '300' }));
   pageErrors.length = 0;
 });
-afterEach(async () => {
+/** Pages first: an instance closes only once its streams are gone. */
+async function closePages(): Promise<void> {
   for (const page of browser.context.pages()) await page.close();
+}
+
+afterEach(async () => {
+  await closePages();
   await instance.close();
   expect(pageErrors).toEqual([]);
 });
@@ -150,6 +155,31 @@ describe('the live page', () => {
     await expect.poll(() => eventIds(page)).toContain(after.eventId);
   });
 
+  it('on shutdown reconnects after the hint and resumes from the last id, without the banner', async () => {
+    await send('POST', '/api/matches', { id: 'wrens-jays', title: 'Wrens vs Jays', status: 'live' });
+    const page = await browser.context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    const streamUrls: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/realtime/stream')) streamUrls.push(request.url());
+    });
+    await page.goto(`${instance.url}/?${FAST}`);
+    await page.locator('#connection[data-mode="live"]').waitFor();
+    const seen = await send('PATCH', '/api/matches/wrens-jays', { score: { home: 1, away: 0 } });
+    await expect.poll(() => eventIds(page)).toContain(seen.eventId);
+
+    // The instance announces shutdown to every client and closes their streams.
+    await instance.app.realtime.fanout.drain(0);
+    await eventually(() => streamUrls.length >= 2, 'the page to reconnect after the hint');
+    expect(new URL(streamUrls[1] ?? '').searchParams.get('lastEventId')).toBe(seen.eventId);
+    await page.locator('#connection[data-mode="live"]').waitFor();
+    const after = await send('PATCH', '/api/matches/wrens-jays', { score: { home: 1, away: 1 } });
+    await expect.poll(() => eventIds(page)).toContain(after.eventId);
+    expect(await eventIds(page)).toEqual([after.eventId, seen.eventId]);
+    expect(await page.evaluate(() => (window as unknown as { traybLive: { client: { status(): { counts: { failures: number } } } } }).traybLive.client.status().counts.failures)).toBe(0);
+    expect(await page.locator('#banner').isHidden()).toBe(true);
+  });
+
   it('resumes after a reload from the last event id, without losing or repeating an event', async () => {
     await send('POST', '/api/matches', { id: 'gulls-crows', title: 'Gulls vs Crows', status: 'live' });
     const page = await openPage();
@@ -181,5 +211,50 @@ describe('the live page', () => {
     await expect.poll(() => scoreOf(page, 'gulls-crows').textContent()).toBe('1 – 1');
     // The event seen before the reload is not delivered again.
     expect(await eventIds(page)).toEqual([whileAway]);
+  });
+});
+
+describe('the live page without development tokens (production)', () => {
+  it('takes a token from the URL fragment, keeps it for reloads and removes it from the address bar', async () => {
+    const production = await startInstance(testConfig(testStream()));
+    try {
+      const viewer = await token('user', ['m-7'], { sub: 'viewer-7' });
+      await fetch(`${production.url}/api/matches`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${producer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'm-7', title: 'Room seven' }),
+      });
+      const page = await browser.context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${production.url}/?${FAST}#access_token=${viewer}`);
+      await page.locator('#connection[data-mode="live"]').waitFor();
+      expect(new URL(page.url()).hash).toBe('');
+      await expect.poll(() => page.locator('#identity').textContent()).toContain('viewer-7 (user)');
+      await expect.poll(() => scoreOf(page, 'm-7').textContent()).toBe('0 – 0');
+      await page.reload();
+      await page.locator('#connection[data-mode="live"]').waitFor();
+      await expect.poll(() => page.locator('#identity').textContent()).toContain('viewer-7 (user)');
+    } finally {
+      await closePages();
+      await production.close();
+    }
+  });
+
+  it('without a fragment relies on the access_token cookie of the embedding app', async () => {
+    const production = await startInstance(testConfig(testStream()));
+    try {
+      // Cookies ignore ports: cleared below so the other tests see none.
+      const viewer = await token('admin', [], { sub: 'cookie-admin' });
+      await browser.context.addCookies([{ name: 'access_token', value: viewer, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Strict' }]);
+      const page = await browser.context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${production.url}/?${FAST}`);
+      await page.locator('#connection[data-mode="live"]').waitFor();
+      await expect.poll(() => page.locator('#identity').textContent()).toContain('cookie-admin (admin) with a session cookie');
+    } finally {
+      await closePages();
+      await browser.context.clearCookies();
+      await production.close();
+    }
   });
 });

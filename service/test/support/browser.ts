@@ -35,6 +35,8 @@ export async function launchChromium(): Promise<TestBrowser> {
     viewport: { width: 1000, height: 640 },
     timeout: 60_000,
   });
+  // Fail a step with Playwright's message well before the test timeout.
+  context.setDefaultTimeout(20_000);
   return {
     context,
     close: async () => {
