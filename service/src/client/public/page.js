@@ -29,16 +29,24 @@ function fragmentToken() {
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
+async function mintDevToken() {
+  const response = await fetch('/api/dev/token?role=admin&sub=live-page', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`GET /api/dev/token answered ${response.status}`);
+  const { token, expiresIn } = await response.json();
+  return { token, renewAt: Date.now() + Math.max(expiresIn * 1000 - RENEW_BEFORE_MS, 5_000) };
+}
+
 function devTokenSource() {
-  let current;
+  // One request in flight at a time: the stream and the REST refresh ask together at start.
+  let minted;
+  let pending;
   return async () => {
-    if (current === undefined || Date.now() > current.renewAt) {
-      const response = await fetch('/api/dev/token?role=admin&sub=live-page', { cache: 'no-store' });
-      if (!response.ok) throw new Error(`GET /api/dev/token answered ${response.status}`);
-      const { token, expiresIn } = await response.json();
-      current = { token, renewAt: Date.now() + Math.max(expiresIn * 1000 - RENEW_BEFORE_MS, 5_000) };
-    }
-    return current.token;
+    if (minted !== undefined && Date.now() < minted.renewAt) return minted.token;
+    pending ??= mintDevToken().finally(() => {
+      pending = undefined;
+    });
+    minted = await pending;
+    return minted.token;
   };
 }
 
