@@ -22,4 +22,15 @@ export default tseslint.config(
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The browser client runs in the page, not in Node: only the browser globals it uses.
+    files: ['service/src/client/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'sessionStorage', 'EventSource', 'fetch', 'URL', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
+  },
 );

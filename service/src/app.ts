@@ -9,6 +9,7 @@ import { RealtimeBus } from './bus/index.ts';
 import { authPlugin } from './auth/index.ts';
 import { createServiceMetrics, SseHashCounters, type ServiceMetrics } from './metrics/index.ts';
 import { Fanout, streamRoute } from './sse/index.ts';
+import { clientRoutes } from './client/index.ts';
 import { MatchStore, devTokenRoutes, healthRoutes, installErrorHandling, matchRoutes, profileRoutes, publishRoutes } from './api/index.ts';
 
 export interface Realtime {
@@ -77,6 +78,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   await app.register(publishRoutes, { bus });
   await app.register(streamRoute, { bus, fanout, retryMs: config.sse.retryMs, maxConnectsPerMinute: config.sse.maxConnectsPerMinute, draining });
   if (config.auth.devTokens && config.auth.jwtSecret !== undefined) await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });
+  await app.register(clientRoutes, { devTokens: config.auth.devTokens && config.auth.jwtSecret !== undefined });
 
   app.addHook('onReady', async () => {
     await bus.start();
