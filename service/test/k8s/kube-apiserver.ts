@@ -3,8 +3,10 @@
 // (build-kube-apiserver.sh), both on loopback, RBAC on, and a kubeconfig for an admin in
 // system:masters that kubectl and @kubernetes/client-node both read.
 //
-// No kube-controller-manager, scheduler or kubelet runs: objects are stored and validated,
-// nothing reconciles them. cluster-fakes.ts stands in for the bits tests need.
+// No kube-controller-manager, scheduler or kubelet runs: objects are stored, validated,
+// admitted and authorized, but nothing reconciles them. Pods stay Pending, Deployments get
+// no ReplicaSets, new namespaces get no "default" ServiceAccount, deleted namespaces stay
+// Terminating, PodDisruptionBudgets get no status. cluster-fakes.ts writes what tests need.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
