@@ -59,7 +59,7 @@ afterAll(async () => {
 
 describe('kube-apiserver harness', () => {
   it('answers kubectl with the version the wrapper module pins', async () => {
-    const goMod = readFileSync(join(import.meta.dirname, 'apiserver', 'go.mod'), 'utf8');
+    const goMod = readFileSync(join(import.meta.dirname, 'kubernetes', 'go.mod'), 'utf8');
     const pinned = /^\s*k8s\.io\/kubernetes (v1\.\d+\.\d+)/m.exec(goMod)?.[1];
     const result = await kubectl(kubeconfigPath, ['version', '-o', 'json']);
     expect(result.code, result.stderr).toBe(0);

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../../src/bus/throwaway-redis.ts';
 import { spawnLogged, waitUntilReady, type Child } from './child.ts';
+import { kubeControllerManagerBinary, startControllerManager, type ControllerName } from './controller-manager.ts';
 import { startEtcd } from './etcd.ts';
 import { ADMIN_USER, createApiserverPki, type ApiserverPki } from './pki.ts';
 
@@ -35,7 +36,7 @@ export interface KubeApiserver {
   readonly caPem: string;
   /** Folder with the logs (kube-apiserver.log, etcd.log), keys and etcd data. */
   readonly dir: string;
-  /** Stops kube-apiserver then etcd by PID and deletes dir (kept if KEEP_KUBE_HARNESS=1). */
+  /** Stops the controller manager, kube-apiserver, then etcd by PID and deletes dir (kept if KEEP_KUBE_HARNESS=1). */
   stop(): Promise<void>;
 }
 
@@ -45,13 +46,18 @@ export interface StartOptions {
   /** Extra flags, appended last so they override the defaults. */
   readonly extraArgs?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /**
+   * Controllers to run in a kube-controller-manager beside the apiserver (none by default:
+   * then nothing reconciles). E.g. ['disruption-controller'] for computed PDB status.
+   */
+  readonly controllers?: readonly ControllerName[];
 }
 
 /** Path of the cached kube-apiserver, building it first if this machine has none. */
 export async function kubeApiserverBinary(): Promise<string> {
   const fromEnv = process.env['KUBE_APISERVER_BIN'];
   if (fromEnv) return fromEnv;
-  const { stdout } = await run('bash', [BUILD_SCRIPT], { maxBuffer: 1 << 20 });
+  const { stdout } = await run('bash', [BUILD_SCRIPT, 'kube-apiserver'], { maxBuffer: 1 << 20 });
   const path = stdout.trim().split('\n').at(-1);
   if (!path) throw new Error(`${BUILD_SCRIPT} printed no binary path`);
   return path;
@@ -125,6 +131,8 @@ function kubeconfig(server: string, pki: ApiserverPki): string {
 
 export async function startKubeApiserver(options: StartOptions = {}): Promise<KubeApiserver> {
   const binary = options.binary ?? (await kubeApiserverBinary());
+  const controllers = options.controllers ?? [];
+  const controllerManager = controllers.length > 0 ? await kubeControllerManagerBinary(BUILD_SCRIPT) : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'trayb-kube-'));
   const started: Child[] = [];
   const stopAll = async () => {
@@ -146,6 +154,9 @@ export async function startKubeApiserver(options: StartOptions = {}): Promise<Ku
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(server, pki), { mode: 0o600 });
+    if (controllerManager !== undefined) {
+      started.push(await startControllerManager({ binary: controllerManager, controllers, kubeconfigPath, pki, caPem, dir }));
+    }
     return { server, kubeconfigPath, token: pki.adminToken, caPem, dir, stop: stopAll };
   } catch (error) {
     await stopAll();
