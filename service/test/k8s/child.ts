@@ -15,13 +15,19 @@ export interface Child {
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function spawnLogged(name: string, command: string, args: readonly string[], logPath: string): Promise<Child> {
+export async function spawnLogged(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logPath: string,
+  installHint = '',
+): Promise<Child> {
   const log = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
     child = spawn(command, args, { stdio: ['ignore', log, log] });
     await once(child, 'spawn').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new Error(`${name}: ${command} was not found`, { cause: error });
+      if (error.code === 'ENOENT') throw new Error(`${name}: ${command} was not found. ${installHint}`.trim(), { cause: error });
       throw error;
     });
   } finally {

@@ -38,7 +38,7 @@ export async function startEtcd(dir: string): Promise<TestEtcd> {
     '--initial-cluster', `harness=${peer}`,
     '--initial-cluster-state', 'new',
     '--log-level', 'warn',
-  ], join(dir, 'etcd.log'));
+  ], join(dir, 'etcd.log'), 'Install it (Debian: apt-get install etcd-server) or set ETCD_BIN.');
   try {
     await waitUntilReady(child, () => healthy(url), 30_000);
   } catch (error) {
