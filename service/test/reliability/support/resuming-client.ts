@@ -15,6 +15,8 @@ export interface ResumingClientOptions {
   readonly lastEventId?: string;
   /** Pause before a reconnect; the service advertises 5 s, tests use less. */
   readonly reconnectDelayMs?: number;
+  /** Sees every stream event as it arrives (e.g. to measure latency from its timestamp). */
+  readonly onEvent?: (id: string, data: string) => void;
 }
 
 export class ResumingClient {
@@ -106,9 +108,11 @@ export class ResumingClient {
   #frame(frame: string): void {
     let id: string | undefined;
     let event: string | undefined;
+    let data = '';
     for (const line of frame.split('\n')) {
       if (line.startsWith('id: ')) id = line.slice(4);
       else if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data = line.slice(6);
     }
     if (id === undefined) {
       if (event !== undefined) this.controlEvents.push(event);
@@ -117,5 +121,6 @@ export class ResumingClient {
     if (this.ids.length > 0 && compareStreamIds(id, this.ids[this.ids.length - 1] as string) <= 0) this.outOfOrder++;
     this.ids.push(id);
     this.lastEventId = id;
+    this.#options.onEvent?.(id, data);
   }
 }
