@@ -12,7 +12,7 @@ const CONNECTS_PER_MINUTE = 5;
 let service: ServiceProcess;
 beforeAll(async () => {
   service = await spawnService({ redisUrl: inject('redisUrl'), streamKey: testStream().key, pod: 'surface', env: { SSE_MAX_CONNECT_PER_MINUTE: String(CONNECTS_PER_MINUTE) } });
-});
+}, 90_000);
 afterAll(async () => service.stop());
 
 /** A GET with the path sent exactly as written (no URL normalisation) and an optional Host. */

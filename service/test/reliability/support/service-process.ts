@@ -68,7 +68,7 @@ export async function spawnService(options: ServiceProcessOptions): Promise<Serv
     await eventually(async () => {
       if (!alive()) throw new Error(`service ${options.pod} exited during start:\n${output}`);
       return (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
-    }, `service ${options.pod} to be ready`, 20_000);
+    }, `service ${options.pod} to be ready`, 60_000);
   } catch (error) {
     await signal('SIGKILL');
     throw error;
