@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// The long suite (`npm run test:e2e`): tests that drive real external programs (Prometheus,
-// Chromium, the built image layout), only *.e2e.test.ts files, with the same private
-// redis-server as the default suite (inject('redisUrl')).
+// The long suite (`npm run test:e2e`): tests named *.e2e.test.ts, which drive real external
+// programs (Prometheus, Chromium, the built image layout), crash processes or open thousands
+// of connections. Same private redis-server as the default suite (inject('redisUrl')).
 export default defineConfig({
   test: {
     include: ['**/*.e2e.test.ts'],

@@ -50,6 +50,10 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
     routerOptions: { maxParamLength: 200 },
+    // Fastify's default strips properties a schema does not allow and carries on, so a
+    // producer's misspelt field vanished from an accepted event. Refuse them instead (400),
+    // as the schemas (additionalProperties: false) and normaliseEvent say.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   installErrorHandling(app);
 

@@ -35,10 +35,13 @@ export class StreamReader {
   #lastReadAt: number | undefined;
   /** The newest entry this reader has handed to the fan-out. */
   #lastDeliveredId: string | undefined;
+  /** Counts connection losses, so a read can tell that it spanned one. */
+  #connectionLosses = 0;
 
   constructor(redis: Redis, options: StreamReaderOptions) {
     this.#redis = redis;
     this.#options = options;
+    redis.on('close', () => this.#connectionLosses++);
   }
 
   /** When the last XREADGROUP completed (ms since epoch); undefined before the first. */
@@ -87,12 +90,21 @@ export class StreamReader {
     let failures = 0;
     while (!this.#stopping) {
       try {
+        const losses = this.#connectionLosses;
         const reply = (await (cursor === '>'
           ? this.#redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
           : this.#redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, cursor))) as ReadReply;
         this.#lastReadAt = Date.now();
         this.#options.onRead?.();
         failures = 0;
+        if (losses !== this.#connectionLosses) {
+          // The connection dropped while this read was in flight and ioredis re-sent it on a
+          // new one. A reply lost with the old connection left entries pending for us that
+          // this reply lacks, and newer entries must not overtake them (clients skip ids
+          // behind their cursor): read the pending list again, in order, from the start.
+          cursor = '0';
+          continue;
+        }
         const raw = reply?.[0]?.[1] ?? [];
         if (cursor !== '>') cursor = raw.length === 0 ? '>' : (raw[raw.length - 1]?.[0] ?? '>');
         if (raw.length === 0) continue;

@@ -1,9 +1,13 @@
-// A private redis-server child process on a free loopback port, keeping nothing on disk.
+// A private redis-server child process on a free loopback port, keeping nothing on disk
+// unless asked to (`appendOnly`, for crash tests that need acknowledged writes to survive).
 // `npm start` uses it when no Redis is configured or reachable, and the test suite uses it
 // so tests never touch a shared Redis. The production entry never spawns anything.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface ThrowawayRedis {
   readonly url: string;
@@ -13,8 +17,17 @@ export interface ThrowawayRedis {
   stop(): Promise<void>;
   /** Kills the server hard, as a crash would. */
   kill(): Promise<void>;
-  /** Starts it again on the same port, empty (nothing persisted). */
+  /** Starts it again on the same port: empty, or with its append-only file replayed (`appendOnly`). */
   restart(): Promise<void>;
+}
+
+export interface ThrowawayRedisOptions {
+  readonly port?: number;
+  /**
+   * Persist every write to an append-only file (fsync always) in a private temp directory,
+   * so a kill -9 loses nothing Redis acknowledged and restart() comes back with the data.
+   */
+  readonly appendOnly?: boolean;
 }
 
 export class RedisServerMissingError extends Error {
@@ -52,16 +65,17 @@ export async function redisAnswers(host: string, port: number, timeoutMs = 500):
   });
 }
 
-export async function startThrowawayRedis(options: { port?: number } = {}): Promise<ThrowawayRedis> {
+export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): Promise<ThrowawayRedis> {
   const port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
+  const dataDir = options.appendOnly === true ? await mkdtemp(join(tmpdir(), 'throwaway-redis-')) : undefined;
+  const persistence =
+    dataDir === undefined ? ['--appendonly', 'no', '--dir', '/tmp'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir];
 
   const launch = async () => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp', '--loglevel', 'warning'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--loglevel', 'warning'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const spawned = once(child, 'spawn').then(
       () => true,
       (error: NodeJS.ErrnoException) => {
@@ -95,7 +109,10 @@ export async function startThrowawayRedis(options: { port?: number } = {}): Prom
     get pid() {
       return child?.pid;
     },
-    stop: () => terminate('SIGTERM'),
+    stop: async () => {
+      await terminate('SIGTERM');
+      if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    },
     kill: () => terminate('SIGKILL'),
     restart: async () => {
       await terminate('SIGTERM');

@@ -51,6 +51,13 @@ export class ClientQueue {
     response.on('drain', () => {
       this.#blocked = false;
       this.flush();
+      // Events were dropped and no newer event has carried the resync yet. Say it now that
+      // the socket took everything queued before the gap: when the dropped events were the
+      // last ones for a while, the client must not wait for the next event to learn of it.
+      if (this.#gap && !this.#blocked && !this.#closed) {
+        this.#gap = false;
+        this.writeRaw(controlFrame('resync', { reason: 'events_dropped' }));
+      }
     });
     response.on('close', () => this.#markClosed());
   }

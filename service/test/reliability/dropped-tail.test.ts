@@ -1,0 +1,51 @@
+// A slow client whose dropped events were the last ones published must still be told: the
+// resync goes out once its socket has taken what was queued before the gap, not only in front
+// of some later event that may not come for a long time.
+import { afterEach, describe, expect, it } from 'vitest';
+import { SseTestClient } from '../support/sse-client.ts';
+import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+
+const running: TestInstance[] = [];
+const clients: SseTestClient[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await Promise.all(running.splice(0).map((instance) => instance.close()));
+});
+
+async function dropped(service: TestInstance): Promise<number> {
+  const metric = await service.app.realtime.metrics.registry.getSingleMetric('sse_events_dropped_total')?.get();
+  return metric?.values.find((value) => value.labels.reason === 'queue_full')?.value ?? 0;
+}
+
+describe('events dropped at the end of a burst', () => {
+  it('are announced with resync when the client reads again, with no further event needed', async () => {
+    const service = await startInstance(testConfig(testStream(), { REALTIME_STREAM_MAXLEN: '50000', SSE_CLIENT_SOCKET_BUFFER_BYTES: '16384', SSE_CLIENT_QUEUE_LIMIT: '20' }));
+    running.push(service);
+    const slow = await SseTestClient.open(service.url, { token: await token('admin') });
+    clients.push(slow);
+    slow.pause();
+    const data = { blob: 'x'.repeat(8 * 1024) };
+    let published = 0;
+    while ((await dropped(service)) === 0 && published < 20_000) {
+      await Promise.all(Array.from({ length: 50 }, () => service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated', data })));
+      published += 50;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await dropped(service)).toBeGreaterThan(0);
+    // Nothing is published from here on. Wait until the instance's group has read and
+    // acknowledged everything (acknowledged after fan-out): the last event has been handed out.
+    await eventually(async () => {
+      const [group] = (await service.app.realtime.bus.redis.call('XINFO', 'GROUPS', service.config.stream.key)) as unknown[][];
+      const field = (name: string) => group?.[group.indexOf(name) + 1];
+      return field('pending') === 0 && field('lag') === 0;
+    }, 'the reader to hand out every event');
+    slow.resume();
+    // While it was paused its socket stayed blocked, so everything after the first drop was
+    // dropped too: the gap is at the very end. The client must hear of it anyway.
+    await eventually(() => slow.events.at(-1)?.event === 'resync', 'a resync after the last delivered event', 5000);
+    expect(JSON.parse(slow.events.at(-1)?.data ?? '{}')).toMatchObject({ action: 'resync', reason: 'events_dropped' });
+    // Every event is accounted for: received or counted as dropped.
+    expect(slow.streamEvents.length + (await dropped(service))).toBe(published);
+    expect(slow.ended).toBe(false);
+  });
+});
