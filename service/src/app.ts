@@ -10,6 +10,7 @@ import { authPlugin } from './auth/index.ts';
 import { createServiceMetrics, SseHashCounters, type ServiceMetrics } from './metrics/index.ts';
 import { Fanout, streamRoute } from './sse/index.ts';
 import { clientRoutes } from './client/index.ts';
+import { validatorCompiler } from './api/validation.ts';
 import { MatchStore, devTokenRoutes, healthRoutes, installErrorHandling, matchRoutes, profileRoutes, publishRoutes } from './api/index.ts';
 
 const TOKEN_IN_QUERY = /([?&]access_token=)[^&#]*/gi;
@@ -50,11 +51,8 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
     routerOptions: { maxParamLength: 200 },
-    // Fastify's default strips properties a schema does not allow and carries on, so a
-    // producer's misspelt field vanished from an accepted event. Refuse them instead (400),
-    // as the schemas (additionalProperties: false) and normaliseEvent say.
-    ajv: { customOptions: { removeAdditional: false } },
   });
+  app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
 
   const metrics = createServiceMetrics();

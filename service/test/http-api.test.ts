@@ -73,6 +73,8 @@ describe('refusals have the right status and a JSON { error, message } body', ()
     ['a producer subscribing', async () => call('GET', '/api/realtime/stream', { bearer: await token('producer') }), 403],
     ['a user subscribing to a room it lacks', async () => call('GET', '/api/realtime/stream?matchId=b', { bearer: await token('user', ['a']) }), 403],
     ['an unknown action', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 'm', action: 'match:exploded' } }), 400],
+    ['a number where the matchId string belongs', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 0, action: 'match:updated' } }), 400],
+    ['a boolean where the title string belongs', async () => call('POST', '/api/matches', { bearer: await token('producer'), body: { title: true } }), 400],
     ['a missing matchId', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { action: 'match:updated' } }), 400],
     ['a non-ISO timestamp', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 'm', action: 'match:updated', timestamp: 'yesterday' } }), 400],
     ['invalid JSON', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), raw: '{"matchId":' }), 400],
