@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KubeCluster, REPORTING_CONTROLLER } from './kube.ts';
+import { KubeCluster, POLICY_LABELS, REPORTING_CONTROLLER } from './kube.ts';
 
 interface Recorded {
   method: string;
@@ -106,6 +106,19 @@ describe('KubeCluster on the wire', () => {
       contentType: 'application/merge-patch+json',
       body: { status: { maxPending: 3 } },
     });
+  });
+
+  it('creates the policy with the controller labels, and reads a 409 as "already there"', async () => {
+    expect(await cluster.createPolicy('realtime', {})).toBe(true);
+    expect(recorded[0]).toMatchObject({ method: 'POST', path: '/apis/realtime.trayb.io/v1alpha1/namespaces/realtime/streamremediationpolicies' });
+    expect(recorded[0]?.body).toEqual({
+      apiVersion: 'realtime.trayb.io/v1alpha1',
+      kind: 'StreamRemediationPolicy',
+      metadata: { name: 'realtime', namespace: 'realtime', labels: POLICY_LABELS },
+      spec: {},
+    });
+    answers = { 'POST /apis/realtime.trayb.io': { status: 409, body: { kind: 'Status', code: 409 } } };
+    expect(await cluster.createPolicy('realtime', {})).toBe(false);
   });
 
   it('reads a missing policy or lease as undefined and a lost lease race as false', async () => {
