@@ -94,6 +94,9 @@ describe('KubeCluster on the wire', () => {
       regarding: { apiVersion: 'v1', kind: 'Pod', name: 'rt-1', namespace: 'realtime' },
       related: { apiVersion: 'realtime.trayb.io/v1alpha1', kind: 'StreamRemediationPolicy', name: 'realtime' },
     });
+    // A full name, not generateName "rt-1.": the apiserver rejects a generateName ending in a dot.
+    expect((body['metadata'] as { name?: string; generateName?: string }).generateName).toBeUndefined();
+    expect((body['metadata'] as { name: string }).name).toMatch(/^rt-1\.[0-9a-f]+$/);
     // The apiserver parses eventTime as RFC 3339 with exactly six fractional digits.
     expect(body['eventTime']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });

@@ -43,6 +43,16 @@ function time(value: Date | string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/**
+ * `<object>.<hex time><hex random>`, the way client-go names Events. Not generateName
+ * `<object>.`: the apiserver (1.37) rejects a generateName that does not end in an
+ * alphanumeric, so every Event write failed with 422.
+ */
+export function eventName(object: string, now = Date.now()): string {
+  const random = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  return `${object}.${now.toString(16)}${random}`;
+}
+
 function leaseRecord(lease: V1Lease): LeaseRecord {
   return {
     holderIdentity: lease.spec?.holderIdentity,
@@ -128,7 +138,7 @@ export class KubeCluster implements ClusterPort {
       body: {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
-        metadata: { generateName: `${event.regarding.name}.`, namespace: this.#namespace },
+        metadata: { name: eventName(event.regarding.name), namespace: this.#namespace },
         eventTime: new V1MicroTime(),
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: this.#identity,
