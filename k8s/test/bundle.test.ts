@@ -233,6 +233,7 @@ describe.each(Object.entries(stacks))(`%s${stubNote}`, (_name, objects) => {
         'coordination.k8s.io/leases:create',
         'coordination.k8s.io/leases:update',
         'realtime.trayb.io/streamremediationpolicies:get',
+        'realtime.trayb.io/streamremediationpolicies:create',
         'realtime.trayb.io/streamremediationpolicies:list',
         'realtime.trayb.io/streamremediationpolicies:watch',
         'realtime.trayb.io/streamremediationpolicies/status:update',
@@ -242,20 +243,19 @@ describe.each(Object.entries(stacks))(`%s${stubNote}`, (_name, objects) => {
     for (const [kind, name] of [['ServiceAccount', service.pod.serviceAccountName], ['ServiceAccount', account]] as const) expect(() => named(objects, kind, name ?? '')).not.toThrow();
   });
 
-  it('ships a default StreamRemediationPolicy that selects exactly the service pods and that the controller follows', () => {
-    const policy = named(objects, 'StreamRemediationPolicy', 'trayb-realtime');
-    const selector = (policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector;
-    const selected = workloads(objects).filter((w) => selects(selector, w.podLabels));
-    expect(selected.map((w) => w.object.metadata.name)).toEqual([SERVICE]);
-    expect(selector.matchLabels).toEqual(workload(objects, SERVICE).selector.matchLabels);
+  it('names the policy the controller follows (and creates when missing), and selects exactly the service pods', () => {
+    // No StreamRemediationPolicy is shipped: kubectl cannot apply one with its CRD in one go.
+    expect(ofKind(objects, 'StreamRemediationPolicy')).toEqual([]);
     const controller = onlyContainer(workload(objects, CONTROLLER));
-    expect(envValue(controller, objects, 'CONTROLLER_POLICY_NAME')).toBe(policy.metadata.name);
+    expect(envValue(controller, objects, 'CONTROLLER_POLICY_NAME')).toBe('trayb-realtime');
     const selectorDefault = (controllerEnv?.CONTROLLER_POD_SELECTOR as { defaultText?: string } | undefined)?.defaultText;
-    if (selectorDefault !== undefined) {
-      // The controller's own default (used with no policy) must select the same pods.
-      const matchLabels = Object.fromEntries(selectorDefault.split(',').map((pair) => pair.split('=') as [string, string]));
-      expect(matchLabels).toEqual(selector.matchLabels);
-    }
+    const selectorText = envValue(controller, objects, 'CONTROLLER_POD_SELECTOR') ?? selectorDefault;
+    expect(selectorText).toBeDefined();
+    // The created policy has an empty spec, so this selector is the one the controller follows.
+    const matchLabels = Object.fromEntries((selectorText ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
+    const selected = workloads(objects).filter((w) => selects({ matchLabels }, w.podLabels));
+    expect(selected.map((w) => w.object.metadata.name)).toEqual([SERVICE]);
+    expect(matchLabels).toEqual(workload(objects, SERVICE).selector.matchLabels);
   });
 
   it('resolves every ConfigMap and Secret reference, or names a Secret the operator creates', () => {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { imagesIn, named, ofKind, selects, workload } from './manifests.ts';
+import { envValue, imagesIn, named, ofKind, onlyContainer, selects, workload } from './manifests.ts';
 import { k8sDir, workspace, type KubeObject } from './render.ts';
 
 const ws = workspace();
@@ -40,6 +40,19 @@ describe(`every kustomization under k8s/ renders${stubNote}`, () => {
   });
 });
 
+/** CONTROLLER_ACTION as the controller container sees it (its ConfigMaps), the env default when unset. */
+function controllerAction(objects: readonly KubeObject[]): string {
+  return envValue(onlyContainer(workload(objects, 'trayb-realtime-controller')), objects, 'CONTROLLER_ACTION') ?? 'evict';
+}
+
+describe('the default stack', () => {
+  it('ships no StreamRemediationPolicy (the controller creates it; a CR cannot be applied with its CRD) and evicts by default', () => {
+    const objects = renderAny('.');
+    expect(ofKind(objects, 'StreamRemediationPolicy')).toEqual([]);
+    expect(controllerAction(objects)).toBe('evict');
+  });
+});
+
 describe('the rollout-restart component', () => {
   const objects = renderAny('base/rbac/rollout-restart');
 
@@ -56,19 +69,19 @@ describe('the rollout-restart component', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account, namespace: 'trayb-realtime' }]);
   });
 
-  it('switches the default policy to the rollout-restart action', () => {
-    expect((named(objects, 'StreamRemediationPolicy', 'trayb-realtime').spec as { action: string }).action).toBe('rollout-restart');
+  it("switches the controller's default action to rollout-restart", () => {
+    expect(controllerAction(objects)).toBe('rollout-restart');
   });
 });
 
 describe('the delete-pod component', () => {
   const objects = renderAny('base/rbac/delete-pod');
 
-  it('lets the controller delete pods, and switches the default policy to the delete action', () => {
+  it("lets the controller delete pods, and switches the controller's default action to delete", () => {
     expect(named(objects, 'Role', 'trayb-realtime-controller-delete-pod').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
     const binding = named(objects, 'RoleBinding', 'trayb-realtime-controller-delete-pod');
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: workload(objects, 'trayb-realtime-controller').pod.serviceAccountName, namespace: 'trayb-realtime' }]);
-    expect((named(objects, 'StreamRemediationPolicy', 'trayb-realtime').spec as { action: string }).action).toBe('delete');
+    expect(controllerAction(objects)).toBe('delete');
   });
 });
 
@@ -111,7 +124,7 @@ describe('the k6 load test', () => {
   });
 });
 
-describe.skipIf(ws.stubs.includes('base/crd'))('the default policy against the CRD (needs k8s/base/crd from the controller branch)', () => {
+describe.skipIf(ws.stubs.includes('base/crd'))('the example policy against the CRD (needs k8s/base/crd from the controller branch)', () => {
   type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; additionalProperties?: Schema };
   // Rendered lazily: describe.skipIf still runs this body when the CRD is not on the branch.
   const stack = () => ws.render('.');
@@ -141,8 +154,9 @@ describe.skipIf(ws.stubs.includes('base/crd'))('the default policy against the C
     expect([spec.group, spec.scope, spec.names.plural, spec.names.kind]).toEqual(['realtime.trayb.io', 'Namespaced', 'streamremediationpolicies', 'StreamRemediationPolicy']);
   });
 
-  it.each(['.', 'base/rbac/rollout-restart', 'base/rbac/delete-pod'])('the policy in %s fits the CRD schema', (folder) => {
-    const policy = named(renderAny(folder), 'StreamRemediationPolicy', 'trayb-realtime');
+  it('the example policy in k8s/examples fits the CRD schema and selects the service pods', () => {
+    const policy = parse(readFileSync(join(k8sDir, 'examples', 'streamremediationpolicy.yaml'), 'utf8')) as KubeObject;
+    expect([policy.apiVersion, policy.kind, policy.metadata.name]).toEqual(['realtime.trayb.io/v1alpha1', 'StreamRemediationPolicy', 'trayb-realtime']);
     const schema = specSchema();
     expect(schema).toBeDefined();
     expect(problems(policy.spec, schema ?? {}, 'spec')).toEqual([]);

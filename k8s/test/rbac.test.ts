@@ -17,6 +17,8 @@ const CALLS: Record<string, { grant: string; in: string }> = {
   createNamespacedPodEviction: { grant: 'core/pods/eviction:create', in: 'base' },
   createNamespacedEvent: { grant: 'events.k8s.io/events:create', in: 'base' },
   getNamespacedCustomObject: { grant: 'realtime.trayb.io/streamremediationpolicies:get', in: 'base' },
+  // The leader creates the policy it follows when it is missing (the bundle cannot ship it).
+  createNamespacedCustomObject: { grant: 'realtime.trayb.io/streamremediationpolicies:create', in: 'base' },
   patchNamespacedCustomObjectStatus: { grant: 'realtime.trayb.io/streamremediationpolicies/status:patch', in: 'base' },
   readNamespacedLease: { grant: 'coordination.k8s.io/leases:get', in: 'base' },
   createNamespacedLease: { grant: 'coordination.k8s.io/leases:create', in: 'base' },

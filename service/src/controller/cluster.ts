@@ -2,7 +2,7 @@
 // domain terms. kube.ts implements it with @kubernetes/client-node; unit tests use a
 // recording fake; the real-apiserver suite exercises kube.ts itself.
 import type { PodView } from './model.ts';
-import type { PolicyStatus } from './policy.ts';
+import type { PolicySpec, PolicyStatus } from './policy.ts';
 
 export interface ObjectRef {
   readonly kind: 'Pod' | 'StreamRemediationPolicy';
@@ -48,6 +48,8 @@ export interface ClusterPort {
   restartOwningDeployment(pod: string, at: Date): Promise<string>;
   recordEvent(event: ClusterEvent): Promise<void>;
   readPolicy(name: string): Promise<PolicyObject | undefined>;
+  /** Creates the policy with this spec; false when it already exists (409). */
+  createPolicy(name: string, spec: PolicySpec): Promise<boolean>;
   updatePolicyStatus(name: string, status: PolicyStatus): Promise<void>;
   readSecretValue(name: string, key: string): Promise<string | undefined>;
   readLease(name: string): Promise<LeaseRecord | undefined>;

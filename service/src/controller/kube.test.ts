@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KubeCluster, REPORTING_CONTROLLER } from './kube.ts';
+import { KubeCluster, POLICY_LABELS, REPORTING_CONTROLLER } from './kube.ts';
 
 interface Recorded {
   method: string;
@@ -94,6 +94,9 @@ describe('KubeCluster on the wire', () => {
       regarding: { apiVersion: 'v1', kind: 'Pod', name: 'rt-1', namespace: 'realtime' },
       related: { apiVersion: 'realtime.trayb.io/v1alpha1', kind: 'StreamRemediationPolicy', name: 'realtime' },
     });
+    // A full name, not generateName "rt-1.": the apiserver rejects a generateName ending in a dot.
+    expect((body['metadata'] as { name?: string; generateName?: string }).generateName).toBeUndefined();
+    expect((body['metadata'] as { name: string }).name).toMatch(/^rt-1\.[0-9a-f]+$/);
     // The apiserver parses eventTime as RFC 3339 with exactly six fractional digits.
     expect(body['eventTime']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
@@ -106,6 +109,19 @@ describe('KubeCluster on the wire', () => {
       contentType: 'application/merge-patch+json',
       body: { status: { maxPending: 3 } },
     });
+  });
+
+  it('creates the policy with the controller labels, and reads a 409 as "already there"', async () => {
+    expect(await cluster.createPolicy('realtime', {})).toBe(true);
+    expect(recorded[0]).toMatchObject({ method: 'POST', path: '/apis/realtime.trayb.io/v1alpha1/namespaces/realtime/streamremediationpolicies' });
+    expect(recorded[0]?.body).toEqual({
+      apiVersion: 'realtime.trayb.io/v1alpha1',
+      kind: 'StreamRemediationPolicy',
+      metadata: { name: 'realtime', namespace: 'realtime', labels: POLICY_LABELS },
+      spec: {},
+    });
+    answers = { 'POST /apis/realtime.trayb.io': { status: 409, body: { kind: 'Status', code: 409 } } };
+    expect(await cluster.createPolicy('realtime', {})).toBe(false);
   });
 
   it('reads a missing policy or lease as undefined and a lost lease race as false', async () => {

@@ -17,9 +17,16 @@ import {
 } from '@kubernetes/client-node';
 import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, ObjectRef, PolicyObject } from './cluster.ts';
 import type { PodView } from './model.ts';
-import { POLICY_GROUP, POLICY_KIND, POLICY_PLURAL, POLICY_VERSION, type PolicyStatus } from './policy.ts';
+import { POLICY_GROUP, POLICY_KIND, POLICY_PLURAL, POLICY_VERSION, type PolicySpec, type PolicyStatus } from './policy.ts';
 
 export const REPORTING_CONTROLLER = 'realtime.trayb.io/stream-remediation-controller';
+
+/** Labels of a policy the controller created itself, so `kubectl get srp -l` can tell it from one an operator wrote. */
+export const POLICY_LABELS = {
+  'app.kubernetes.io/name': 'trayb-realtime',
+  'app.kubernetes.io/component': 'controller',
+  'app.kubernetes.io/managed-by': 'trayb-realtime-controller',
+};
 
 function statusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
@@ -34,6 +41,16 @@ function time(value: Date | string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = new Date(value).getTime();
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * `<object>.<hex time><hex random>`, the way client-go names Events. Not generateName
+ * `<object>.`: the apiserver (1.37) rejects a generateName that does not end in an
+ * alphanumeric, so every Event write failed with 422.
+ */
+export function eventName(object: string, now = Date.now()): string {
+  const random = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  return `${object}.${now.toString(16)}${random}`;
 }
 
 function leaseRecord(lease: V1Lease): LeaseRecord {
@@ -121,7 +138,7 @@ export class KubeCluster implements ClusterPort {
       body: {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
-        metadata: { generateName: `${event.regarding.name}.`, namespace: this.#namespace },
+        metadata: { name: eventName(event.regarding.name), namespace: this.#namespace },
         eventTime: new V1MicroTime(),
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: this.#identity,
@@ -147,6 +164,27 @@ export class KubeCluster implements ClusterPort {
       return { name, generation: object.metadata?.generation, spec: object.spec, status: object.status };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async createPolicy(name: string, spec: PolicySpec): Promise<boolean> {
+    try {
+      await this.#custom.createNamespacedCustomObject({
+        group: POLICY_GROUP,
+        version: POLICY_VERSION,
+        namespace: this.#namespace,
+        plural: POLICY_PLURAL,
+        body: {
+          apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`,
+          kind: POLICY_KIND,
+          metadata: { name, namespace: this.#namespace, labels: POLICY_LABELS },
+          spec,
+        },
+      });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
       throw error;
     }
   }

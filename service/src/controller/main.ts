@@ -8,7 +8,7 @@ import { KubeCluster } from './kube.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { createControllerMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
-import type { EffectiveSettings } from './policy.ts';
+import { settingsFromConfig } from './policy.ts';
 import { Reconciler } from './reconciler.ts';
 import { RedisSource } from './redis-source.ts';
 
@@ -18,14 +18,7 @@ const kubeConfig = loadKubeConfig(process.env);
 const cluster = kubeConfig === undefined ? undefined : new KubeCluster(kubeConfig, config.namespace, config.identity);
 if (cluster === undefined) log.warn('no Kubernetes credentials found: observe-only, every decision is logged as a dry run');
 
-const defaults: EffectiveSettings = {
-  streamKey: config.stream.key,
-  groupPrefix: config.stream.groupPrefix,
-  maxLen: config.stream.maxLen,
-  podSelector: config.podSelector,
-  redisSecret: undefined,
-  policy: cluster === undefined ? { ...config.policy, dryRun: true } : config.policy,
-};
+const defaults = settingsFromConfig(config, cluster !== undefined);
 
 const metrics = createControllerMetrics();
 const server = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost);

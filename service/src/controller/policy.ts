@@ -4,6 +4,7 @@
 // that is set overrides the controller's environment default, one that is not leaves it.
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import type { ControllerConfig } from '../config/controller.ts';
 import { REMEDIATION_ACTIONS, STUCK_REASONS, type RemediationPolicy } from './model.ts';
 
 export const POLICY_GROUP = 'realtime.trayb.io';
@@ -128,6 +129,18 @@ export interface EffectiveSettings {
   readonly podSelector: string;
   readonly redisSecret: { readonly name: string; readonly key: string } | undefined;
   readonly policy: RemediationPolicy;
+}
+
+/** The settings the environment gives; without a cluster everything is a dry run (observe-only). */
+export function settingsFromConfig(config: ControllerConfig, inCluster: boolean): EffectiveSettings {
+  return {
+    streamKey: config.stream.key,
+    groupPrefix: config.stream.groupPrefix,
+    maxLen: config.stream.maxLen,
+    podSelector: config.podSelector,
+    redisSecret: undefined,
+    policy: inCluster ? config.policy : { ...config.policy, dryRun: true },
+  };
 }
 
 export function applyPolicySpec(base: EffectiveSettings, spec: PolicySpec): EffectiveSettings {

@@ -77,7 +77,7 @@ export class Reconciler {
     const { cluster, policyName, defaults } = this.#deps;
     if (cluster === undefined || policyName === undefined) return { settings: defaults, object: undefined, problem: undefined };
     try {
-      const object = await cluster.readPolicy(policyName);
+      const object = (await cluster.readPolicy(policyName)) ?? (await this.#createPolicy(cluster, policyName));
       if (object === undefined) return { settings: defaults, object, problem: `StreamRemediationPolicy ${policyName} not found; following the environment` };
       const parsed = parsePolicySpec(object.spec);
       if (!parsed.ok) return { settings: defaults, object, problem: `invalid policy, following the environment: ${parsed.problem}` };
@@ -85,6 +85,21 @@ export class Reconciler {
     } catch (error) {
       return { settings: defaults, object: undefined, problem: `cannot read StreamRemediationPolicy ${policyName}: ${(error as Error).message}` };
     }
+  }
+
+  /**
+   * The leader creates the policy it was told to follow when nobody has: a bundle cannot ship
+   * a custom resource in the same `kubectl apply` that creates its CRD (kubectl maps every
+   * kind before the CRD is served). The spec is empty on purpose: every field then follows
+   * the environment (controller.env, the action components), so a later change there still
+   * takes effect, and the object exists for the status and for operators to override fields.
+   */
+  async #createPolicy(cluster: ClusterPort, name: string): Promise<PolicyObject | undefined> {
+    if (!this.#deps.isLeader()) return undefined;
+    if (await cluster.createPolicy(name, {})) {
+      this.#deps.log.info({ policy: name }, 'created the StreamRemediationPolicy with an empty spec: every field follows the environment until set');
+    }
+    return cluster.readPolicy(name);
   }
 
   async #redisUrl(settings: EffectiveSettings): Promise<{ url: string | undefined; problem: string | undefined }> {

@@ -2,12 +2,13 @@
 // concurrency, and a log of every call. The real adapter (kube.ts) is for the apiserver suite.
 import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, PolicyObject } from '../../src/controller/cluster.ts';
 import type { PodView } from '../../src/controller/model.ts';
-import type { PolicyStatus } from '../../src/controller/policy.ts';
+import type { PolicySpec, PolicyStatus } from '../../src/controller/policy.ts';
 
 export type Call =
   | { op: 'evict' | 'delete' | 'restart'; pod: string }
   | { op: 'event'; event: ClusterEvent }
-  | { op: 'status'; name: string; status: PolicyStatus };
+  | { op: 'status'; name: string; status: PolicyStatus }
+  | { op: 'create-policy'; name: string; spec: PolicySpec };
 
 export class FakeCluster implements ClusterPort {
   pods: PodView[] = [];
@@ -46,6 +47,12 @@ export class FakeCluster implements ClusterPort {
   }
   readPolicy(): Promise<PolicyObject | undefined> {
     return Promise.resolve(this.policy);
+  }
+  createPolicy(name: string, spec: PolicySpec): Promise<boolean> {
+    this.calls.push({ op: 'create-policy', name, spec });
+    if (this.policy !== undefined) return Promise.resolve(false);
+    this.policy = { name, generation: 1, spec, status: undefined };
+    return Promise.resolve(true);
   }
   updatePolicyStatus(name: string, status: PolicyStatus): Promise<void> {
     this.calls.push({ op: 'status', name, status });

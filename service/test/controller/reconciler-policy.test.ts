@@ -59,6 +59,30 @@ describe('following a StreamRemediationPolicy', () => {
   });
 });
 
+describe('creating the policy it was told to follow', () => {
+  it('the leader creates a missing policy with an empty spec, follows the environment and reports into its status', async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
+    await stuckStream(h);
+    await h.reconciler.tick();
+    expect(h.cluster.calls.filter((c) => c.op === 'create-policy')).toEqual([{ op: 'create-policy', name: 'realtime', spec: {} }]);
+    const status = lastStatus(h);
+    expect(status?.groups?.length).toBe(2);
+    const conditions = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, c.status]));
+    expect(conditions['Degraded']).toBe('False');
+
+    await h.reconciler.tick();
+    expect(h.cluster.calls.filter((c) => c.op === 'create-policy')).toHaveLength(1);
+  });
+
+  it('a follower never creates it', async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'], leader: () => false });
+    await stuckStream(h);
+    await h.reconciler.tick();
+    expect(h.cluster.calls).toEqual([]);
+    expect(h.cluster.policy).toBeUndefined();
+  });
+});
+
 describe('leadership', () => {
   it('a follower observes but never acts nor writes status', async () => {
     const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'], leader: () => false });
