@@ -1,11 +1,11 @@
 // The local fan-out: every entry this instance reads goes to the clients that follow its
-// match. Subscribers are indexed by room, each event is serialised once, and each client
-// gets one write per batch however many of its events the batch held.
+// match. Subscribers are indexed by room, each event is serialised and encoded once, and
+// each client gets one write per batch however many of its events the batch held.
 import type { ServerResponse } from 'node:http';
 import type { StreamEntry } from '../bus/index.ts';
 import type { ServiceMetrics, SseHashCounters } from '../metrics/index.ts';
 import { ClientQueue } from './client-queue.ts';
-import { HEARTBEAT_FRAME, controlFrame, eventFrame } from './frames.ts';
+import { HEARTBEAT, controlFrame, outgoingEvent, type WireFrame } from './frames.ts';
 
 export interface FanoutOptions {
   readonly queueLimit: number;
@@ -25,15 +25,19 @@ export class Fanout {
   readonly #all = new Set<ClientQueue>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #hooks;
+  /** Numbers fan-out batches, so a client is queued for one write per batch without a Set. */
+  #batch = 0;
+  /** Clients with queued frames in the current batch (reused between batches). */
+  readonly #touched: ClientQueue[] = [];
 
   constructor(options: FanoutOptions) {
     this.#options = options;
     const { metrics, counters } = options;
     this.#hooks = {
-      sent: (eventTimes: readonly number[]) => {
+      sent: (frames: readonly WireFrame[]) => {
         const now = Date.now();
         let events = 0;
-        for (const time of eventTimes) {
+        for (const { time } of frames) {
           if (Number.isNaN(time)) continue;
           events++;
           metrics.deliveryLatency.observe(Math.max(0, now - time) / 1000);
@@ -79,22 +83,30 @@ export class Fanout {
 
   /** Fans a batch read from the stream out to its subscribers. */
   deliver(entries: readonly StreamEntry[]): void {
-    const touched = new Set<ClientQueue>();
+    const batch = ++this.#batch;
+    const touched = this.#touched;
     for (const entry of entries) {
       const room = this.#byRoom.get(entry.event.matchId);
       if (room === undefined && this.#everything.size === 0) continue;
-      const frame = eventFrame(entry);
+      const event = outgoingEvent(entry);
       for (const client of this.#everything) {
-        client.offer(entry, frame);
-        touched.add(client);
+        client.offer(event);
+        if (client.batch !== batch) {
+          client.batch = batch;
+          touched.push(client);
+        }
       }
       if (room !== undefined)
         for (const client of room) {
-          client.offer(entry, frame);
-          touched.add(client);
+          client.offer(event);
+          if (client.batch !== batch) {
+            client.batch = batch;
+            touched.push(client);
+          }
         }
     }
     for (const client of touched) client.flush();
+    touched.length = 0;
   }
 
   /**
@@ -128,7 +140,7 @@ export class Fanout {
   }
 
   #beat(): void {
-    for (const client of this.#all) if (client.queued === 0) client.writeRaw(HEARTBEAT_FRAME);
+    for (const client of this.#all) if (client.queued === 0) client.writeRaw(HEARTBEAT);
   }
 
   #remove(client: ClientQueue): void {
