@@ -38,6 +38,7 @@ export const serviceEnv = {
   SSE_RETRY_MS: int('Reconnect delay the stream advertises with "retry:"', 5000, POSITIVE),
   SSE_CLIENT_QUEUE_LIMIT: int('Events buffered per client while its socket is full', 100, POSITIVE),
   SSE_CLIENT_SOCKET_BUFFER_BYTES: int('Bytes a client socket may buffer before further events wait in its queue', 262144, POSITIVE),
+  SSE_FLUSH_INTERVAL_MS: int('Events for one client within this window go out in one write (the first after a quiet spell at once); 0 writes every batch at once', 20, { min: 0 }),
   SSE_OVERFLOW_POLICY: oneOf('What happens when a client queue is full: drop events or disconnect the client', 'drop', ['drop', 'disconnect'] as const),
   SSE_DRAIN_WINDOW_MS: int('On shutdown, stream connections are closed spread over this window', 5000, { min: 0 }),
   SSE_MAX_CONNECT_PER_MINUTE: int('Stream connection attempts allowed per identity per minute', 60, POSITIVE),
@@ -87,6 +88,7 @@ export interface ServiceConfig {
     readonly queueLimit: number;
     readonly socketBufferBytes: number;
     readonly overflowPolicy: 'drop' | 'disconnect';
+    readonly flushIntervalMs: number;
     readonly drainWindowMs: number;
     readonly maxConnectsPerMinute: number;
   };
@@ -142,6 +144,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       queueLimit: v.SSE_CLIENT_QUEUE_LIMIT,
       socketBufferBytes: v.SSE_CLIENT_SOCKET_BUFFER_BYTES,
       overflowPolicy: v.SSE_OVERFLOW_POLICY,
+      flushIntervalMs: v.SSE_FLUSH_INTERVAL_MS,
       drainWindowMs: v.SSE_DRAIN_WINDOW_MS,
       maxConnectsPerMinute: v.SSE_MAX_CONNECT_PER_MINUTE,
     },

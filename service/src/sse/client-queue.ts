@@ -38,8 +38,8 @@ export class ClientQueue {
   readonly rooms: ReadonlySet<string> | null;
   /** Id of the last event accepted for this client; events at or before it are skipped. */
   cursor: string | undefined;
-  /** The fan-out batch that last queued an event here (lets the fan-out dedupe without a Set). */
-  batch = 0;
+  /** The fan-out flush round that last listed this client (lets it dedupe without a Set). */
+  round = 0;
   /** Frames waiting for the next write; one array per client, reused across writes. */
   readonly #queue: WireFrame[] = [];
   /** How many of the queued frames are events (the rest are control frames). */
@@ -86,7 +86,7 @@ export class ClientQueue {
     return this.rooms === null || this.rooms.has(matchId);
   }
 
-  /** Accepts a live event (already encoded); call flush() after the batch. */
+  /** Accepts a live event (already encoded); call flush() to write it. */
   offer(event: OutgoingEvent): void {
     if (this.#closed) return;
     if (this.#catchingUp) {
