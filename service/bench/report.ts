@@ -122,9 +122,11 @@ export function markdown(report: BenchReport): string {
   table += row(`resume a ${String(report.settings.backlog)}-event backlog, ms`, (s) => `${fmt(s.backlogResumeMs, 0)}${s.backlogComplete ? '' : ' (incomplete)'}`);
   const loads = report.results.flatMap((r) => r.runs.flatMap((run) => run.fanout.map((f) => f.load.split(' ')[0])));
   const m = report.machine;
+  const targets = report.results.map((r) => `- ${r.target}: ${r.description}`).join('\n');
   return (
     `## ${report.label} (${report.startedAt})\n\n` +
     `\`${report.command}\`\n\n` +
+    `${targets}\n\n` +
     table +
     `\nMedians of ${String(report.settings.runs)} runs. Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}; ` +
     `Node ${m.node}, ${m.nginx}, Redis ${m.redis}. Load average (1 min) at start ${m.loadAtStart.split(' ')[0]}, ` +
