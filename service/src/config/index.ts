@@ -29,6 +29,7 @@ export const serviceEnv = {
   HOST: str('Address the public server binds', '0.0.0.0'),
   METRICS_PORT: int('Prometheus metrics port, never exposed on the public port', 9464, { min: 0, max: 65535 }),
   POD_NAME: optional(str('Instance identity; names this instance consumer group (defaults to the hostname)')),
+  WEB_CONCURRENCY: int('Worker processes (node:cluster), one per core; worker N reads through its own group <POD_NAME>-w<N>', 1, { min: 1, max: 64 }),
   ...redisEnv,
   ...streamEnv,
   REALTIME_STREAM_READ_COUNT: int('Entries per XREADGROUP call', 50, POSITIVE),
@@ -74,6 +75,8 @@ export interface ServiceConfig {
   readonly host: string;
   readonly metricsPort: number;
   readonly instance: string;
+  /** Worker processes; above 1 the production entry runs a node:cluster primary. */
+  readonly webConcurrency: number;
   readonly redis: RedisConfig;
   readonly stream: StreamConfig & {
     readonly group: string;
@@ -127,6 +130,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     host: v.HOST,
     metricsPort: v.METRICS_PORT,
     instance,
+    webConcurrency: v.WEB_CONCURRENCY,
     redis: redisConfigFrom(v),
     stream: {
       key: v.REALTIME_STREAM_KEY,
