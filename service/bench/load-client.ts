@@ -57,6 +57,8 @@ const PT = '"pt":';
 /** One SSE subscriber on a raw socket. */
 export class Subscriber {
   events = 0;
+  /** Socket reads that returned data: events / reads shows how much the server coalesces. */
+  reads = 0;
   lastId: string | undefined;
   status = 0;
   readonly ready: Promise<void>;
@@ -87,6 +89,7 @@ export class Subscriber {
   }
 
   #read(chunk: Buffer, resolve: () => void, reject: (error: Error) => void): void {
+    this.reads++;
     let text = this.#rest + chunk.toString('latin1');
     if (!this.#headersDone) {
       const end = text.indexOf('\r\n\r\n');
@@ -161,6 +164,12 @@ export function closeAll(subscribers: readonly Subscriber[]): void {
 export function eventsReceived(subscribers: readonly Subscriber[]): number {
   let total = 0;
   for (const subscriber of subscribers) total += subscriber.events;
+  return total;
+}
+
+export function readsMade(subscribers: readonly Subscriber[]): number {
+  let total = 0;
+  for (const subscriber of subscribers) total += subscriber.reads;
   return total;
 }
 

@@ -13,6 +13,8 @@ export interface FanoutSample {
   readonly serverCpuSeconds: number;
   readonly cpuMicrosPerDelivery: number;
   readonly redisCpuSeconds: number;
+  /** Events per socket read on the client side: above 1 when writes or segments carried several. */
+  readonly eventsPerRead: number;
   /** CPU the load client (this process) used per second of publishing: near 1 means it was the bottleneck. */
   readonly clientCpuShare: number;
   readonly load: string;
@@ -60,6 +62,7 @@ export interface FanoutSummary {
   readonly cpuMicrosPerDelivery: number;
   readonly redisCpuMicrosPerDelivery: number;
   readonly clientCpuShare: number;
+  readonly eventsPerRead: number;
 }
 
 export interface TargetSummary {
@@ -85,6 +88,7 @@ export function summarise(result: TargetResult): TargetSummary {
       cpuMicrosPerDelivery: median(samples.map((s) => s.cpuMicrosPerDelivery)),
       redisCpuMicrosPerDelivery: median(samples.map((s) => (s.redisCpuSeconds * 1e6) / Math.max(1, s.delivered))),
       clientCpuShare: median(samples.map((s) => s.clientCpuShare)),
+      eventsPerRead: median(samples.map((s) => s.eventsPerRead ?? Number.NaN)),
     };
   });
   const within = fanout.filter((f) => f.p99Ms <= 100 && f.deliveredRatio >= 0.999);
@@ -115,6 +119,7 @@ export function markdown(report: BenchReport): string {
     table += row(`${label}: p50 / p99 ms`, (s) => `${fmt(at(s)?.p50Ms ?? Number.NaN)} / ${fmt(at(s)?.p99Ms ?? Number.NaN)}`);
     table += row(`${label}: server CPU µs/delivery`, (s) => fmt(at(s)?.cpuMicrosPerDelivery ?? Number.NaN, 2));
     table += row(`${label}: Redis CPU µs/delivery`, (s) => fmt(at(s)?.redisCpuMicrosPerDelivery ?? Number.NaN, 3));
+    table += row(`${label}: events per client read`, (s) => fmt(at(s)?.eventsPerRead ?? Number.NaN, 2));
     table += row(`${label}: load client CPU share`, (s) => `${fmt((at(s)?.clientCpuShare ?? Number.NaN) * 100, 0)} %`);
   }
   table += row('best deliveries/s with p99 ≤ 100 ms', (s) => fmt(s.bestDeliveriesPerSecondWithinP99, 0));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { signToken } from '../src/auth/index.ts';
 import { freePort, startThrowawayRedis, type ThrowawayRedis } from '../src/bus/throwaway-redis.ts';
-import { LatencyHistogram, Publisher, Subscriber, closeAll, connectSubscribers, eventsReceived, nowMs, type TargetProtocol } from './load-client.ts';
+import { LatencyHistogram, Publisher, Subscriber, closeAll, connectSubscribers, eventsReceived, nowMs, readsMade, type TargetProtocol } from './load-client.ts';
 import { nginxVersion, startNchan } from './nchan.ts';
 import { allowedCpus, childPids, cpuSeconds, loadAverage, machineInfo, rssBytes } from './proc.ts';
 import { markdown, type BenchReport, type FanoutSample, type RunSample, type TargetResult } from './report.ts';
@@ -184,6 +184,7 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
   for (const rate of settings.rates) {
     histogram.reset();
     const receivedBefore = eventsReceived(subscribers);
+    const readsBefore = readsMade(subscribers);
     const sentBefore = publisher.sent;
     const cpuBefore = sum(server.pids(), cpuSeconds);
     const redisBefore = cpuSeconds(redis.pid as number);
@@ -207,6 +208,7 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
       serverCpuSeconds,
       cpuMicrosPerDelivery: (serverCpuSeconds * 1e6) / Math.max(1, delivered),
       redisCpuSeconds: cpuSeconds(redis.pid as number) - redisBefore,
+      eventsPerRead: delivered / Math.max(1, readsMade(subscribers) - readsBefore),
       clientCpuShare: (client.user + client.system) / 1e6 / publishSeconds,
       load: loadAverage(),
     });
