@@ -112,4 +112,23 @@ describe('the fan-out', () => {
       socket.destroy();
     }
   });
+
+  it('answers HEAD on the stream with headers and no body, even when events follow', async () => {
+    const service = await instance({ SSE_FLUSH_INTERVAL_MS: '0' });
+    const bearer = await token('admin');
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(service.url).port) });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.write(`HEAD /api/realtime/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${bearer}\r\n\r\n`);
+    try {
+      await eventually(() => received.includes('\r\n\r\n'), 'the response head');
+      await eventually(() => service.app.realtime.fanout.size === 1, 'the stream to attach');
+      await emit(service, 3);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(received.startsWith('HTTP/1.1 200')).toBe(true);
+      expect(received.slice(received.indexOf('\r\n\r\n') + 4)).toBe('');
+    } finally {
+      socket.destroy();
+    }
+  });
 });

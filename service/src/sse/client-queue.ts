@@ -64,7 +64,8 @@ export class ClientQueue {
     // Puts the status line and headers on the socket now, so later direct writes follow them.
     response.flushHeaders();
     const socket = response.socket;
-    this.#direct = socket !== null && !socket.destroyed;
+    // A HEAD response has no body: only ServerResponse.write knows to drop one.
+    this.#direct = socket !== null && !socket.destroyed && response.req.method !== 'HEAD';
     this.#sink = this.#direct ? (socket as Socket) : response;
     this.#chunked = response.chunkedEncoding;
     this.#sink.on('drain', () => {
