@@ -4,7 +4,7 @@
 // same heartbeat interval), started from a generated config in a temp dir and never on port 80.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { childPids } from './proc.ts';
@@ -97,6 +97,9 @@ async function waitForWorker(master: ChildProcess, port: number): Promise<number
 }
 
 export async function startNchan(settings: NchanSettings): Promise<RunningNchan> {
+  if (!existsSync(NCHAN_MODULE) || spawnSync('nginx', ['-v']).error !== undefined) {
+    throw new Error('nginx with the nchan module is missing: apt-get install -y nginx libnginx-mod-nchan (or --targets service)');
+  }
   const prefix = mkdtempSync(join(tmpdir(), 'bench-nchan-'));
   const configPath = join(prefix, 'nginx.conf');
   writeFileSync(configPath, nchanConfig(settings, prefix));
