@@ -71,6 +71,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     queueLimit: config.sse.queueLimit,
     socketBufferBytes: config.sse.socketBufferBytes,
     overflowPolicy: config.sse.overflowPolicy,
+    flushIntervalMs: config.sse.flushIntervalMs,
     heartbeatIntervalMs: config.sse.heartbeatIntervalMs,
     retryMs: config.sse.retryMs,
     metrics,

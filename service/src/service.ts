@@ -13,13 +13,20 @@ export function createLogger(level: string): Logger {
 
 export interface RunningService {
   readonly app: FastifyInstance;
-  readonly metricsServer: Server;
+  /** Undefined in a cluster worker: the primary serves the workers' metrics. */
+  readonly metricsServer: Server | undefined;
   stop(): Promise<void>;
 }
 
-export async function runService(config: ServiceConfig, log: Logger): Promise<RunningService> {
+export interface RunOptions {
+  /** 'own-port': serve METRICS_PORT here; 'cluster': the cluster primary collects them. */
+  readonly metrics?: 'own-port' | 'cluster';
+}
+
+export async function runService(config: ServiceConfig, log: Logger, options: RunOptions = {}): Promise<RunningService> {
   const app = await buildApp(config, log);
-  const metricsServer = await startMetricsServer(app.realtime.metrics.registry, config.metricsPort, config.host);
+  const metricsServer =
+    options.metrics === 'cluster' ? undefined : await startMetricsServer(app.realtime.metrics.registry, config.metricsPort, config.host);
   await app.listen({ port: config.port, host: config.host });
   log.info({ instance: config.instance, group: config.stream.group, metricsPort: config.metricsPort }, 'realtime service ready');
 
@@ -27,7 +34,7 @@ export async function runService(config: ServiceConfig, log: Logger): Promise<Ru
   const stop = () =>
     (stopping ??= (async () => {
       await shutdown(app);
-      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      if (metricsServer !== undefined) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
       log.info('stopped');
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -120,10 +120,32 @@ function compareDecimal(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** True when the digits from..to start with a zero that is not the whole number. */
+function paddedAt(id: string, from: number, to: number): boolean {
+  return to - from > 1 && id.charCodeAt(from) === 48;
+}
+
+/** Compares digits a[af..at) with b[bf..bt), both without leading zeros. */
+function compareDigitsIn(a: string, af: number, at: number, b: string, bf: number, bt: number): number {
+  if (at - af !== bt - bf) return at - af - (bt - bf);
+  for (let i = 0; i < at - af; i++) {
+    const d = a.charCodeAt(af + i) - b.charCodeAt(bf + i);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /** Orders two stream ids: negative when a < b, 0 when equal, positive when a > b. */
 export function compareStreamIds(a: string, b: string): number {
+  if (a === b) return 0;
   const da = a.indexOf('-');
   const db = b.indexOf('-');
+  // The fan-out compares every event with every client's cursor, so ids as Redis writes them
+  // (no leading zeros) are compared in place, without allocating; padded ids (only a
+  // client's Last-Event-ID can have them) are normalised first.
+  if (!paddedAt(a, 0, da) && !paddedAt(b, 0, db) && !paddedAt(a, da + 1, a.length) && !paddedAt(b, db + 1, b.length)) {
+    return compareDigitsIn(a, 0, da, b, 0, db) || compareDigitsIn(a, da + 1, a.length, b, db + 1, b.length);
+  }
   return compareDecimal(a.slice(0, da), b.slice(0, db)) || compareDecimal(a.slice(da + 1), b.slice(db + 1));
 }
 

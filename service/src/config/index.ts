@@ -29,6 +29,7 @@ export const serviceEnv = {
   HOST: str('Address the public server binds', '0.0.0.0'),
   METRICS_PORT: int('Prometheus metrics port, never exposed on the public port', 9464, { min: 0, max: 65535 }),
   POD_NAME: optional(str('Instance identity; names this instance consumer group (defaults to the hostname)')),
+  WEB_CONCURRENCY: int('Worker processes (node:cluster), one per core; worker N reads through its own group <POD_NAME>-w<N>', 1, { min: 1, max: 64 }),
   ...redisEnv,
   ...streamEnv,
   REALTIME_STREAM_READ_COUNT: int('Entries per XREADGROUP call', 50, POSITIVE),
@@ -38,6 +39,7 @@ export const serviceEnv = {
   SSE_RETRY_MS: int('Reconnect delay the stream advertises with "retry:"', 5000, POSITIVE),
   SSE_CLIENT_QUEUE_LIMIT: int('Events buffered per client while its socket is full', 100, POSITIVE),
   SSE_CLIENT_SOCKET_BUFFER_BYTES: int('Bytes a client socket may buffer before further events wait in its queue', 262144, POSITIVE),
+  SSE_FLUSH_INTERVAL_MS: int('Events for one client within this window go out in one write (the first after a quiet spell at once); 0 writes every batch at once', 20, { min: 0 }),
   SSE_OVERFLOW_POLICY: oneOf('What happens when a client queue is full: drop events or disconnect the client', 'drop', ['drop', 'disconnect'] as const),
   SSE_DRAIN_WINDOW_MS: int('On shutdown, stream connections are closed spread over this window', 5000, { min: 0 }),
   SSE_MAX_CONNECT_PER_MINUTE: int('Stream connection attempts allowed per identity per minute', 60, POSITIVE),
@@ -73,6 +75,8 @@ export interface ServiceConfig {
   readonly host: string;
   readonly metricsPort: number;
   readonly instance: string;
+  /** Worker processes; above 1 the production entry runs a node:cluster primary. */
+  readonly webConcurrency: number;
   readonly redis: RedisConfig;
   readonly stream: StreamConfig & {
     readonly group: string;
@@ -87,6 +91,7 @@ export interface ServiceConfig {
     readonly queueLimit: number;
     readonly socketBufferBytes: number;
     readonly overflowPolicy: 'drop' | 'disconnect';
+    readonly flushIntervalMs: number;
     readonly drainWindowMs: number;
     readonly maxConnectsPerMinute: number;
   };
@@ -125,6 +130,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     host: v.HOST,
     metricsPort: v.METRICS_PORT,
     instance,
+    webConcurrency: v.WEB_CONCURRENCY,
     redis: redisConfigFrom(v),
     stream: {
       key: v.REALTIME_STREAM_KEY,
@@ -142,6 +148,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       queueLimit: v.SSE_CLIENT_QUEUE_LIMIT,
       socketBufferBytes: v.SSE_CLIENT_SOCKET_BUFFER_BYTES,
       overflowPolicy: v.SSE_OVERFLOW_POLICY,
+      flushIntervalMs: v.SSE_FLUSH_INTERVAL_MS,
       drainWindowMs: v.SSE_DRAIN_WINDOW_MS,
       maxConnectsPerMinute: v.SSE_MAX_CONNECT_PER_MINUTE,
     },

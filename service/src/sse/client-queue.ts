@@ -4,14 +4,19 @@
 // is full, events are dropped and counted (policy "drop", and the client is told with a
 // `resync` before the next event it gets) or the client is disconnected so it resumes
 // losslessly with Last-Event-ID (policy "disconnect").
+//
+// Once the response headers are on the wire, frames go straight to the socket as the bytes
+// the fan-out encoded once for everyone (pre-framed chunks when the response is chunked):
+// ServerResponse.write would frame, cork and schedule an uncork for every single write.
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { compareStreamIds, type StreamEntry } from '../bus/index.ts';
 import type { DropReason } from '../metrics/index.ts';
-import { controlFrame } from './frames.ts';
+import { controlFrame, wireFrame, type OutgoingEvent, type WireFrame } from './frames.ts';
 
 export interface ClientQueueHooks {
-  /** Events written; `eventTimes` holds their timestamps (ms), NaN for control frames. */
-  sent(eventTimes: readonly number[]): void;
+  /** Frames written in one write; events have a timestamp (`time`), control frames NaN. */
+  sent(frames: readonly WireFrame[]): void;
   /** Replayed events written (no latency: they are history). */
   replayed(count: number): void;
   dropped(reason: DropReason, count: number): void;
@@ -33,22 +38,37 @@ export class ClientQueue {
   readonly rooms: ReadonlySet<string> | null;
   /** Id of the last event accepted for this client; events at or before it are skipped. */
   cursor: string | undefined;
-  #frames: string[] = [];
-  #eventTimes: number[] = [];
+  /** The fan-out flush round that last listed this client (lets it dedupe without a Set). */
+  round = 0;
+  /** Frames waiting for the next write; one array per client, reused across writes. */
+  readonly #queue: WireFrame[] = [];
+  /** How many of the queued frames are events (the rest are control frames). */
+  #queuedEvents = 0;
   #blocked = false;
   #gap = false;
   #closed = false;
   #catchingUp = false;
   /** Live events that arrive while the client catches up from the stream. */
-  #held: { entry: StreamEntry; frame: string }[] = [];
+  #held: OutgoingEvent[] = [];
   #heldOverflow = false;
   readonly #options: ClientQueueOptions;
+  /** Where frames go: the socket once the headers are written, else the response. */
+  readonly #sink: Socket | ServerResponse;
+  readonly #direct: boolean;
+  readonly #chunked: boolean;
 
   constructor(response: ServerResponse, options: ClientQueueOptions) {
     this.response = response;
     this.rooms = options.rooms;
     this.#options = options;
-    response.on('drain', () => {
+    // Puts the status line and headers on the socket now, so later direct writes follow them.
+    response.flushHeaders();
+    const socket = response.socket;
+    // A HEAD response has no body: only ServerResponse.write knows to drop one.
+    this.#direct = socket !== null && !socket.destroyed && response.req.method !== 'HEAD';
+    this.#sink = this.#direct ? (socket as Socket) : response;
+    this.#chunked = response.chunkedEncoding;
+    this.#sink.on('drain', () => {
       this.#blocked = false;
       this.flush();
       // Events were dropped and no newer event has carried the resync yet. Say it now that
@@ -67,32 +87,32 @@ export class ClientQueue {
   }
 
   get queued(): number {
-    return this.#frames.length;
+    return this.#queue.length;
   }
 
   follows(matchId: string): boolean {
     return this.rooms === null || this.rooms.has(matchId);
   }
 
-  /** Accepts a live event (already serialised); call flush() after the batch. */
-  offer(entry: StreamEntry, frame: string): void {
+  /** Accepts a live event (already encoded); call flush() to write it. */
+  offer(event: OutgoingEvent): void {
     if (this.#closed) return;
     if (this.#catchingUp) {
       if (this.#held.length >= this.#options.limit) this.#heldOverflow = true;
-      else this.#held.push({ entry, frame });
+      else this.#held.push(event);
       return;
     }
-    this.#accept(entry, frame, Date.parse(entry.event.timestamp));
+    this.#accept(event);
   }
 
-  #accept(entry: StreamEntry, frame: string, eventTime: number): void {
-    if (this.cursor !== undefined && compareStreamIds(entry.id, this.cursor) <= 0) return;
-    this.cursor = entry.id;
-    if (this.#frames.length >= this.#options.limit) {
+  #accept(event: OutgoingEvent): void {
+    const { id } = event.entry;
+    if (this.cursor !== undefined && compareStreamIds(id, this.cursor) <= 0) return;
+    this.cursor = id;
+    if (this.#queue.length >= this.#options.limit) {
       if (this.#options.overflowPolicy === 'disconnect') {
-        this.#options.hooks.dropped('slow_client_disconnected', this.#frames.length + 1);
-        this.#frames = [];
-        this.#eventTimes = [];
+        this.#options.hooks.dropped('slow_client_disconnected', this.#queuedEvents + 1);
+        this.#clearQueue();
         this.close();
       } else {
         this.#options.hooks.dropped('queue_full', 1);
@@ -102,31 +122,28 @@ export class ClientQueue {
     }
     if (this.#gap) {
       this.#gap = false;
-      this.#frames.push(controlFrame('resync', { reason: 'events_dropped' }));
-      this.#eventTimes.push(Number.NaN);
+      this.#queue.push(wireFrame(controlFrame('resync', { reason: 'events_dropped' })));
     }
-    this.#frames.push(frame);
-    this.#eventTimes.push(eventTime);
+    this.#queue.push(event);
+    this.#queuedEvents++;
   }
 
   /** Writes everything queued in one write, unless the socket is pushing back. */
   flush(): void {
-    if (this.#blocked || this.#closed || this.#frames.length === 0) return;
-    const frames = this.#frames;
-    const times = this.#eventTimes;
-    this.#frames = [];
-    this.#eventTimes = [];
-    const ok = this.response.write(frames.length === 1 ? (frames[0] as string) : frames.join(''));
-    this.#options.hooks.sent(times);
+    const queue = this.#queue;
+    if (this.#blocked || this.#closed || queue.length === 0) return;
+    const ok = this.#write(queue);
+    this.#options.hooks.sent(queue);
+    this.#clearQueue();
     // A write past the high-water mark returns false at once, even for a reader that keeps
     // up; only a buffer past the budget means this client is slow. 'drain' unblocks it.
-    if (!ok && this.response.writableLength > this.#options.socketBufferBytes) this.#blocked = true;
+    if (!ok && this.#sink.writableLength > this.#options.socketBufferBytes) this.#blocked = true;
   }
 
   /** Writes a frame that is not a stream event (retry hint, heartbeat, control), if writable. */
-  writeRaw(frame: string, evenIfBlocked = false): void {
+  writeRaw(frame: string | WireFrame, evenIfBlocked = false): void {
     if (this.#closed || (this.#blocked && !evenIfBlocked)) return;
-    if (!this.response.write(frame)) this.#blocked = true;
+    if (!this.#write([typeof frame === 'string' ? wireFrame(frame) : frame])) this.#blocked = true;
   }
 
   /** Starts holding live events back while stream history is replayed from `cursor`. */
@@ -137,19 +154,32 @@ export class ClientQueue {
 
   /** Writes a batch of replayed entries; resolves when the socket can take more. */
   async replay(entries: readonly StreamEntry[], frameOf: (entry: StreamEntry) => string): Promise<void> {
-    let chunk = '';
+    let text = '';
     let count = 0;
     for (const entry of entries) {
       if (!this.follows(entry.event.matchId)) continue;
       if (this.cursor !== undefined && compareStreamIds(entry.id, this.cursor) <= 0) continue;
       this.cursor = entry.id;
-      chunk += frameOf(entry);
+      text += frameOf(entry);
       count++;
     }
     if (count === 0 || this.#closed) return;
-    const ok = this.response.write(chunk);
+    const ok = this.#write([wireFrame(text)]);
     this.#options.hooks.replayed(count);
-    if (!ok) await new Promise<void>((resolve) => this.response.once('drain', resolve).once('close', resolve));
+    if (!ok) await this.#writable();
+  }
+
+  /** Resolves on 'drain' or when the client goes away, leaving no listener behind either way. */
+  #writable(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#sink.off('drain', done);
+        this.response.off('close', done);
+        resolve();
+      };
+      this.#sink.once('drain', done);
+      this.response.once('close', done);
+    });
   }
 
   /** True when live events were lost from the hold buffer and history must be read again. */
@@ -165,19 +195,36 @@ export class ClientQueue {
     this.#catchingUp = false;
     const held = this.#held;
     this.#held = [];
-    for (const { entry, frame } of held) this.#accept(entry, frame, Date.parse(entry.event.timestamp));
+    for (const event of held) this.#accept(event);
     this.flush();
   }
 
   /** Ends the response; events still queued are counted as dropped (they replay on resume). */
   close(reason: DropReason = 'shutdown'): void {
     if (this.#closed) return;
-    const undelivered = this.#eventTimes.filter((time) => !Number.isNaN(time)).length;
-    if (undelivered > 0) this.#options.hooks.dropped(reason, undelivered);
-    this.#frames = [];
-    this.#eventTimes = [];
+    if (this.#queuedEvents > 0) this.#options.hooks.dropped(reason, this.#queuedEvents);
+    this.#clearQueue();
     this.response.end();
     this.#markClosed();
+  }
+
+  #write(frames: readonly WireFrame[]): boolean {
+    if (!this.#direct) return this.response.write(frames.length === 1 ? (frames[0] as WireFrame).bytes : Buffer.concat(frames.map((f) => f.bytes)));
+    const socket = this.#sink as Socket;
+    if (socket.destroyed) return true;
+    const chunked = this.#chunked;
+    if (frames.length === 1) {
+      const frame = frames[0] as WireFrame;
+      return socket.write(chunked ? frame.chunk : frame.bytes);
+    }
+    const parts: Buffer[] = [];
+    for (const frame of frames) parts.push(chunked ? frame.chunk : frame.bytes);
+    return socket.write(Buffer.concat(parts));
+  }
+
+  #clearQueue(): void {
+    this.#queue.length = 0;
+    this.#queuedEvents = 0;
   }
 
   #markClosed(): void {

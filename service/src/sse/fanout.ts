@@ -1,16 +1,23 @@
 // The local fan-out: every entry this instance reads goes to the clients that follow its
-// match. Subscribers are indexed by room, each event is serialised once, and each client
-// gets one write per batch however many of its events the batch held.
+// match. Subscribers are indexed by room, each event is serialised and encoded once, and
+// each client gets one write per flush however many events it holds. Flushes are
+// throttled to one per `flushIntervalMs`, leading edge first: after a quiet spell an event
+// goes out at once, while under a steady stream the events of one window share a write.
+// A socket write costs the same for 150 bytes as for 1,500, so this divides the dominant
+// per-delivery cost (the write system call) by the events per window, for at most one
+// window of added latency.
 import type { ServerResponse } from 'node:http';
 import type { StreamEntry } from '../bus/index.ts';
 import type { ServiceMetrics, SseHashCounters } from '../metrics/index.ts';
 import { ClientQueue } from './client-queue.ts';
-import { HEARTBEAT_FRAME, controlFrame, eventFrame } from './frames.ts';
+import { HEARTBEAT, controlFrame, outgoingEvent, type WireFrame } from './frames.ts';
 
 export interface FanoutOptions {
   readonly queueLimit: number;
   readonly socketBufferBytes: number;
   readonly overflowPolicy: 'drop' | 'disconnect';
+  /** Minimum time between two flushes; 0 flushes every batch at once. */
+  readonly flushIntervalMs: number;
   readonly heartbeatIntervalMs: number;
   readonly retryMs: number;
   readonly metrics: ServiceMetrics;
@@ -25,15 +32,23 @@ export class Fanout {
   readonly #all = new Set<ClientQueue>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #hooks;
+  /** Numbers flush rounds, so a client is listed once per round without a Set. */
+  #round = 1;
+  /** Clients with frames queued since the last flush (reused between rounds). */
+  readonly #touched: ClientQueue[] = [];
+  /** Events queued since the last flush; a window never holds more than half a client queue. */
+  #roundEvents = 0;
+  #lastFlushAt = Number.NEGATIVE_INFINITY;
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(options: FanoutOptions) {
     this.#options = options;
     const { metrics, counters } = options;
     this.#hooks = {
-      sent: (eventTimes: readonly number[]) => {
+      sent: (frames: readonly WireFrame[]) => {
         const now = Date.now();
         let events = 0;
-        for (const time of eventTimes) {
+        for (const { time } of frames) {
           if (Number.isNaN(time)) continue;
           events++;
           metrics.deliveryLatency.observe(Math.max(0, now - time) / 1000);
@@ -79,22 +94,49 @@ export class Fanout {
 
   /** Fans a batch read from the stream out to its subscribers. */
   deliver(entries: readonly StreamEntry[]): void {
-    const touched = new Set<ClientQueue>();
+    // Waiting must never fill a client's queue: that is the slow-client signal.
+    if (this.#roundEvents > 0 && this.#roundEvents + entries.length > this.#options.queueLimit / 2) this.#flush();
+    const round = this.#round;
+    const touched = this.#touched;
     for (const entry of entries) {
       const room = this.#byRoom.get(entry.event.matchId);
       if (room === undefined && this.#everything.size === 0) continue;
-      const frame = eventFrame(entry);
+      const event = outgoingEvent(entry);
+      this.#roundEvents++;
       for (const client of this.#everything) {
-        client.offer(entry, frame);
-        touched.add(client);
+        client.offer(event);
+        if (client.round !== round) {
+          client.round = round;
+          touched.push(client);
+        }
       }
       if (room !== undefined)
         for (const client of room) {
-          client.offer(entry, frame);
-          touched.add(client);
+          client.offer(event);
+          if (client.round !== round) {
+            client.round = round;
+            touched.push(client);
+          }
         }
     }
+    if (touched.length === 0) return;
+    if (this.#roundEvents >= this.#options.queueLimit / 2) return this.#flush();
+    if (this.#flushTimer !== undefined) return;
+    const wait = this.#lastFlushAt + this.#options.flushIntervalMs - performance.now();
+    if (wait <= 0) this.#flush();
+    else this.#flushTimer = setTimeout(() => this.#flush(), wait);
+  }
+
+  /** Writes what every touched client holds, one write each. */
+  #flush(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#lastFlushAt = performance.now();
+    this.#round++;
+    this.#roundEvents = 0;
+    const touched = this.#touched;
     for (const client of touched) client.flush();
+    touched.length = 0;
   }
 
   /**
@@ -102,6 +144,7 @@ export class Fanout {
    * `windowMs`, so reconnects land on other instances gradually instead of all at once.
    */
   async drain(windowMs: number): Promise<void> {
+    this.#flush();
     const clients = [...this.#all];
     const frame = controlFrame('shutdown', { retryMs: this.#options.retryMs });
     for (const client of clients) {
@@ -124,11 +167,13 @@ export class Fanout {
 
   close(): void {
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     for (const client of [...this.#all]) client.close('shutdown');
   }
 
   #beat(): void {
-    for (const client of this.#all) if (client.queued === 0) client.writeRaw(HEARTBEAT_FRAME);
+    for (const client of this.#all) if (client.queued === 0) client.writeRaw(HEARTBEAT);
   }
 
   #remove(client: ClientQueue): void {

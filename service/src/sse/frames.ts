@@ -1,8 +1,36 @@
-// Server-Sent Events framing. Each event is serialised once per instance and the same
-// string is written to every subscriber.
+// Server-Sent Events framing. Each event is serialised and encoded once per instance; every
+// subscriber gets the same bytes. Streams are written straight to the socket, so a frame
+// also exists as one HTTP/1.1 chunk for responses that use chunked transfer encoding.
 import type { ControlEventName, StreamEntry } from '../bus/index.ts';
 
 export const HEARTBEAT_FRAME = ': heartbeat\n\n';
+
+/** A frame ready for the socket: the SSE text as bytes, bare and as one HTTP chunk. */
+export interface WireFrame {
+  readonly bytes: Buffer;
+  readonly chunk: Buffer;
+  /** The event's timestamp in ms since the epoch; NaN for frames that are not events. */
+  readonly time: number;
+}
+
+/** A stream event encoded for the wire, with the entry its cursor and room come from. */
+export interface OutgoingEvent extends WireFrame {
+  readonly entry: StreamEntry;
+}
+
+const CRLF = Buffer.from('\r\n');
+
+/** `bytes` as one chunk of a chunked HTTP/1.1 body: size in hex, CRLF, data, CRLF. */
+export function asChunk(bytes: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF]);
+}
+
+export function wireFrame(text: string, time = Number.NaN): WireFrame {
+  const bytes = Buffer.from(text);
+  return { bytes, chunk: asChunk(bytes), time };
+}
+
+export const HEARTBEAT = wireFrame(HEARTBEAT_FRAME);
 
 export function retryFrame(retryMs: number): string {
   return `retry: ${retryMs}\n\n`;
@@ -11,6 +39,12 @@ export function retryFrame(retryMs: number): string {
 /** `id:` the stream id, `event:` the action, `data:` the event JSON (one line: JSON has no raw newlines). */
 export function eventFrame(entry: StreamEntry): string {
   return `id: ${entry.id}\nevent: ${entry.event.action}\ndata: ${JSON.stringify(entry.event)}\n\n`;
+}
+
+/** Serialises and encodes an entry once, for every subscriber. */
+export function outgoingEvent(entry: StreamEntry): OutgoingEvent {
+  const bytes = Buffer.from(eventFrame(entry));
+  return { entry, bytes, chunk: asChunk(bytes), time: Date.parse(entry.event.timestamp) };
 }
 
 /** Control events carry no id, so they never move the client's Last-Event-ID. */

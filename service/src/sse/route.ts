@@ -19,6 +19,7 @@ export const STREAM_HEADERS = {
   connection: 'keep-alive',
   // Tells nginx-style proxies not to buffer the stream.
   'x-accel-buffering': 'no',
+  'x-content-type-options': 'nosniff',
 } as const;
 
 const StreamQuery = Type.Object(
@@ -88,6 +89,9 @@ export async function streamRoute(instance: FastifyInstance, options: StreamRout
   app.get(
     '/api/realtime/stream',
     {
+      // Helmet's page headers (CSP, frame options, ...) mean nothing to an event stream, and
+      // every one of them stays in memory with the response for the connection's lifetime.
+      helmet: false,
       preHandler: app.authenticate,
       // Runs after authenticate, so attempts are counted per verified identity.
       config: {

@@ -1,0 +1,62 @@
+// What the benchmark reads from /proc: CPU time and resident memory of the servers it
+// measures, their worker processes, and a description of the machine for the report.
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+/** Clock ticks per second of utime/stime in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** User + system CPU seconds a process has used so far (all its threads). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/** Resident set size in bytes. */
+export function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
+/** Direct children of a process (nginx's worker under its master). */
+export function childPids(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return text === '' ? [] : text.split(' ').map(Number);
+}
+
+export function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly kernel: string;
+  readonly node: string;
+  readonly nginx: string;
+  readonly redis: string;
+  readonly loadAtStart: string;
+}
+
+export function machineInfo(versions: { nginx: string; redis: string }): MachineInfo {
+  return {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    node: process.version,
+    nginx: versions.nginx,
+    redis: versions.redis,
+    loadAtStart: loadAverage(),
+  };
+}
+
+/** The CPUs this process may run on, as in Cpus_allowed_list ("1", "0-1"). */
+export function allowedCpus(): string {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  return /Cpus_allowed_list:\s+(\S+)/.exec(status)?.[1] ?? '';
+}

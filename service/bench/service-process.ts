@@ -1,0 +1,80 @@
+// Our service as the benchmark runs it: the production entry (service/src/main.ts) as a real
+// process pinned to the server core, configured only through its environment.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+export interface ServiceSettings {
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly redisUrl: string;
+  readonly secret: string;
+  readonly streamKey: string;
+  readonly maxLen: number;
+  readonly heartbeatMs: number;
+  /** CPUs the process may use, as taskset takes them ("0", "0,1"). */
+  readonly cpus: string;
+  /** More variables (WEB_CONCURRENCY, tuning knobs). */
+  readonly env?: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  readonly nodeFlags?: readonly string[];
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startService(settings: ServiceSettings): Promise<RunningService> {
+  const child = spawn('taskset', ['-c', settings.cpus, process.execPath, ...(settings.nodeFlags ?? []), MAIN], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      REDIS_URL: settings.redisUrl,
+      AUTH_JWT_SECRET: settings.secret,
+      PORT: String(settings.port),
+      METRICS_PORT: String(settings.metricsPort),
+      HOST: '127.0.0.1',
+      POD_NAME: 'bench',
+      LOG_LEVEL: 'warn',
+      REALTIME_STREAM_KEY: settings.streamKey,
+      REALTIME_STREAM_MAXLEN: String(settings.maxLen),
+      SSE_HEARTBEAT_INTERVAL_MS: String(settings.heartbeatMs),
+      // Every benchmark subscriber shares one identity; the per-identity reconnect guard
+      // would refuse all but the first 60 connections a minute.
+      SSE_MAX_CONNECT_PER_MINUTE: '1000000',
+      SSE_DRAIN_WINDOW_MS: '0',
+      ...settings.env,
+    },
+  });
+  const url = `http://127.0.0.1:${settings.port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(`${url}/readyz`);
+      await response.arrayBuffer();
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the service was not ready within 20 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    pid: child.pid as number,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,110 @@
+// One worker process per core (node:cluster, WEB_CONCURRENCY > 1). The broadcast design
+// makes this natural: each worker is a whole service instance reading every event through
+// its own consumer group (POD_NAME-w<N>), and the primary hands incoming connections to the
+// workers. The primary owns only the metrics port, where it sums the workers' metrics, and
+// the lifecycle: it restarts a worker that dies and, on SIGTERM/SIGINT, tells every worker
+// to drain and exits when they have.
+import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { ServiceConfig } from './config/index.ts';
+import { runService } from './service.ts';
+
+interface WorkerMessage {
+  readonly type: 'trayb:hello' | 'trayb:worker-index' | 'trayb:shutdown';
+  readonly index?: number;
+}
+
+function isWorkerMessage(message: unknown): message is WorkerMessage {
+  return typeof message === 'object' && message !== null && String((message as WorkerMessage).type).startsWith('trayb:');
+}
+
+/** The configuration of worker `index` (1-based): its own instance name, group and consumer. */
+export function workerConfig(config: ServiceConfig, index: number): ServiceConfig {
+  const instance = `${config.instance}-w${index}`;
+  return { ...config, instance, stream: { ...config.stream, group: `${config.stream.groupPrefix}:${instance}`, consumer: instance } };
+}
+
+export async function runCluster(config: ServiceConfig, log: Logger): Promise<void> {
+  if (cluster.isPrimary) await runPrimary(config, log);
+  else await runWorker(config, log);
+}
+
+async function runPrimary(config: ServiceConfig, log: Logger): Promise<void> {
+  const workers = new Map<number, Worker>();
+  let stopping = false;
+  const fork = (index: number) => {
+    const worker = cluster.fork();
+    workers.set(index, worker);
+    // The worker asks once its listener is in place, so the answer cannot arrive too early.
+    worker.on('message', (message: unknown) => {
+      if (isWorkerMessage(message) && message.type === 'trayb:hello') worker.send({ type: 'trayb:worker-index', index } satisfies WorkerMessage);
+    });
+    worker.once('exit', (code, signal) => {
+      if (workers.get(index) === worker) workers.delete(index);
+      if (stopping) return;
+      // The same index keeps the same consumer group, which skips to the stream's end on
+      // start; the worker's clients reconnect elsewhere and resume with Last-Event-ID.
+      log.error({ worker: index, code, signal }, 'worker exited; starting a new one');
+      fork(index);
+    });
+  };
+  for (let index = 1; index <= config.webConcurrency; index++) fork(index);
+
+  const aggregator = new AggregatorRegistry();
+  const metricsServer = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url !== '/metrics' && !request.url?.startsWith('/metrics?'))) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    aggregator.clusterMetrics().then(
+      (text) => response.writeHead(200, { 'content-type': aggregator.contentType }).end(text),
+      (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),
+    );
+  });
+  metricsServer.listen(config.metricsPort, config.host);
+  await once(metricsServer, 'listening');
+  log.info({ workers: config.webConcurrency, metricsPort: config.metricsPort }, 'cluster primary ready');
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stopping = true;
+      log.info({ signal, workers: workers.size }, 'shutting down the workers');
+      // A message, not a signal: a worker may get the terminal's SIGINT too, and a second
+      // signal would kill it before its drain ends.
+      const exits = [...workers.values()].map((worker) => {
+        const exited = once(worker, 'exit');
+        if (worker.isConnected()) worker.send({ type: 'trayb:shutdown' } satisfies WorkerMessage);
+        return exited;
+      });
+      void Promise.all(exits).then(() => metricsServer.close(() => process.exit(0)));
+    });
+  }
+}
+
+async function runWorker(config: ServiceConfig, log: Logger): Promise<void> {
+  const index = await new Promise<number>((resolve) => {
+    const onMessage = (message: unknown) => {
+      if (!isWorkerMessage(message) || message.type !== 'trayb:worker-index') return;
+      process.off('message', onMessage);
+      resolve(message.index ?? 1);
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: 'trayb:hello' } satisfies WorkerMessage);
+  });
+  const own = workerConfig(config, index);
+  const service = await runService(own, log.child({ worker: index }), { metrics: 'cluster' });
+  // The primary collects this worker's metrics over IPC (prom-client's cluster protocol).
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([service.app.realtime.metrics.registry]);
+  process.on('message', (message: unknown) => {
+    if (isWorkerMessage(message) && message.type === 'trayb:shutdown') {
+      service.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    }
+  });
+}
