@@ -11,6 +11,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/index.ts';
 import { runService } from './service.ts';
+import { groupName, workerInstance } from './bus/instance-name.ts';
 
 interface WorkerMessage {
   readonly type: 'trayb:hello' | 'trayb:worker-index' | 'trayb:shutdown';
@@ -23,8 +24,8 @@ function isWorkerMessage(message: unknown): message is WorkerMessage {
 
 /** The configuration of worker `index` (1-based): its own instance name, group and consumer. */
 export function workerConfig(config: ServiceConfig, index: number): ServiceConfig {
-  const instance = `${config.instance}-w${index}`;
-  return { ...config, instance, stream: { ...config.stream, group: `${config.stream.groupPrefix}:${instance}`, consumer: instance } };
+  const instance = workerInstance(config.instance, index);
+  return { ...config, instance, stream: { ...config.stream, group: groupName(config.stream.groupPrefix, instance), consumer: instance } };
 }
 
 export async function runCluster(config: ServiceConfig, log: Logger): Promise<void> {

@@ -35,6 +35,9 @@ function classify(error: FastifyError | Error): { statusCode: number; message: s
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The stream route skips helmet for its long-lived 200; its refusals are ordinary JSON
+    // answers and carry the security headers like every other.
+    if (!reply.hasHeader('content-security-policy')) reply.helmet();
     const known = classify(error);
     if (known === undefined) {
       request.log.error({ err: error }, 'unhandled error');

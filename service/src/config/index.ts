@@ -2,6 +2,7 @@
 // meaning, parsed and validated once at start. The only module that reads process.env
 // (entry points pass process.env in; tests pass their own object).
 import { hostname } from 'node:os';
+import { groupName } from '../bus/instance-name.ts';
 import { bool, int, list, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
 
 export { ConfigError } from './env.ts';
@@ -135,7 +136,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     stream: {
       key: v.REALTIME_STREAM_KEY,
       groupPrefix: v.REALTIME_STREAM_GROUP,
-      group: `${v.REALTIME_STREAM_GROUP}:${instance}`,
+      group: groupName(v.REALTIME_STREAM_GROUP, instance),
       consumer: instance,
       maxLen: v.REALTIME_STREAM_MAXLEN,
       readCount: v.REALTIME_STREAM_READ_COUNT,

@@ -1,6 +1,7 @@
 // The Redis edge: reads the stream's length and, for every consumer group under the
 // prefix, its pending count, the age of its oldest pending entry, its lag and its
 // consumers' idle times. One round trip for the groups, one pipeline for the details.
+import { podOfInstance } from '../bus/instance-name.ts';
 import type { Redis } from 'ioredis';
 import type { ConsumerObservation, GroupObservation } from './model.ts';
 
@@ -75,7 +76,7 @@ export async function observeStream(redis: Redis, stream: { key: string; groupPr
     const [pendingErr, pendingReply] = replies[2 * i + 1] ?? [null, []];
     // A group destroyed between the two calls answers NOGROUP; it simply reads as empty.
     const consumers = consumersErr ? [] : consumersFrom(consumersReply);
-    const pod = group.slice(prefix.length);
+    const pod = podOfInstance(group.slice(prefix.length));
     const pending = count(info.get('pending')) ?? 0;
     return {
       group,

@@ -109,6 +109,9 @@ export class ClientQueue {
     const { id } = event.entry;
     if (this.cursor !== undefined && compareStreamIds(id, this.cursor) <= 0) return;
     this.cursor = id;
+    // A full queue on a socket that is not pushing back is just a big burst: hand it to the
+    // socket now. Only a client whose socket is over its budget is slow enough to lose events.
+    if (this.#queue.length >= this.#options.limit && !this.#blocked) this.flush();
     if (this.#queue.length >= this.#options.limit) {
       if (this.#options.overflowPolicy === 'disconnect') {
         this.#options.hooks.dropped('slow_client_disconnected', this.#queuedEvents + 1);

@@ -25,12 +25,13 @@ describe('events dropped at the end of a burst', () => {
     clients.push(slow);
     slow.pause();
     const data = { blob: 'x'.repeat(8 * 1024) };
-    let published = 0;
-    while ((await dropped(service)) === 0 && published < 20_000) {
-      await Promise.all(Array.from({ length: 50 }, () => service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated', data })));
-      published += 50;
+    const ids: string[] = [];
+    while ((await dropped(service)) === 0 && ids.length < 20_000) {
+      const batch = await Promise.all(Array.from({ length: 50 }, () => service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated', data })));
+      ids.push(...batch.map((entry) => entry.id));
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const published = ids.length;
     expect(await dropped(service)).toBeGreaterThan(0);
     // Nothing is published from here on. Wait until the instance's group has read and
     // acknowledged everything (acknowledged after fan-out): the last event has been handed out.
@@ -40,12 +41,25 @@ describe('events dropped at the end of a burst', () => {
       return field('pending') === 0 && field('lag') === 0;
     }, 'the reader to hand out every event');
     slow.resume();
-    // While it was paused its socket stayed blocked, so everything after the first drop was
-    // dropped too: the gap is at the very end. The client must hear of it anyway.
-    await eventually(() => slow.events.at(-1)?.event === 'resync', 'a resync after the last delivered event', 5000);
-    expect(JSON.parse(slow.events.at(-1)?.data ?? '{}')).toMatchObject({ action: 'resync', reason: 'events_dropped' });
     // Every event is accounted for: received or counted as dropped.
-    expect(slow.streamEvents.length + (await dropped(service))).toBe(published);
+    await eventually(async () => slow.streamEvents.length + (await dropped(service)) === published, 'every event received or counted', 30_000);
+    // The last events were dropped (the queue was full to the end), so the client must hear
+    // of it after the last event it got, with no later event to carry the news.
+    const lastReceived = slow.ids.at(-1);
+    expect(lastReceived).not.toBe(ids.at(-1));
+    await eventually(() => slow.events.at(-1)?.event === 'resync', 'a resync after the last delivered event', 10_000);
+    expect(JSON.parse(slow.events.at(-1)?.data ?? '{}')).toMatchObject({ action: 'resync', reason: 'events_dropped' });
+    // And every earlier gap was announced before the event that followed it.
+    let expected = 0;
+    let announced = false;
+    for (const event of slow.events) {
+      if (event.event === 'resync') announced = true;
+      if (event.id === undefined) continue;
+      const at = ids.indexOf(event.id);
+      if (at > expected) expect(announced, `a resync before ${event.id}, after ${at - expected} dropped events`).toBe(true);
+      expected = at + 1;
+      announced = false;
+    }
     expect(slow.ended).toBe(false);
   });
 });
