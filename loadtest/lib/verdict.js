@@ -1,0 +1,139 @@
+// Judges a finished run: the room's replay (what was published, what each subscriber
+// reports) against the service's own counters (what it dropped, sent, held open). Each
+// rule is a regression the run must catch; k6 turns each into a threshold.
+
+/**
+ * @typedef {import('./scenario.js').Plan} Plan
+ * @typedef {import('./scenario.js').SubscriberReport} SubscriberReport
+ * @typedef {import('./prometheus.js').SseSnapshot} SseSnapshot
+ * @typedef {{ rule: string, ok: boolean, detail: string }} Verdict
+ * @typedef {{
+ *   published: number, digest: string, reports: SubscriberReport[],
+ *   endSeen: boolean, resyncs: number, complete: boolean,
+ * }} RoomFacts
+ * @typedef {{
+ *   published: number, fastReports: number, slowReports: number, slowMissed: number,
+ *   droppedQueueFull: number, droppedTotal: number, sent: number, opened: number,
+ *   connectionsDelta: number,
+ * }} RunNumbers
+ */
+
+/** The rules, in the order the summary prints them. */
+export const VERDICT_RULES = [
+  'room_replayed',
+  'reports_complete',
+  'fast_received_everything',
+  'slow_in_order_and_told',
+  'drops_only_with_slow',
+  'drops_accounted',
+  'no_connection_leak',
+];
+
+/**
+ * @param {SubscriberReport[]} reports
+ * @param {string} role
+ */
+function byRole(reports, role) {
+  return reports.filter((report) => report.role === role);
+}
+
+/**
+ * @param {Plan} plan
+ * @param {RoomFacts} room
+ * @param {SseSnapshot} delta metrics after the run minus before (prometheus.js snapshotDelta)
+ * @returns {{ verdicts: Verdict[], numbers: RunNumbers }}
+ */
+export function judgeRun(plan, room, delta) {
+  const fast = byRole(room.reports, 'fast');
+  const slow = byRole(room.reports, 'slow');
+  const queueFull = delta.dropped.queue_full ?? 0;
+  const slowMissed = slow.reduce((total, report) => total + Math.max(0, room.published - report.received), 0);
+  /** @type {Verdict[]} */
+  const verdicts = [];
+  /**
+   * @param {string} rule
+   * @param {boolean} ok
+   * @param {string} detail
+   */
+  const judge = (rule, ok, detail) => verdicts.push({ rule, ok, detail });
+
+  judge(
+    'room_replayed',
+    room.complete && room.resyncs === 0 && room.endSeen && room.published > 0,
+    room.resyncs > 0
+      ? 'the stream no longer holds the start marker: keep RATE x DURATION well below REALTIME_STREAM_MAXLEN'
+      : !room.complete
+        ? 'the replay stopped before the fence'
+        : !room.endSeen
+          ? 'no end marker was published'
+          : `${room.published} updates published`,
+  );
+
+  const unfinished = room.reports.filter((report) => !report.ended).length;
+  judge(
+    'reports_complete',
+    fast.length === plan.fastSubscribers && slow.length === plan.slowSubscribers && unfinished === 0,
+    `${fast.length}/${plan.fastSubscribers} fast and ${slow.length}/${plan.slowSubscribers} slow subscribers reported` +
+      (unfinished > 0 ? `, ${unfinished} without seeing the end marker` : ''),
+  );
+
+  const incomplete = fast.filter((report) => report.digest !== room.digest || report.resyncs > 0 || report.outOfOrder > 0);
+  const firstIncomplete = incomplete[0];
+  judge(
+    'fast_received_everything',
+    fast.length > 0 && incomplete.length === 0,
+    firstIncomplete === undefined
+      ? `${fast.length} fast subscribers each received all ${room.published} ids, in order`
+      : `${incomplete.length} of ${fast.length} fast subscribers differ from the published ids; subscriber ${firstIncomplete.subscriber} received ${firstIncomplete.received} of ${room.published} (digest ${firstIncomplete.digest}, expected ${room.digest}), ${firstIncomplete.resyncs} resyncs, ${firstIncomplete.outOfOrder} out of order`,
+  );
+
+  const misbehaving = slow.filter(
+    (report) => report.outOfOrder > 0 || report.received > room.published || (report.received < room.published && report.resyncs === 0),
+  );
+  judge(
+    'slow_in_order_and_told',
+    misbehaving.length === 0,
+    slow.length === 0
+      ? 'no slow subscribers'
+      : misbehaving.length === 0
+        ? `${slow.length} slow subscribers got their events in order and a resync for every gap (${slowMissed} missed in all)`
+        : `${misbehaving.length} slow subscribers lost events without a resync, or got them out of order`,
+  );
+
+  const otherDrops = delta.droppedTotal - queueFull;
+  judge(
+    'drops_only_with_slow',
+    plan.slowSubscribers > 0 ? queueFull > 0 && otherDrops === 0 : delta.droppedTotal === 0,
+    plan.slowSubscribers > 0 && queueFull === 0
+      ? 'slow subscribers ran but nothing was dropped: raise SLOW_PAUSE, RATE or PAYLOAD_BYTES so their queue overflows'
+      : `${queueFull} dropped (queue_full), ${otherDrops} dropped for other reasons`,
+  );
+
+  judge(
+    'drops_accounted',
+    queueFull === slowMissed,
+    `the service counted ${queueFull} queue_full drops; slow subscribers missed ${slowMissed}` +
+      (delta.targets > 0 ? ` (${delta.targets} metrics target${delta.targets === 1 ? '' : 's'})` : ''),
+  );
+
+  judge(
+    'no_connection_leak',
+    delta.connections === 0,
+    `open connections changed by ${delta.connections} over the run (${delta.opened} opened)`,
+  );
+
+  return {
+    verdicts,
+    numbers: {
+      published: room.published,
+      fastReports: fast.length,
+      slowReports: slow.length,
+      slowMissed,
+      droppedQueueFull: queueFull,
+      droppedTotal: delta.droppedTotal,
+      sent: delta.sent,
+      opened: delta.opened,
+      connectionsDelta: delta.connections,
+    },
+  };
+}
