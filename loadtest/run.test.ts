@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../service/src/bus/throwaway-redis.ts';
 import { TEST_SECRET, eventually, testStream, token } from '../service/test/support/instance.ts';
-import { planFrom } from './lib/scenario.js';
-import { passed, summaryText } from './lib/summary.js';
+import { planFrom } from './scenario.js';
+import { passed, summaryText } from './summary.js';
 import { runScenario } from './run.ts';
 
 const mainEntry = fileURLToPath(new URL('../service/src/main.ts', import.meta.url));

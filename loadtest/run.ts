@@ -1,4 +1,4 @@
-// The CI stand-in for k6: runs the scenario of loadtest/sse.js (lib/scenario.js: who
+// The CI stand-in for k6: runs the scenario of loadtest/sse.js (scenario.js: who
 // subscribes, what is published, how the run is judged) against a running service with
 // Node's http, the same knobs from the environment and the same verdicts. k6 is AGPL and
 // not installed here; this runner is what `npm test` and CI exercise.
@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   RoomLedger,
   SubscriberLedger,
+  helloEvent,
   judgeRun,
   newRunId,
   planFrom,
@@ -22,10 +23,10 @@ import {
   updateEvent,
   type Plan,
   type Role,
-} from './lib/scenario.js';
-import { snapshotDelta, sseSnapshot, type SseSnapshot } from './lib/prometheus.js';
-import { passed, summaryText, timingOf, type RunSummary } from './lib/summary.js';
-import { runnerChecks } from './lib/runner-checks.js';
+} from './scenario.js';
+import { snapshotDelta, sseSnapshot, type SseSnapshot } from './prometheus.js';
+import { passed, summaryText, timingOf, type RunSummary } from './summary.js';
+import { runnerChecks } from './runner-checks.js';
 import { openStream } from './node/stream.ts';
 
 export interface SubscriberResult {
@@ -76,7 +77,8 @@ async function readMetrics(plan: Plan): Promise<SseSnapshot> {
 }
 
 /** One subscriber, as sse.js's subscribe(): stream from the start marker to the end marker, then report. */
-async function subscribe(plan: Plan, run: string, startId: string, role: Role, subscriber: number, deadlineMs: number, counts: Counts) {
+async function subscribe(plan: Plan, run: string, startId: string, role: Role, subscriber: number, giveUpAt: number, counts: Counts) {
+  await publish(plan, helloEvent(plan, run, role, subscriber), counts);
   const ledger = new SubscriberLedger(run, role, subscriber, Date.now(), { keepIds: true });
   let paused = false;
   const outcome = await openStream(
@@ -88,9 +90,11 @@ async function subscribe(plan: Plan, run: string, startId: string, role: Role, s
         paused = true;
         control.pause(plan.slowPauseSeconds * 1000);
       }
+      // One process runs every subscriber and the end marker always comes, so no closing on
+      // time (sse.js needs it under the k6-operator only).
       if (seen === 'end') control.close();
     },
-    deadlineMs,
+    giveUpAt,
   );
   if (outcome.ended !== 'closed') counts.streamErrors++;
   await publish(plan, reportEvent(plan, run, ledger.report()), counts);
@@ -128,9 +132,9 @@ export async function runScenario(plan: Plan, log: (line: string) => void = () =
   if (startId === undefined) throw new Error('could not publish the start marker: check BASE_URL and PRODUCER_TOKEN');
   log(`run ${run}: ${plan.fastSubscribers} fast and ${plan.slowSubscribers} slow subscribers, ${plan.rate}/s for ${plan.durationSeconds}s`);
 
-  const deadlineMs = Date.now() + (plan.durationSeconds + plan.settleSeconds + 60) * 1000;
+  const giveUpAt = Date.now() + (plan.durationSeconds + plan.settleSeconds + 60) * 1000;
   const roles: Role[] = [...Array<Role>(plan.fastSubscribers).fill('fast'), ...Array<Role>(plan.slowSubscribers).fill('slow')];
-  const subscribers = roles.map((role, index) => subscribe(plan, run, startId, role, index + 1, deadlineMs, counts));
+  const subscribers = roles.map((role, index) => subscribe(plan, run, startId, role, index + 1, giveUpAt, counts));
 
   await produce(plan, run, counts);
   await sleep(plan.settleSeconds * 1000);

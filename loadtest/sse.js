@@ -3,7 +3,8 @@
 // Three kinds of virtual users share one room (MATCH_ID): fast subscribers that read
 // everything, slow subscribers that stop reading for SLOW_PAUSE until the service's queue
 // for them overflows, and producers publishing match updates at RATE per second. The
-// scenario's logic lives in lib/ (shared with the Node runner CI uses); this file wires it
+// scenario's logic lives in the plain modules beside it (shared with the Node runner CI
+// uses: scenario.js, verdict.js, prometheus.js, summary.js); this file wires it
 // to k6. Thresholds turn every verdict into a pass/fail; handleSummary writes
 // loadtest-summary.json and loadtest-summary.txt.
 /* global __ENV, console -- k6 provides both */
@@ -16,6 +17,7 @@ import {
   RoomLedger,
   SubscriberLedger,
   VERDICT_RULES,
+  helloEvent,
   judgeRun,
   newRunId,
   planFrom,
@@ -25,9 +27,9 @@ import {
   streamUrl,
   subscriberToken,
   updateEvent,
-} from './lib/scenario.js';
-import { snapshotDelta, sseSnapshot } from './lib/prometheus.js';
-import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdictMetric } from './lib/summary.js';
+} from './scenario.js';
+import { snapshotDelta, sseSnapshot } from './prometheus.js';
+import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdictMetric } from './summary.js';
 
 const plan = planFrom(__ENV);
 
@@ -91,7 +93,7 @@ export const options = {
 };
 
 /**
- * @typedef {{ run: string, startId: string, before: import('./lib/prometheus.js').SseSnapshot }} SetupData
+ * @typedef {{ run: string, startId: string, before: import('./prometheus.js').SseSnapshot }} SetupData
  */
 
 /** @param {string} token */
@@ -145,6 +147,12 @@ export function endRun(data) {
   publish(roomEvent(plan, data.run, 'end'));
 }
 
+/** True when this k6 runs one execution segment of a distributed test (the k6-operator). */
+function isSegmented() {
+  const segment = exec.test.options.executionSegment;
+  return segment !== undefined && segment !== '' && segment !== '0:1';
+}
+
 /**
  * One subscriber: streams the room from the start marker until the end marker, then
  * reports what it saw. A slow one sleeps inside its event handler: xk6-sse hands events
@@ -155,7 +163,10 @@ export function endRun(data) {
  */
 function subscribe(data, role) {
   const subscriber = exec.vu.idInTest;
+  publish(helloEvent(plan, data.run, role, subscriber));
   const ledger = new SubscriberLedger(data.run, role, subscriber, Date.now());
+  const runEndsAt = exec.scenario.startTime + endMarkerAt * 1000;
+  const segmented = isSegmented();
   const giveUpAt = exec.scenario.startTime + subscriberDeadline * 1000 - 5000;
   let paused = false;
   let reported = false;
@@ -174,8 +185,12 @@ function subscribe(data, role) {
           sleep(plan.slowPauseSeconds);
         }
       }
-      // Report before closing: the report must not depend on how fast close() returns.
-      if (seen === 'end' || Date.now() > giveUpAt) {
+      // The end marker ends the run for this subscriber; under the k6-operator, where only
+      // one runner has the end marker's VU, so does any message (heartbeats included) after
+      // the run's end time. Report before closing: the report must not wait on close().
+      const now = Date.now();
+      if (seen === 'end' || (segmented && now >= runEndsAt)) ledger.markEnded();
+      if (ledger.ended || now > giveUpAt) {
         report();
         client.close();
       }
@@ -228,7 +243,11 @@ function settledMetrics(data) {
  * @param {RoomLedger} room
  */
 function judge(data, room) {
-  const { verdicts, numbers } = judgeRun(plan, room.facts(), snapshotDelta(data.before, settledMetrics(data)));
+  // Under the k6-operator every runner runs setup and teardown for its own share of the
+  // load (its execution segment), while the service's counters hold every runner's traffic.
+  const sharedService = isSegmented();
+  const delta = snapshotDelta(data.before, settledMetrics(data));
+  const { verdicts, numbers } = judgeRun(plan, room.facts(), delta, { sharedService });
   for (const verdict of verdicts) {
     verdictGauges[verdict.rule]?.add(verdict.ok ? 1 : 0);
     if (verdict.ok) console.log(`ok   ${verdict.rule}: ${verdict.detail}`);
@@ -270,7 +289,7 @@ export function teardown(data) {
   judge(data, room);
 }
 
-/** @param {import('./lib/summary.js').K6SummaryData} data */
+/** @param {import('./summary.js').K6SummaryData} data */
 export function handleSummary(data) {
   const summary = summaryFromK6(data);
   const text = summaryText(summary);

@@ -3,18 +3,22 @@
 // the logic CI runs is the logic operators run. Plain JavaScript without Node or k6 APIs,
 // keeping to what k6's JavaScript runtime supports (no matchAll, no private fields).
 //
-// The room is the ledger. k6 virtual users share no memory, so everything a verdict needs
-// travels through the service under test, in one room (MATCH_ID):
-//   1. setup publishes a `start` marker (id S); every subscriber streams the room resuming
-//      after S, so each one is owed exactly the events after S, however late it connected;
+// The room is the ledger. k6 virtual users share no memory (and under the k6-operator not
+// even a process), so everything a verdict needs travels through the service under test,
+// in one room (MATCH_ID):
+//   1. setup publishes a `start` marker (id S); every subscriber says `hello`, then streams
+//      the room resuming after S, so each one is owed exactly the events after S, however
+//      late it connected;
 //   2. producers publish `update` events (a sequence number and PAYLOAD_BYTES of padding);
-//   3. after they stop, an `end` marker tells subscribers to close; slow subscribers stopped
-//      reading for SLOW_PAUSE once, long enough to overflow their queue on the server;
+//      slow subscribers stop reading once, for SLOW_PAUSE, long enough for the service's
+//      queue for them to overflow;
+//   3. the run ends DURATION + SETTLE after the start; an `end` marker published then lets
+//      subscribers close at once (without it they close at the first heartbeat after);
 //   4. each subscriber publishes a `report`: how many updates it got, a digest of their ids,
 //      resyncs, order;
 //   5. teardown publishes a `fence` (id F) and replays the room from S to F: the
-//      authoritative list of published ids plus every report; with the metrics read before
-//      and after, judgeRun() decides.
+//      authoritative list of published ids, every hello and every report; with the metrics
+//      read before and after, judgeRun() (verdict.js) decides.
 import { IdDigest, compareStreamIds } from './ids.js';
 
 /** @typedef {'fast' | 'slow'} Role */
@@ -63,7 +67,7 @@ export const KNOBS = {
   SLOW_VUS: { default: '2', meaning: 'slow subscribers (stop reading for SLOW_PAUSE once); 0 for none' },
   RATE: { default: '50', meaning: 'published events per second' },
   DURATION: { default: '60s', meaning: 'how long producers publish' },
-  PAYLOAD_BYTES: { default: '4096', meaning: 'padding per event; large events overflow a slow queue sooner' },
+  PAYLOAD_BYTES: { default: '16384', meaning: 'padding per event; slow subscribers overflow once RATE x PAYLOAD_BYTES x SLOW_PAUSE exceeds the buffers (README)' },
   SLOW_PAUSE: { default: '30s', meaning: 'how long a slow subscriber stops reading; shorter than DURATION' },
   SETTLE: { default: '5s', meaning: 'wait after the last publish before the end marker' },
   TTFE_P95_MS: { default: '2000', meaning: 'threshold: p95 time from opening a stream to its first event' },
@@ -245,6 +249,11 @@ export class SubscriberLedger {
     this.lastId = undefined;
   }
 
+  /** The run is over for this subscriber (end marker, or its end time passed). */
+  markEnded() {
+    this.ended = true;
+  }
+
   /**
    * Takes one message; answers what it was, so the shell can time, pause or close.
    * @param {StreamMessage} message
@@ -299,6 +308,18 @@ export class SubscriberLedger {
 }
 
 /**
+ * What a subscriber publishes before it opens its stream, so teardown knows who to expect
+ * reports from (under the k6-operator each runner has its own share of the subscribers).
+ * @param {Plan} plan
+ * @param {string} run
+ * @param {Role} role
+ * @param {number} subscriber
+ */
+export function helloEvent(plan, run, role, subscriber) {
+  return roomEvent(plan, run, 'hello', { role, subscriber });
+}
+
+/**
  * The report a subscriber publishes into the room when its stream is done.
  * @param {Plan} plan
  * @param {string} run
@@ -323,6 +344,8 @@ export class RoomLedger {
     this.ids = options.keepIds === true ? [] : undefined;
     /** @type {SubscriberReport[]} */
     this.reports = [];
+    /** Subscribers that said hello, by role. */
+    this.started = { fast: 0, slow: 0 };
     this.endSeen = false;
     this.resyncs = 0;
     this.complete = false;
@@ -350,6 +373,7 @@ export class RoomLedger {
       this.published.add(id);
       if (this.ids !== undefined) this.ids.push(id);
     } else if (fields.kind === 'end') this.endSeen = true;
+    else if (fields.kind === 'hello' && (fields.role === 'fast' || fields.role === 'slow')) this.started[fields.role]++;
     else if (fields.kind === 'report' && fields.report !== null && typeof fields.report === 'object') {
       this.reports.push(/** @type {SubscriberReport} */ (fields.report));
     }
@@ -362,6 +386,7 @@ export class RoomLedger {
       published: this.published.count,
       digest: this.published.value(),
       reports: this.reports,
+      started: { fast: this.started.fast, slow: this.started.slow },
       endSeen: this.endSeen,
       resyncs: this.resyncs,
       complete: this.complete,

@@ -2,7 +2,7 @@
 // what teardown reads back from the room.
 import { describe, expect, it } from 'vitest';
 import { IdDigest, compareStreamIds } from './ids.js';
-import { RoomLedger, SubscriberLedger, parseDurationSeconds, planFrom, reportEvent, roomEvent, streamUrl, subscriberToken, updateEvent } from './scenario.js';
+import { RoomLedger, SubscriberLedger, helloEvent, parseDurationSeconds, planFrom, reportEvent, roomEvent, streamUrl, subscriberToken, updateEvent } from './scenario.js';
 
 const env = { TOKEN: 't', METRICS_URL: 'http://m:9464/metrics' };
 
@@ -24,7 +24,7 @@ describe('the plan', () => {
       slowSubscribers: 2,
       rate: 50,
       durationSeconds: 60,
-      payloadBytes: 4096,
+      payloadBytes: 16384,
       slowPauseSeconds: 30,
     });
     const custom = planFrom({
@@ -73,7 +73,9 @@ describe('a subscriber ledger', () => {
     expect(ledger.observe({ name: 'resync', data: '{"action":"resync"}' }, 1300)).toBe('resync');
     expect(ledger.observe(message('6-1', { data: { loadtest: 'run', kind: 'update', seq: 1 } }), 1301)).toBe('update');
     expect(ledger.observe(message('6-1', { data: { loadtest: 'run', kind: 'update', seq: 1 } }), 1302)).toBe('update');
+    expect(ledger.ended).toBe(false);
     expect(ledger.observe(message('7-0', { data: { loadtest: 'run', kind: 'end' } }), 1400)).toBe('end');
+    ledger.markEnded();
     expect(ledger.ids).toEqual(['6-0', '6-1']);
     expect(ledger.report()).toEqual({
       role: 'fast',
@@ -93,6 +95,8 @@ describe('the room ledger', () => {
     const plan = planFrom(env);
     const room = new RoomLedger('run', '9-0', { keepIds: true });
     const report = new SubscriberLedger('run', 'slow', 2, 0).report();
+    expect(room.observe(message('5-9', helloEvent(plan, 'run', 'slow', 2)))).toBe(false);
+    expect(room.observe(message('5-10', helloEvent(plan, 'other-run', 'fast', 1)))).toBe(false);
     expect(room.observe(message('6-0', { data: { loadtest: 'run', kind: 'update', seq: 0 } }))).toBe(false);
     expect(room.observe(message('6-1', { data: { loadtest: 'run', kind: 'update', seq: 1 } }))).toBe(false);
     expect(room.observe(message('7-0', { data: { loadtest: 'run', kind: 'end' } }))).toBe(false);
@@ -101,7 +105,15 @@ describe('the room ledger', () => {
     const digest = new IdDigest();
     digest.add('6-0');
     digest.add('6-1');
-    expect(room.facts()).toEqual({ published: 2, digest: digest.value(), reports: [report], endSeen: true, resyncs: 0, complete: true });
+    expect(room.facts()).toEqual({
+      published: 2,
+      digest: digest.value(),
+      reports: [report],
+      started: { fast: 0, slow: 1 },
+      endSeen: true,
+      resyncs: 0,
+      complete: true,
+    });
 
     const trimmed = new RoomLedger('run', '9-0');
     trimmed.observe({ name: 'resync', data: '{"action":"resync","reason":"resume_point_trimmed"}' });

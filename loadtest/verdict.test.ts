@@ -19,6 +19,7 @@ function healthy(): { room: RoomFacts; delta: SseSnapshot } {
       published: 100,
       digest: DIGEST,
       reports: [report('fast', 1), report('fast', 2), report('slow', 3, { received: 70, digest: '70:00000001', resyncs: 2 })],
+      started: { fast: 2, slow: 1 },
       endSeen: true,
       resyncs: 0,
       complete: true,
@@ -27,8 +28,8 @@ function healthy(): { room: RoomFacts; delta: SseSnapshot } {
   };
 }
 
-function failedRules(room: RoomFacts, delta: SseSnapshot, runPlan = plan): string[] {
-  return judgeRun(runPlan, room, delta)
+function failedRules(room: RoomFacts, delta: SseSnapshot, runPlan = plan, sharedService = false): string[] {
+  return judgeRun(runPlan, room, delta, { sharedService })
     .verdicts.filter((verdict) => !verdict.ok)
     .map((verdict) => verdict.rule);
 }
@@ -57,7 +58,8 @@ describe('judging a run', () => {
     ['a fast subscriber got the right count but other ids', (run) => (run.room.reports[1] = report('fast', 2, { digest: '100:ffffffff' })), ['fast_received_everything']],
     ['a fast subscriber was told to resync', (run) => (run.room.reports[0] = report('fast', 1, { resyncs: 1 })), ['fast_received_everything']],
     ['a subscriber never reported', (run) => run.room.reports.splice(1, 1), ['reports_complete']],
-    ['a subscriber never saw the end marker', (run) => (run.room.reports[0] = report('fast', 1, { ended: false })), ['reports_complete']],
+    ['a subscriber gave up before the run ended', (run) => (run.room.reports[0] = report('fast', 1, { ended: false })), ['reports_complete']],
+    ['fewer subscribers started than planned', (run) => ((run.room.started.fast = 1), run.room.reports.splice(1, 1)), ['reports_complete']],
     ['the service dropped more than the slow subscribers missed', (run) => ((run.delta.dropped.queue_full = 31), (run.delta.droppedTotal = 31)), ['drops_accounted']],
     ['the slow subscriber lost events silently', (run) => (run.room.reports[2] = report('slow', 3, { received: 70, resyncs: 0 })), ['slow_in_order_and_told']],
     ['events were dropped for another reason', (run) => ((run.delta.dropped.shutdown = 3), (run.delta.droppedTotal = 33)), ['drops_only_with_slow']],
@@ -78,8 +80,22 @@ describe('judging a run', () => {
     const fastOnly = planFrom({ TOKEN: 't', METRICS_URL: 'http://m/metrics', VUS: '2', SLOW_VUS: '0' });
     const { room, delta } = healthy();
     room.reports = room.reports.filter((entry) => entry.role === 'fast');
+    room.started.slow = 0;
     expect(failedRules(room, { ...delta, dropped: { queue_full: 0 }, droppedTotal: 0 }, fastOnly)).toEqual([]);
     expect(failedRules(room, { ...delta, dropped: { queue_full: 1 }, droppedTotal: 1 }, fastOnly)).toEqual(['drops_only_with_slow', 'drops_accounted']);
+  });
+
+  it("sharing the service with other generators (k6-operator runners), judges this generator's own subscribers and bounds the shared counters", () => {
+    // This runner started one fast subscriber of the plan's two, and no slow one; others did.
+    const { room, delta } = healthy();
+    room.reports = [report('fast', 7)];
+    room.started = { fast: 1, slow: 0 };
+    const othersDropped = { ...delta, dropped: { queue_full: 40 }, droppedTotal: 40, connections: 3 };
+    expect(failedRules(room, othersDropped, plan, true)).toEqual([]);
+    expect(failedRules(room, othersDropped, plan, false)).toEqual(expect.arrayContaining(['reports_complete', 'drops_accounted', 'no_connection_leak']));
+    // Still caught when sharing: a subscriber that said hello and never reported, a drop for another reason.
+    expect(failedRules({ ...room, started: { fast: 2, slow: 0 } }, othersDropped, plan, true)).toEqual(['reports_complete']);
+    expect(failedRules(room, { ...othersDropped, dropped: { queue_full: 40, shutdown: 1 }, droppedTotal: 41 }, plan, true)).toEqual(['drops_only_with_slow']);
   });
 
   it('with slow subscribers that never overflowed, says how to make them overflow', () => {
