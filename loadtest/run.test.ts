@@ -4,15 +4,19 @@
 // beside them receive every published id; without slow subscribers nothing is dropped.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../service/src/bus/throwaway-redis.ts';
 import { TEST_SECRET, eventually, testStream, token } from '../service/test/support/instance.ts';
 import { planFrom } from './scenario.js';
-import { passed, summaryText } from './summary.js';
+import { passed, summaryText, type RunSummary } from './summary.js';
 import { runScenario } from './run.ts';
 
 const mainEntry = fileURLToPath(new URL('../service/src/main.ts', import.meta.url));
+const runnerEntry = fileURLToPath(new URL('./run.ts', import.meta.url));
 const running: ChildProcess[] = [];
 afterEach(async () => {
   for (const child of running.splice(0)) {
@@ -95,5 +99,28 @@ describe('the load test scenario (Node runner)', () => {
     expect(result.summary.numbers?.droppedTotal).toBe(0);
     expect(result.published.length).toBe(200);
     for (const subscriber of result.subscribers) expect(subscriber.ids).toEqual(result.published);
+  }, 60_000);
+
+  it('as a command (npm run loadtest:node) fails the run when a verdict fails: slow subscribers that never overflow', async () => {
+    // A pause far too short to fill any buffer: the service drops nothing, which the run
+    // must report as a failure rather than as "no drops, all good".
+    const env = await serviceUnderTest({ VUS: '3', SLOW_VUS: '1', RATE: '20', DURATION: '1s', PAYLOAD_BYTES: '256', SLOW_PAUSE: '100ms' });
+    const dir = mkdtempSync(join(tmpdir(), 'loadtest-'));
+    try {
+      const child = spawn(process.execPath, [runnerEntry], {
+        env: { PATH: process.env.PATH, ...env, SUMMARY_JSON: join(dir, 'summary.json') },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code, stdout).toBe(1);
+      expect(stdout).toMatch(/FAIL drops_only_with_slow: slow subscribers ran but nothing was dropped/);
+      const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+      expect(summary.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule)).toEqual(['drops_only_with_slow']);
+      expect(summary.numbers?.published).toBe(20);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
