@@ -58,12 +58,12 @@ const thresholds = {
 for (const rule of VERDICT_RULES) thresholds[verdictMetric(rule)] = ['value==1'];
 
 /**
- * @param {string} exec name of the exported function the scenario runs
+ * @param {string} fn name of the exported function the scenario runs
  * @param {number} vus
  * @returns {import('k6/options').Scenario}
  */
-function subscribers(exec, vus) {
-  return { executor: 'per-vu-iterations', exec, vus, iterations: 1, maxDuration: `${subscriberDeadline}s`, gracefulStop: '10s' };
+function subscribers(fn, vus) {
+  return { executor: 'per-vu-iterations', exec: fn, vus, iterations: 1, maxDuration: `${subscriberDeadline}s`, gracefulStop: '10s' };
 }
 
 /** @type {Record<string, import('k6/options').Scenario>} */
@@ -265,28 +265,29 @@ function judge(data, room) {
  * @param {SetupData} data
  */
 export function teardown(data) {
-  const fenceId = publish(roomEvent(plan, data.run, 'fence'));
-  if (fenceId === undefined) {
-    failTest('could not publish the fence; nothing was judged');
-    return;
-  }
-  const room = new RoomLedger(data.run, fenceId);
-  const giveUpAt = Date.now() + 60_000;
-  let closing = false;
-  const response = sse.open(streamUrl(plan, data.startId), { headers: bearer(subscriberToken(plan, 0)), tags: { role: 'teardown' } }, (client) => {
-    client.on('event', (event) => {
-      const done = room.observe(event);
-      if (done || room.resyncs > 0 || Date.now() > giveUpAt) {
-        if (!closing) {
+  try {
+    const fenceId = publish(roomEvent(plan, data.run, 'fence'));
+    if (fenceId === undefined) throw new Error('could not publish the fence');
+    const room = new RoomLedger(data.run, fenceId);
+    const giveUpAt = Date.now() + 60_000;
+    let closing = false;
+    const response = sse.open(streamUrl(plan, data.startId), { headers: bearer(subscriberToken(plan, 0)), tags: { role: 'teardown' } }, (client) => {
+      client.on('event', (event) => {
+        const done = room.observe(event);
+        if ((done || room.resyncs > 0 || Date.now() > giveUpAt) && !closing) {
           closing = true;
           client.close();
         }
-      }
+      });
+      client.on('error', (error) => console.error(`teardown replay: ${error.error()}`));
     });
-    client.on('error', (error) => console.error(`teardown replay: ${error.error()}`));
-  });
-  check(response, { 'replay answered 200': (r) => r.status === 200 });
-  judge(data, room);
+    check(response, { 'replay answered 200': (r) => r.status === 200 });
+    judge(data, room);
+  } catch (error) {
+    // Nothing judged: every verdict gauge says so, and the run fails.
+    for (const rule of VERDICT_RULES) verdictGauges[rule]?.add(0);
+    failTest(`teardown could not judge the run: ${String(error)}`);
+  }
 }
 
 /** @param {import('./summary.js').K6SummaryData} data */
