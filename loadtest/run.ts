@@ -138,8 +138,16 @@ export async function runScenario(plan: Plan, log: (line: string) => void = () =
 
   await produce(plan, run, counts);
   await sleep(plan.settleSeconds * 1000);
+  // As sse.js's endRun(): the end marker, repeated while subscribers remain (a slow one
+  // still catching up may have had it dropped).
+  let finished = false;
+  const ledgersDone = Promise.all(subscribers).finally(() => (finished = true));
   await publish(plan, roomEvent(plan, run, 'end'), counts);
-  const ledgers = await Promise.all(subscribers);
+  for (let repeat = 0; repeat < 15 && !finished; repeat++) {
+    await Promise.race([ledgersDone, sleep(2000)]);
+    if (!finished) await publish(plan, roomEvent(plan, run, 'end'), counts);
+  }
+  const ledgers = await ledgersDone;
 
   // Teardown: replay the room from the start marker to a fence, then judge.
   const fenceId = await publish(plan, roomEvent(plan, run, 'fence'), counts);

@@ -52,7 +52,11 @@ import { IdDigest, compareStreamIds } from './ids.js';
  * @typedef {{
  *   role: Role, subscriber: number, received: number, digest: string, resyncs: number,
  *   outOfOrder: number, ended: boolean, firstEventMs: number | null,
+ *   eventsReceived: number, lastEventId: string | null,
  * }} SubscriberReport
+ * received and digest: the updates; eventsReceived: every event of the run (updates,
+ * markers, hellos, reports) up to lastEventId, which is what the service owed it: drops
+ * are counted per event, whatever its kind.
  */
 
 /** Every knob, its default and meaning; README.md lists the same (a test keeps them equal). */
@@ -247,6 +251,7 @@ export class SubscriberLedger {
     this.firstEventMs = null;
     /** @type {string | undefined} */
     this.lastId = undefined;
+    this.eventsReceived = 0;
   }
 
   /** The run is over for this subscriber (end marker, or its end time passed). */
@@ -269,16 +274,17 @@ export class SubscriberLedger {
     if (id === undefined || id === '') return 'other';
     const fields = runFieldsOf(message.data);
     if (fields === undefined || fields.loadtest !== this.run) return 'other';
+    if (this.lastId !== undefined && compareStreamIds(id, this.lastId) <= 0) {
+      this.outOfOrder++;
+      return 'other';
+    }
+    this.lastId = id;
+    this.eventsReceived++;
     if (fields.kind === 'end') {
       this.ended = true;
       return 'end';
     }
     if (fields.kind !== 'update') return 'other';
-    if (this.lastId !== undefined && compareStreamIds(id, this.lastId) <= 0) {
-      this.outOfOrder++;
-      return 'update';
-    }
-    this.lastId = id;
     this.digest.add(id);
     if (this.ids !== undefined) this.ids.push(id);
     if (this.firstEventMs === null) {
@@ -303,6 +309,8 @@ export class SubscriberLedger {
       outOfOrder: this.outOfOrder,
       ended: this.ended,
       firstEventMs: this.firstEventMs,
+      eventsReceived: this.eventsReceived,
+      lastEventId: this.lastId ?? null,
     };
   }
 }
@@ -342,6 +350,9 @@ export class RoomLedger {
     this.published = new IdDigest();
     /** @type {string[] | undefined} */
     this.ids = options.keepIds === true ? [] : undefined;
+    /** Ids of every event of the run, in stream order: what each subscriber was owed. */
+    /** @type {string[]} */
+    this.runIds = [];
     /** @type {SubscriberReport[]} */
     this.reports = [];
     /** Subscribers that said hello, by role. */
@@ -369,6 +380,7 @@ export class RoomLedger {
     }
     const fields = runFieldsOf(message.data);
     if (fields === undefined || fields.loadtest !== this.run) return false;
+    this.runIds.push(id);
     if (fields.kind === 'update') {
       this.published.add(id);
       if (this.ids !== undefined) this.ids.push(id);
@@ -380,12 +392,23 @@ export class RoomLedger {
     return false;
   }
 
+  /**
+   * How many events of the run a subscriber that last saw `lastEventId` was owed.
+   * @param {string | null} lastEventId
+   */
+  owedUpTo(lastEventId) {
+    if (lastEventId === null) return 0;
+    let owed = 0;
+    while (owed < this.runIds.length && compareStreamIds(this.runIds[owed] ?? '', lastEventId) <= 0) owed++;
+    return owed;
+  }
+
   /** @returns {import('./verdict.js').RoomFacts} */
   facts() {
     return {
       published: this.published.count,
       digest: this.published.value(),
-      reports: this.reports,
+      reports: this.reports.map((report) => Object.assign({}, report, { owed: this.owedUpTo(report.lastEventId) })),
       started: { fast: this.started.fast, slow: this.started.slow },
       endSeen: this.endSeen,
       resyncs: this.resyncs,

@@ -65,17 +65,18 @@ describe('the plan', () => {
 });
 
 describe('a subscriber ledger', () => {
-  it("counts this run's updates, times the first, notes resyncs and the end, and ignores heartbeats and other runs", () => {
+  it("counts this run's updates and events, times the first, notes resyncs and the end, and ignores heartbeats and other runs", () => {
     const ledger = new SubscriberLedger('run', 'fast', 4, 1000, { keepIds: true });
     expect(ledger.observe({ id: '', name: '', data: '' }, 1001)).toBe('other'); // heartbeat, as xk6-sse hands it over
     expect(ledger.observe(message('5-0', { data: { loadtest: 'other-run', kind: 'update' } }), 1002)).toBe('other');
+    expect(ledger.observe(message('5-1', { data: { loadtest: 'run', kind: 'hello', role: 'fast', subscriber: 4 } }), 1003)).toBe('other');
     expect(ledger.observe(message('6-0', { data: { loadtest: 'run', kind: 'update', seq: 0 } }), 1250)).toBe('first');
     expect(ledger.observe({ name: 'resync', data: '{"action":"resync"}' }, 1300)).toBe('resync');
     expect(ledger.observe(message('6-1', { data: { loadtest: 'run', kind: 'update', seq: 1 } }), 1301)).toBe('update');
-    expect(ledger.observe(message('6-1', { data: { loadtest: 'run', kind: 'update', seq: 1 } }), 1302)).toBe('update');
+    // The same id again: out of order, not counted twice.
+    expect(ledger.observe(message('6-1', { data: { loadtest: 'run', kind: 'update', seq: 1 } }), 1302)).toBe('other');
     expect(ledger.ended).toBe(false);
     expect(ledger.observe(message('7-0', { data: { loadtest: 'run', kind: 'end' } }), 1400)).toBe('end');
-    ledger.markEnded();
     expect(ledger.ids).toEqual(['6-0', '6-1']);
     expect(ledger.report()).toEqual({
       role: 'fast',
@@ -86,6 +87,8 @@ describe('a subscriber ledger', () => {
       outOfOrder: 1,
       ended: true,
       firstEventMs: 250,
+      eventsReceived: 4,
+      lastEventId: '7-0',
     });
   });
 });
@@ -108,12 +111,15 @@ describe('the room ledger', () => {
     expect(room.facts()).toEqual({
       published: 2,
       digest: digest.value(),
-      reports: [report],
+      reports: [{ ...report, owed: 0 }],
       started: { fast: 0, slow: 1 },
       endSeen: true,
       resyncs: 0,
       complete: true,
     });
+
+    // A subscriber is owed every event of the run up to the last one it saw, whatever its kind.
+    expect([room.owedUpTo(null), room.owedUpTo('5-9'), room.owedUpTo('6-1'), room.owedUpTo('8-0')]).toEqual([0, 1, 3, 5]);
 
     const trimmed = new RoomLedger('run', '9-0');
     trimmed.observe({ name: 'resync', data: '{"action":"resync","reason":"resume_point_trimmed"}' });

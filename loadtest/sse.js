@@ -142,9 +142,20 @@ export function produce(data) {
   publish(updateEvent(plan, data.run, exec.scenario.iterationInTest));
 }
 
-/** @param {SetupData} data */
+/** End markers published after the first, 2 s apart, for subscribers whose queue was still full. */
+const END_MARKER_REPEATS = 5;
+
+/**
+ * Tells subscribers the run is over. A slow subscriber still catching up when the marker
+ * comes may have it dropped like any other event; the repeats reach it once it has drained.
+ * @param {SetupData} data
+ */
 export function endRun(data) {
   publish(roomEvent(plan, data.run, 'end'));
+  for (let repeat = 0; repeat < END_MARKER_REPEATS; repeat++) {
+    sleep(2);
+    publish(roomEvent(plan, data.run, 'end'));
+  }
 }
 
 /** True when this k6 runs one execution segment of a distributed test (the k6-operator). */

@@ -7,8 +7,10 @@
  * @typedef {import('./scenario.js').SubscriberReport} SubscriberReport
  * @typedef {import('./prometheus.js').SseSnapshot} SseSnapshot
  * @typedef {{ rule: string, ok: boolean, detail: string }} Verdict
+ * @typedef {SubscriberReport & { owed: number }} RoomReport a report, with the number of
+ *   the run's events the service owed that subscriber (all kinds, up to its last one)
  * @typedef {{
- *   published: number, digest: string, reports: SubscriberReport[],
+ *   published: number, digest: string, reports: RoomReport[],
  *   started: { fast: number, slow: number }, endSeen: boolean, resyncs: number, complete: boolean,
  * }} RoomFacts
  * @typedef {{ sharedService?: boolean }} JudgeOptions sharedService: other load generators
@@ -33,11 +35,19 @@ export const VERDICT_RULES = [
 ];
 
 /**
- * @param {SubscriberReport[]} reports
+ * @param {RoomReport[]} reports
  * @param {string} role
  */
 function byRole(reports, role) {
   return reports.filter((report) => report.role === role);
+}
+
+/**
+ * Events the service owed a subscriber and it never got: dropped, whatever their kind.
+ * @param {RoomReport} report
+ */
+function missedBy(report) {
+  return Math.max(0, report.owed - report.eventsReceived);
 }
 
 /**
@@ -52,7 +62,8 @@ export function judgeRun(plan, room, delta, options = {}) {
   const fast = byRole(room.reports, 'fast');
   const slow = byRole(room.reports, 'slow');
   const queueFull = delta.dropped.queue_full ?? 0;
-  const slowMissed = slow.reduce((total, report) => total + Math.max(0, room.published - report.received), 0);
+  const slowMissed = slow.reduce((total, report) => total + missedBy(report), 0);
+  const fastMissed = fast.reduce((total, report) => total + missedBy(report), 0);
   /** @type {Verdict[]} */
   const verdicts = [];
   /**
@@ -83,7 +94,9 @@ export function judgeRun(plan, room, delta, options = {}) {
       (unfinished > 0 ? `, ${unfinished} gave up before the run ended` : ''),
   );
 
-  const incomplete = fast.filter((report) => report.digest !== room.digest || report.resyncs > 0 || report.outOfOrder > 0);
+  const incomplete = fast.filter(
+    (report) => report.digest !== room.digest || report.resyncs > 0 || report.outOfOrder > 0 || missedBy(report) > 0,
+  );
   const firstIncomplete = incomplete[0];
   judge(
     'fast_received_everything',
@@ -94,7 +107,7 @@ export function judgeRun(plan, room, delta, options = {}) {
   );
 
   const misbehaving = slow.filter(
-    (report) => report.outOfOrder > 0 || report.received > room.published || (report.received < room.published && report.resyncs === 0),
+    (report) => report.outOfOrder > 0 || report.received > room.published || (missedBy(report) > 0 && report.resyncs === 0),
   );
   judge(
     'slow_in_order_and_told',
@@ -102,7 +115,7 @@ export function judgeRun(plan, room, delta, options = {}) {
     slow.length === 0
       ? 'no slow subscribers'
       : misbehaving.length === 0
-        ? `${slow.length} slow subscribers got their events in order and a resync for every gap (${slowMissed} missed in all)`
+        ? `${slow.length} slow subscribers got their events in order and a resync for every gap (${slowMissed} events missed in all)`
         : `${misbehaving.length} slow subscribers lost events without a resync, or got them out of order`,
   );
 
@@ -118,10 +131,11 @@ export function judgeRun(plan, room, delta, options = {}) {
   );
 
   const targets = ` (${delta.targets} metrics target${delta.targets === 1 ? '' : 's'})`;
+  const missed = slowMissed + fastMissed;
   judge(
     'drops_accounted',
-    shared ? queueFull >= slowMissed : queueFull === slowMissed,
-    `the service counted ${queueFull} queue_full drops; slow subscribers missed ${slowMissed}${targets}` +
+    shared ? queueFull >= missed : queueFull === missed,
+    `the service counted ${queueFull} queue_full drops; subscribers missed ${missed} events (${slowMissed} by slow ones)${targets}` +
       (shared ? '; shared with other generators, so at least as many drops as misses' : ''),
   );
 

@@ -3,13 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { VERDICT_RULES, judgeRun } from './verdict.js';
 import { planFrom, type SubscriberReport } from './scenario.js';
 import type { SseSnapshot } from './prometheus.js';
-import type { RoomFacts } from './verdict.js';
+import type { RoomFacts, RoomReport } from './verdict.js';
 
 const plan = planFrom({ TOKEN: 't', METRICS_URL: 'http://m/metrics', VUS: '2', SLOW_VUS: '1', DURATION: '10s', SLOW_PAUSE: '5s' });
 const DIGEST = '100:abcdef01';
 
-function report(role: 'fast' | 'slow', subscriber: number, changes: Partial<SubscriberReport> = {}): SubscriberReport {
-  return { role, subscriber, received: 100, digest: DIGEST, resyncs: 0, outOfOrder: 0, ended: true, firstEventMs: 5, ...changes };
+/**
+ * A subscriber's report as teardown sees it: 100 updates among 110 events of the run
+ * (markers, hellos, reports) owed to it, all received unless `changes` says otherwise.
+ */
+function report(role: 'fast' | 'slow', subscriber: number, changes: Partial<RoomReport> = {}): RoomReport {
+  const base: SubscriberReport = { role, subscriber, received: 100, digest: DIGEST, resyncs: 0, outOfOrder: 0, ended: true, firstEventMs: 5, eventsReceived: 110, lastEventId: '9-0' };
+  return { ...base, owed: 110, ...changes };
 }
 
 /** A healthy run: 100 published, two fast subscribers got all, the slow one missed 30 and was told. */
@@ -18,7 +23,7 @@ function healthy(): { room: RoomFacts; delta: SseSnapshot } {
     room: {
       published: 100,
       digest: DIGEST,
-      reports: [report('fast', 1), report('fast', 2), report('slow', 3, { received: 70, digest: '70:00000001', resyncs: 2 })],
+      reports: [report('fast', 1), report('fast', 2), report('slow', 3, { received: 70, eventsReceived: 80, digest: '70:00000001', resyncs: 2 })],
       started: { fast: 2, slow: 1 },
       endSeen: true,
       resyncs: 0,
@@ -54,14 +59,16 @@ describe('judging a run', () => {
   });
 
   const regressions: [string, (run: ReturnType<typeof healthy>) => void, string[]][] = [
-    ['a fast subscriber missed one event', (run) => (run.room.reports[0] = report('fast', 1, { received: 99, digest: '99:1' })), ['fast_received_everything']],
+    ['a fast subscriber silently missed one update', (run) => (run.room.reports[0] = report('fast', 1, { received: 99, eventsReceived: 109, digest: '99:1' })), ['fast_received_everything', 'drops_accounted']],
+    ['a fast subscriber silently missed an end marker', (run) => (run.room.reports[0] = report('fast', 1, { eventsReceived: 109 })), ['fast_received_everything', 'drops_accounted']],
     ['a fast subscriber got the right count but other ids', (run) => (run.room.reports[1] = report('fast', 2, { digest: '100:ffffffff' })), ['fast_received_everything']],
     ['a fast subscriber was told to resync', (run) => (run.room.reports[0] = report('fast', 1, { resyncs: 1 })), ['fast_received_everything']],
     ['a subscriber never reported', (run) => run.room.reports.splice(1, 1), ['reports_complete']],
     ['a subscriber gave up before the run ended', (run) => (run.room.reports[0] = report('fast', 1, { ended: false })), ['reports_complete']],
     ['fewer subscribers started than planned', (run) => ((run.room.started.fast = 1), run.room.reports.splice(1, 1)), ['reports_complete']],
     ['the service dropped more than the slow subscribers missed', (run) => ((run.delta.dropped.queue_full = 31), (run.delta.droppedTotal = 31)), ['drops_accounted']],
-    ['the slow subscriber lost events silently', (run) => (run.room.reports[2] = report('slow', 3, { received: 70, resyncs: 0 })), ['slow_in_order_and_told']],
+    ['the slow subscriber lost events silently', (run) => (run.room.reports[2] = report('slow', 3, { received: 70, eventsReceived: 80, resyncs: 0 })), ['slow_in_order_and_told']],
+    ['the service dropped a marker for the slow subscriber without counting it', (run) => (run.room.reports[2] = report('slow', 3, { received: 70, eventsReceived: 79, resyncs: 2 })), ['drops_accounted']],
     ['events were dropped for another reason', (run) => ((run.delta.dropped.shutdown = 3), (run.delta.droppedTotal = 33)), ['drops_only_with_slow']],
     ['a connection stayed open', (run) => (run.delta.connections = 1), ['no_connection_leak']],
     ['the stream was trimmed under the replay', (run) => (run.room.resyncs = 1), ['room_replayed']],
