@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'dashboards/generated/', 'alerts/generated/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'dashboards/generated/', 'alerts/generated/', 'k8s/**/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -21,5 +21,16 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // The browser client runs in the page, not in Node: only the browser globals it uses.
+    files: ['service/src/client/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'sessionStorage', 'EventSource', 'fetch', 'URL', 'URLSearchParams', 'setTimeout', 'clearTimeout', 'setInterval'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
   },
 );

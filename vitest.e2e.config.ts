@@ -10,5 +10,7 @@ export default defineConfig({
     globalSetup: ['service/test/support/global-setup.ts'],
     testTimeout: 180_000,
     hookTimeout: 180_000,
+    // A browser on a busy machine needs more than the default second to show a change.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
   },
 });

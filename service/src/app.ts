@@ -1,7 +1,7 @@
 // Builds the Fastify application of one service instance without listening: tests use it
 // with a real port or app.inject, main.ts and dev.ts listen and wire signals. The bus
 // starts when the app is ready and stops when it closes.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/index.ts';
@@ -9,7 +9,21 @@ import { RealtimeBus } from './bus/index.ts';
 import { authPlugin } from './auth/index.ts';
 import { createServiceMetrics, SseHashCounters, type ServiceMetrics } from './metrics/index.ts';
 import { Fanout, streamRoute } from './sse/index.ts';
+import { clientRoutes } from './client/index.ts';
 import { MatchStore, devTokenRoutes, healthRoutes, installErrorHandling, matchRoutes, profileRoutes, publishRoutes } from './api/index.ts';
+
+const TOKEN_IN_QUERY = /([?&]access_token=)[^&#]*/gi;
+
+/** What a request log line shows: Fastify's usual fields, with query tokens masked. */
+export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: request.url.replace(TOKEN_IN_QUERY, '$1[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket.remotePort,
+  };
+}
 
 export interface Realtime {
   readonly config: ServiceConfig;
@@ -29,7 +43,9 @@ declare module 'fastify' {
 }
 
 export async function buildApp(config: ServiceConfig, logger: Logger): Promise<FastifyInstance> {
-  const loggerInstance: FastifyBaseLogger = logger;
+  // Request logs show the URL with `access_token` masked: EventSource clients must pass
+  // their token in the query string, and a token in a log is a token anyone can replay.
+  const loggerInstance: FastifyBaseLogger = logger.child({}, { serializers: { req: serializeRequest } });
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
@@ -77,6 +93,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   await app.register(publishRoutes, { bus });
   await app.register(streamRoute, { bus, fanout, retryMs: config.sse.retryMs, maxConnectsPerMinute: config.sse.maxConnectsPerMinute, draining });
   if (config.auth.devTokens && config.auth.jwtSecret !== undefined) await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });
+  await app.register(clientRoutes, { devTokens: config.auth.devTokens && config.auth.jwtSecret !== undefined });
 
   app.addHook('onReady', async () => {
     await bus.start();

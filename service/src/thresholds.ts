@@ -17,6 +17,10 @@ export const thresholds = {
   pendingWarningEntries: 100,
   /** Stream length at this share of MAXLEN counts as "at the cap". */
   nearMaxLenRatio: 0.95,
+  /** A stream at its cap should still hold this much history for Last-Event-ID replay. */
+  minReplayWindowSeconds: 300,
+  /** A group this many entries behind the stream's tip is falling behind (trimming eats unread entries). */
+  laggingEntries: 500,
   /** p99 delivery latency (event timestamp → socket write) that is worth a look. */
   deliveryLatencyP99Seconds: 1,
 } as const;

@@ -33,6 +33,8 @@ export class StreamReader {
   #running: Promise<void> | undefined;
   #stopping = false;
   #lastReadAt: number | undefined;
+  /** The newest entry this reader has handed to the fan-out. */
+  #lastDeliveredId: string | undefined;
 
   constructor(redis: Redis, options: StreamReaderOptions) {
     this.#redis = redis;
@@ -46,7 +48,7 @@ export class StreamReader {
 
   async start(): Promise<void> {
     await this.#redis.connect();
-    await this.#claimGroup();
+    await this.#createGroup(true);
     this.#running = this.#loop();
   }
 
@@ -58,29 +60,23 @@ export class StreamReader {
   }
 
   /**
-   * Creates this instance's group at the stream's end. If it already exists, the process
-   * restarted under the same name: its old clients are gone (they resume with
+   * Creates this instance's group at the stream's end. At start, an existing group means the
+   * process restarted under the same name: its old clients are gone (they resume with
    * Last-Event-ID), so the group skips to the end instead of replaying the backlog live.
+   * Later (Redis restarted or failed over, or the group was destroyed) the group is recreated
+   * just after the last entry this reader delivered, so entries added meanwhile still arrive.
    */
-  async #claimGroup(): Promise<void> {
+  async #createGroup(atStart: boolean): Promise<void> {
     const { key, group, log } = this.#options;
     try {
-      await this.#redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
-      log.info({ group }, 'created consumer group');
+      await this.#redis.xgroup('CREATE', key, group, atStart ? '$' : (this.#lastDeliveredId ?? '$'), 'MKSTREAM');
+      if (atStart) log.info({ group }, 'created consumer group');
+      else log.warn({ group }, 'consumer group was missing (Redis restarted or the group was destroyed); recreated it');
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+      if (!atStart) return;
       await this.#redis.xgroup('SETID', key, group, '$');
       log.info({ group }, 'consumer group exists from an earlier run; moved it to the end of the stream');
-    }
-  }
-
-  async #recreateGroup(): Promise<void> {
-    const { key, group, log } = this.#options;
-    try {
-      await this.#redis.xgroup('CREATE', key, group, '$', 'MKSTREAM');
-      log.warn({ group }, 'consumer group was missing (Redis restarted or the group was destroyed); recreated it');
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
     }
   }
 
@@ -101,6 +97,7 @@ export class StreamReader {
         if (cursor !== '>') cursor = raw.length === 0 ? '>' : (raw[raw.length - 1]?.[0] ?? '>');
         if (raw.length === 0) continue;
         this.#deliver(raw);
+        this.#lastDeliveredId = raw[raw.length - 1]?.[0];
         await this.#redis.xack(key, group, ...raw.map(([id]) => id));
       } catch (error) {
         if (this.#stopping) break;
@@ -109,7 +106,7 @@ export class StreamReader {
         // leaves entries delivered to us in Redis but never seen here.
         cursor = '0';
         if (isMissingGroup(error)) {
-          await this.#recreateGroup().catch((e: unknown) => log.error({ err: e }, 'could not recreate consumer group'));
+          await this.#createGroup(false).catch((e: unknown) => log.error({ err: e }, 'could not recreate consumer group'));
           continue;
         }
         const delay = reconnectDelay(failures++);

@@ -15,6 +15,8 @@ export const serviceMetrics = {
   busErrors: 'realtime_bus_errors_total',
   eventLoopLag: 'nodejs_eventloop_lag_seconds',
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
+  processCpuSeconds: 'process_cpu_seconds_total',
+  processResidentMemory: 'process_resident_memory_bytes',
 } as const;
 
 /**
@@ -40,6 +42,26 @@ export const controllerMetrics = {
   leader: 'controller_leader',
   observeErrors: 'controller_observe_errors_total',
 } as const;
+
+/**
+ * How a remediation attempt ended (label `result` of controller_remediations_total): done, a
+ * dry run, backoff (the eviction API refused, e.g. a PodDisruptionBudget), or failed.
+ */
+export const remediationResults = ['done', 'dry_run', 'backoff', 'failed'] as const;
+export type RemediationResult = (typeof remediationResults)[number];
+
+/** Why the controller held back a remediation it wanted (label `reason` of controller_skipped_remediations_total). */
+export const skippedRemediationReasons = [
+  'redis_unreachable',
+  'in_flight',
+  'pod_cooldown',
+  'stream_cooldown',
+  'budget_exhausted',
+  'min_ready_pods',
+  'backing_off',
+  'pods_unknown',
+] as const;
+export type SkippedRemediationReason = (typeof skippedRemediationReasons)[number];
 
 /** The Redis hash the runbook reads with `redis-cli HGETALL metrics:sse`. */
 export const SSE_METRICS_HASH = 'metrics:sse';

@@ -32,7 +32,7 @@ export function testConfig(stream: TestStream, env: Record<string, string> = {})
     METRICS_PORT: '0',
     HOST: '127.0.0.1',
     REALTIME_STREAM_READ_BLOCK_MS: '1000',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
 }

@@ -1,0 +1,5 @@
+// Owns the Prometheus alert rules of the realtime path (rules.ts), the promtool unit tests
+// that prove each alert fires on bad series and stays quiet on healthy ones
+// (promtool-tests.ts), and their rendering to the committed YAML (generate.ts).
+export { ruleGroups, runbooks, runbookBaseUrl, type AlertRule, type RuleGroup, type Severity } from './rules.ts';
+export { alertFiles, rulesPath, promtoolTestsPath, type GeneratedFile } from './generate.ts';

@@ -1,0 +1,207 @@
+// The alert rules for the realtime path, as data. Every number comes from thresholds.ts and
+// every metric name from metrics/names.ts, so the controller, the dashboards and the alerts
+// cannot drift apart. Conventions follow the monitoring mixins: a `severity` label, a `for:`
+// that rides out blips, and summary / description / runbook_url annotations.
+import { controllerMetrics, serviceMetrics, type DropReason, type RemediationResult, type SkippedRemediationReason } from '../service/src/metrics/names.ts';
+import { thresholds } from '../service/src/thresholds.ts';
+
+export type Severity = 'critical' | 'warning';
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  /** `severity` routes the alert; `cause` tells apart the rules of one alert that has several. */
+  readonly labels: { readonly severity: Severity; readonly cause?: string };
+  readonly annotations: {
+    readonly summary: string;
+    readonly description: string;
+    readonly runbook_url: string;
+  };
+}
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly rules: readonly AlertRule[];
+}
+
+/** Where the runbooks are published; each alert links `${runbookBaseUrl}/<runbook>.md`. */
+export const runbookBaseUrl = 'https://github.com/trayb/trayb-realtime/blob/main/docs/runbooks';
+
+/** The runbook files in docs/runbooks/, one per on-call situation. */
+export const runbooks = {
+  droppedEvents: 'sse-dropped-events-high',
+  consumerStuck: 'stream-consumer-stuck',
+  consumerLagging: 'stream-consumer-lagging',
+  nearMaxLen: 'stream-near-maxlen',
+  controllerDown: 'realtime-controller-down',
+  remediationFailing: 'realtime-remediation-failing',
+} as const;
+
+const runbookUrl = (runbook: string) => `${runbookBaseUrl}/${runbook}.md`;
+
+// Slow clients are what the on-call can act on. Events left queued at shutdown or token
+// expiry come back to the client when it resumes, so they are not a delivery problem.
+const slowClientDrops: readonly DropReason[] = ['queue_full', 'slow_client_disconnected'];
+/** Label matcher for the drops SSEDroppedEventsHigh counts; the dashboard draws the same. */
+export const slowClientDropMatcher = `reason=~"${slowClientDrops.join('|')}"`;
+const failedResult: RemediationResult = 'failed';
+const budgetExhausted: SkippedRemediationReason = 'budget_exhausted';
+
+const s = serviceMetrics;
+const c = controllerMetrics;
+const t = thresholds;
+
+const delivery: RuleGroup = {
+  name: 'realtime-delivery',
+  rules: [
+    {
+      alert: 'SSEDroppedEventsHigh',
+      expr: `sum by (namespace) (rate(${s.eventsDropped}{${slowClientDropMatcher}}[5m])) * 60 > ${t.droppedEventsPerMinute}`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: `SSE clients are losing more than ${t.droppedEventsPerMinute} events per minute.`,
+        description:
+          `Instances in {{ $labels.namespace }} drop {{ $value | printf "%.0f" }} events per minute because client queues are full ` +
+          `or slow clients are being cut off. Those clients receive a resync and must refetch over REST.`,
+        runbook_url: runbookUrl(runbooks.droppedEvents),
+      },
+    },
+  ],
+};
+
+const consumers: RuleGroup = {
+  name: 'realtime-stream-consumers',
+  rules: [
+    {
+      alert: 'StreamConsumerStuck',
+      expr: `max by (namespace, group) (${c.groupPending}) > ${t.pendingEntries}`,
+      for: '2m',
+      labels: { severity: 'critical', cause: 'pending_entries' },
+      annotations: {
+        summary: `A stream consumer group holds more than ${t.pendingEntries} unacknowledged entries.`,
+        description:
+          `Group {{ $labels.group }} in {{ $labels.namespace }} has {{ $value }} pending entries: its instance reads ` +
+          `but does not acknowledge, so its SSE clients are not getting events. The controller should have restarted it.`,
+        runbook_url: runbookUrl(runbooks.consumerStuck),
+      },
+    },
+    {
+      alert: 'StreamConsumerStuck',
+      expr: `max by (namespace, group) (${c.groupOldestPendingAge}) > ${t.oldestPendingAgeSeconds}`,
+      for: '2m',
+      labels: { severity: 'critical', cause: 'oldest_pending_age' },
+      annotations: {
+        summary: `A stream consumer group has an entry pending for more than ${t.oldestPendingAgeSeconds} s.`,
+        description:
+          `The oldest unacknowledged entry of group {{ $labels.group }} in {{ $labels.namespace }} is {{ $value | printf "%.0f" }} s old: ` +
+          `its instance stopped acknowledging, so its SSE clients are not getting events. The controller should have restarted it.`,
+        runbook_url: runbookUrl(runbooks.consumerStuck),
+      },
+    },
+    {
+      alert: 'StreamConsumerLagging',
+      expr: `max by (namespace, group) (${c.groupLag}) > ${t.laggingEntries}`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `A stream consumer group is more than ${t.laggingEntries} entries behind the stream.`,
+        description:
+          `Group {{ $labels.group }} in {{ $labels.namespace }} is {{ $value }} entries behind the newest event. ` +
+          `If it falls MAXLEN behind, trimming removes entries it never read and its clients miss them.`,
+        runbook_url: runbookUrl(runbooks.consumerLagging),
+      },
+    },
+    {
+      alert: 'StreamNearMaxLen',
+      // At the cap alone is the normal steady state of a capped stream; it matters when the
+      // publish rate turns the whole stream over faster than the replay window clients need.
+      expr:
+        `(max by (namespace) (${c.streamLength}) >= ${t.nearMaxLenRatio} * max by (namespace) (${c.streamMaxLen})) ` +
+        `and on (namespace) ` +
+        `(max by (namespace) (${c.streamMaxLen}) / sum by (namespace) (rate(${s.eventsPublished}[15m])) < ${t.minReplayWindowSeconds})`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `The realtime stream keeps less than ${t.minReplayWindowSeconds} s of history for replay.`,
+        description:
+          `The stream in {{ $labels.namespace }} sits at its MAXLEN ({{ $value }} entries) and the publish rate turns it over ` +
+          `in under ${t.minReplayWindowSeconds} s, so clients reconnecting after a longer gap get a resync instead of a replay.`,
+        runbook_url: runbookUrl(runbooks.nearMaxLen),
+      },
+    },
+  ],
+};
+
+const controller: RuleGroup = {
+  name: 'realtime-controller',
+  rules: [
+    {
+      alert: 'RealtimeControllerDown',
+      expr: `absent(${c.leader})`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'No realtime controller replica is being scraped.',
+        description:
+          'Prometheus has no controller metrics: stuck consumers are not being restarted, and the stream and ' +
+          'consumer-group metrics (and so StreamConsumerStuck) are missing too.',
+        runbook_url: runbookUrl(runbooks.controllerDown),
+      },
+    },
+    {
+      alert: 'RealtimeControllerNoLeader',
+      expr: `sum by (namespace) (${c.leader}) < 1`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Realtime controller replicas run but none holds the leader lease.',
+        description:
+          'No controller replica in {{ $labels.namespace }} is leader, so nobody remediates stuck consumers or removes stale groups.',
+        runbook_url: runbookUrl(runbooks.controllerDown),
+      },
+    },
+    {
+      alert: 'RealtimeControllerSplitBrain',
+      expr: `sum by (namespace) (${c.leader}) > 1`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'More than one realtime controller replica claims to be leader.',
+        description:
+          '{{ $value }} controller replicas in {{ $labels.namespace }} report themselves leader; two leaders can restart two pods at once.',
+        runbook_url: runbookUrl(runbooks.controllerDown),
+      },
+    },
+    {
+      alert: 'RealtimeRemediationFailing',
+      expr: `sum by (namespace, action) (increase(${c.remediations}{result="${failedResult}"}[15m])) > 0`,
+      for: '1m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'The realtime controller failed to remediate a stuck consumer.',
+        description:
+          'The controller in {{ $labels.namespace }} tried {{ $labels.action }} and it failed in the last 15 minutes; ' +
+          'the stuck instance is probably still running.',
+        runbook_url: runbookUrl(runbooks.remediationFailing),
+      },
+    },
+    {
+      alert: 'RealtimeRemediationBudgetExhausted',
+      expr: `sum by (namespace) (increase(${c.skippedRemediations}{reason="${budgetExhausted}"}[15m])) > 0`,
+      for: '1m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'The realtime controller used up its hourly remediation budget.',
+        description:
+          'The controller in {{ $labels.namespace }} wanted to restart a stuck instance but its hourly budget is spent: ' +
+          'consumers are getting stuck faster than one bad pod explains.',
+        runbook_url: runbookUrl(runbooks.remediationFailing),
+      },
+    },
+  ],
+};
+
+/** The rule groups, in the order they appear in alerts/generated/realtime-alerts.yaml. */
+export const ruleGroups: readonly RuleGroup[] = [delivery, consumers, controller];

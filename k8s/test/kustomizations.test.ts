@@ -1,0 +1,152 @@
+// Every kustomization and component under k8s/ builds with the kustomize that
+// `kubectl apply -k` uses, and the optional parts do what their comments promise.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { imagesIn, named, ofKind, selects, workload } from './manifests.ts';
+import { k8sDir, workspace, type KubeObject } from './render.ts';
+
+const ws = workspace();
+afterAll(() => ws.dispose());
+const stubNote = ws.stubs.length > 0 ? ` (stand-ins for ${ws.stubs.join(', ')})` : '';
+
+function kustomizationFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return kustomizationFiles(path);
+    return entry.name === 'kustomization.yaml' ? [path] : [];
+  });
+}
+
+function renderAny(folder: string): KubeObject[] {
+  const { kind } = parse(readFileSync(join(k8sDir, folder, 'kustomization.yaml'), 'utf8')) as { kind: string };
+  return kind === 'Component' ? ws.renderComponent(folder) : ws.render(folder);
+}
+
+const folders = kustomizationFiles(k8sDir).map((file) => relative(k8sDir, dirname(file)) || '.');
+
+describe(`every kustomization under k8s/ renders${stubNote}`, () => {
+  it('finds the folders the README describes', () => {
+    for (const folder of ['.', 'base', 'base/service', 'base/controller', 'base/rbac', 'base/redis', 'base/monitoring', 'base/rbac/rollout-restart', 'base/rbac/delete-pod', 'overlays/production', 'loadtest']) {
+      expect(folders).toContain(folder);
+    }
+  });
+
+  it.each(folders.filter((folder) => !folder.startsWith('base/crd') || !ws.stubs.includes('base/crd')))('%s', (folder) => {
+    const objects = renderAny(folder);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const object of objects) expect(object.metadata.name, `${object.kind} without a name in ${folder}`).toBeTruthy();
+  });
+});
+
+describe('the rollout-restart component', () => {
+  const objects = renderAny('base/rbac/rollout-restart');
+
+  it('lets the controller get and patch the service Deployment and nothing else', () => {
+    const role = named(objects, 'Role', 'trayb-realtime-controller-rollout-restart');
+    // pod → ReplicaSet → Deployment: the owner chain the controller follows before patching.
+    expect(role.rules).toEqual([
+      { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['trayb-realtime'], verbs: ['get', 'patch'] },
+    ]);
+    expect(() => workload(objects, 'trayb-realtime')).not.toThrow();
+    const binding = named(objects, 'RoleBinding', 'trayb-realtime-controller-rollout-restart');
+    const account = workload(objects, 'trayb-realtime-controller').pod.serviceAccountName;
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: account, namespace: 'trayb-realtime' }]);
+  });
+
+  it('switches the default policy to the rollout-restart action', () => {
+    expect((named(objects, 'StreamRemediationPolicy', 'trayb-realtime').spec as { action: string }).action).toBe('rollout-restart');
+  });
+});
+
+describe('the delete-pod component', () => {
+  const objects = renderAny('base/rbac/delete-pod');
+
+  it('lets the controller delete pods, and switches the default policy to the delete action', () => {
+    expect(named(objects, 'Role', 'trayb-realtime-controller-delete-pod').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
+    const binding = named(objects, 'RoleBinding', 'trayb-realtime-controller-delete-pod');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: workload(objects, 'trayb-realtime-controller').pod.serviceAccountName, namespace: 'trayb-realtime' }]);
+    expect((named(objects, 'StreamRemediationPolicy', 'trayb-realtime').spec as { action: string }).action).toBe('delete');
+  });
+});
+
+describe('the k6 load test', () => {
+  const objects = ws.render('loadtest');
+  const testRun = named(objects, 'TestRun', 'trayb-realtime-sse');
+  const spec = testRun.spec as { parallelism: number; script: { configMap: { name: string; file: string } }; runner: { env: { name: string; value?: string }[] } };
+
+  it('spreads one script over several runner pods', () => {
+    expect(spec.parallelism).toBeGreaterThan(1);
+    const script = named(objects, 'ConfigMap', spec.script.configMap.name);
+    expect(Object.keys(script.data as object)).toEqual([spec.script.configMap.file]);
+  });
+
+  it('pins every image it starts (the operator defaults to `latest`)', () => {
+    const images = imagesIn(testRun.spec);
+    expect(images.length).toBe(3); // initializer, starter, runner
+    for (const image of images) expect(image).toMatch(/:\d[\w.-]*$/);
+  });
+
+  it('targets the service’s in-cluster address and public port', () => {
+    const stack = ws.render('.');
+    const baseUrl = new URL(spec.runner.env.find((e) => e.name === 'BASE_URL')?.value ?? '');
+    const [serviceName, namespace] = baseUrl.hostname.split('.');
+    const service = named(stack, 'Service', serviceName ?? '');
+    expect(service.metadata.namespace).toBe(namespace);
+    const port = (service.spec as { ports: { name: string; port: number }[] }).ports.find((p) => p.name === 'http');
+    expect(port?.port).toBe(Number(baseUrl.port));
+  });
+
+  const script = join(k8sDir, '..', 'loadtest', 'sse.js');
+  it.skipIf(!existsSync(script))(`hands the runners environment variables the script reads${existsSync(script) ? '' : ' (loadtest/sse.js not on this branch)'}`, () => {
+    const read = new Set([...readFileSync(script, 'utf8').matchAll(/__ENV\.([A-Z_][A-Z0-9_]*)|__ENV\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)].map((m) => m[1] ?? m[2]));
+    for (const { name } of spec.runner.env) expect([...read], `runner env ${name}`).toContain(name);
+  });
+
+  it('is not part of the default stack', () => {
+    expect(ofKind(ws.render('.'), 'TestRun')).toEqual([]);
+    expect(ofKind(ws.render('overlays/production'), 'TestRun')).toEqual([]);
+  });
+});
+
+describe.skipIf(ws.stubs.includes('base/crd'))('the default policy against the CRD (needs k8s/base/crd from the controller branch)', () => {
+  type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; additionalProperties?: Schema };
+  // Rendered lazily: describe.skipIf still runs this body when the CRD is not on the branch.
+  const stack = () => ws.render('.');
+  const crd = () => named(stack(), 'CustomResourceDefinition', 'streamremediationpolicies.realtime.trayb.io');
+  const specSchema = () =>
+    (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] }).versions.find((v) => v.name === 'v1alpha1')?.schema.openAPIV3Schema.properties?.spec;
+
+  function problems(value: unknown, schema: Schema, path: string): string[] {
+    if (schema.enum && !schema.enum.includes(value)) return [`${path}: ${String(value)} not in ${schema.enum.join(', ')}`];
+    if (schema.type === 'object' && value !== null && typeof value === 'object') {
+      const record = value as Record<string, unknown>;
+      const out = (schema.required ?? []).filter((key) => !(key in record)).map((key) => `${path}.${key}: required`);
+      for (const [key, inner] of Object.entries(record)) {
+        const child = schema.properties?.[key] ?? schema.additionalProperties;
+        if (child === undefined) out.push(`${path}.${key}: not in the schema (the API server would prune it)`);
+        else out.push(...problems(inner, child, `${path}.${key}`));
+      }
+      return out;
+    }
+    const actual = Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
+    if (schema.type && schema.type !== actual && !(schema.type === 'number' && actual === 'integer')) return [`${path}: ${actual}, expected ${schema.type}`];
+    return [];
+  }
+
+  it('is a namespaced realtime.trayb.io/v1alpha1 resource named streamremediationpolicies', () => {
+    const spec = crd().spec as { group: string; scope: string; names: { plural: string; kind: string } };
+    expect([spec.group, spec.scope, spec.names.plural, spec.names.kind]).toEqual(['realtime.trayb.io', 'Namespaced', 'streamremediationpolicies', 'StreamRemediationPolicy']);
+  });
+
+  it.each(['.', 'base/rbac/rollout-restart', 'base/rbac/delete-pod'])('the policy in %s fits the CRD schema', (folder) => {
+    const policy = named(renderAny(folder), 'StreamRemediationPolicy', 'trayb-realtime');
+    const schema = specSchema();
+    expect(schema).toBeDefined();
+    expect(problems(policy.spec, schema ?? {}, 'spec')).toEqual([]);
+    const service = workload(stack(), 'trayb-realtime');
+    expect(selects((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector, service.podLabels)).toBe(true);
+  });
+});

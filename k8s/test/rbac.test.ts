@@ -1,0 +1,62 @@
+// Every Kubernetes API call the controller's code makes is granted by the controller's Role,
+// or by the optional component that turns on the action needing it, and nothing more is
+// granted than the calls need (plus list/watch on the policy for caches). A new call in
+// service/src/controller/kube.ts fails here until its permission is decided.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { named } from './manifests.ts';
+import { repoRoot, workspace, type KubeObject } from './render.ts';
+
+const kubeClient = join(repoRoot, 'service/src/controller/kube.ts');
+
+/** @kubernetes/client-node method → the grant it needs, and where that grant lives. */
+const CALLS: Record<string, { grant: string; in: string }> = {
+  listNamespacedPod: { grant: 'core/pods:list', in: 'base' },
+  readNamespacedPod: { grant: 'core/pods:get', in: 'base' },
+  createNamespacedPodEviction: { grant: 'core/pods/eviction:create', in: 'base' },
+  createNamespacedEvent: { grant: 'events.k8s.io/events:create', in: 'base' },
+  getNamespacedCustomObject: { grant: 'realtime.trayb.io/streamremediationpolicies:get', in: 'base' },
+  patchNamespacedCustomObjectStatus: { grant: 'realtime.trayb.io/streamremediationpolicies/status:patch', in: 'base' },
+  readNamespacedLease: { grant: 'coordination.k8s.io/leases:get', in: 'base' },
+  createNamespacedLease: { grant: 'coordination.k8s.io/leases:create', in: 'base' },
+  replaceNamespacedLease: { grant: 'coordination.k8s.io/leases:update', in: 'base' },
+  deleteNamespacedPod: { grant: 'core/pods:delete', in: 'base/rbac/delete-pod' },
+  readNamespacedReplicaSet: { grant: 'apps/replicasets:get', in: 'base/rbac/rollout-restart' },
+  patchNamespacedDeployment: { grant: 'apps/deployments:patch', in: 'base/rbac/rollout-restart' },
+  // Only for a policy whose spec.redis.secretRef names a Secret: the operator grants `get`
+  // on that one Secret (resourceNames) in an overlay, so no Secret is readable by default.
+  readNamespacedSecret: { grant: 'core/secrets:get', in: 'operator' },
+};
+
+function grants(objects: readonly KubeObject[], role: string): string[] {
+  return (named(objects, 'Role', role).rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((rule) =>
+    rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group || 'core'}/${resource}:${verb}`))),
+  );
+}
+
+describe.skipIf(!existsSync(kubeClient))(`the controller's API calls against its RBAC${existsSync(kubeClient) ? '' : ' (service/src/controller/kube.ts not on this branch)'}`, () => {
+  const ws = workspace();
+  afterAll(() => ws.dispose());
+  const source = () => readFileSync(kubeClient, 'utf8');
+  const calls = () => [...new Set([...source().matchAll(/this\.#\w+\.(\w+Namespaced\w*)\(/g)].map((m) => m[1] ?? ''))].sort();
+
+  it('knows every call the client makes', () => {
+    expect(calls().length).toBeGreaterThan(0);
+    expect(calls().filter((call) => !(call in CALLS)), 'add the call to CALLS with the grant it needs').toEqual([]);
+  });
+
+  it.each([
+    ['base', 'trayb-realtime-controller'],
+    ['base/rbac/rollout-restart', 'trayb-realtime-controller-rollout-restart'],
+    ['base/rbac/delete-pod', 'trayb-realtime-controller-delete-pod'],
+  ])('%s grants exactly what its calls need', (where, role) => {
+    const granted = grants(where === 'base' ? ws.render(where) : ws.renderComponent(where), role);
+    const needed = calls().filter((call) => CALLS[call]?.in === where).map((call) => CALLS[call]?.grant ?? '');
+    for (const grant of needed) expect(granted, 'missing').toContain(grant);
+    // Granted beyond the calls: list/watch on the policy (informer caches), events patch
+    // (series of repeated events) and deployments get (kubectl-style restarts) are allowed.
+    const tolerated = ['realtime.trayb.io/streamremediationpolicies:list', 'realtime.trayb.io/streamremediationpolicies:watch', 'realtime.trayb.io/streamremediationpolicies/status:update', 'events.k8s.io/events:patch', 'core/pods:watch', 'apps/deployments:get'];
+    expect(granted.filter((grant) => !needed.includes(grant) && !tolerated.includes(grant)), 'granted but never used').toEqual([]);
+  });
+});

@@ -1,0 +1,221 @@
+// The browser's connection to the realtime service: an EventSource on /api/realtime/stream
+// that resumes from the last event id (kept in sessionStorage, so a reload resumes too),
+// refetches the REST state on `resync`, reconnects after the hint on `shutdown`, and after
+// repeated failures polls the REST state while it keeps retrying the stream with backoff.
+//
+// Reconnection is done here, not by EventSource itself: the browser gives up for good on an
+// HTTP error status (401, 429, 503), its own retries reuse the first URL (a stale token, a
+// stale ?lastEventId=) and it does not report the attempts it makes. So every error closes
+// the EventSource, and the policy in stream-state.js decides when to try again.
+import { DEFAULT_POLICY, STREAM_EVENTS, eventReceived, initialState, shutdownAnnounced, streamFailed, streamOpened } from './stream-state.js';
+
+export const LAST_EVENT_ID_KEY = 'trayb-realtime:lastEventId';
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * options:
+ *  - baseUrl: the service origin (the page's own by default)
+ *  - getToken(): async, the bearer token for the next request, or undefined to rely on the
+ *    access_token cookie
+ *  - onEvent(event, id): a new stream event (duplicates are already dropped)
+ *  - onRefresh(reason): async, reload the REST state ('initial' | 'resync' | 'poll' | 'reconnected')
+ *  - onStatus(status): the connection state changed (mode, failures, next attempt, errors)
+ *  - policy: see DEFAULT_POLICY; matchIds: rooms to follow (all allowed ones by default)
+ *  - storage, EventSourceImpl, timers, random: injectable for tests
+ */
+export function createLiveClient(options) {
+  const {
+    baseUrl = globalThis.location?.origin,
+    streamPath = '/api/realtime/stream',
+    getToken = async () => undefined,
+    onEvent,
+    onRefresh = async () => undefined,
+    onStatus = () => undefined,
+    policy = DEFAULT_POLICY,
+    matchIds = [],
+    storage = globalThis.sessionStorage,
+    EventSourceImpl = globalThis.EventSource,
+    timers = globalThis,
+    random = Math.random,
+  } = options;
+
+  const stored = (() => {
+    try {
+      return storage?.getItem(LAST_EVENT_ID_KEY) ?? null;
+    } catch {
+      return null;
+    }
+  })();
+  let state = initialState(stored);
+  let source = null;
+  let retryTimer = null;
+  let nextAttemptAt = null;
+  let pollGeneration = 0;
+  let pollTimer = null;
+  let polling = false;
+  let lastPollAt = null;
+  let lastError = null;
+  let stopped = false;
+  const counts = { attempts: 0, opens: 0, failures: 0, duplicates: 0, polls: 0, resyncs: 0 };
+
+  function status() {
+    return { ...state, polling, nextAttemptAt, lastPollAt, lastError, counts: { ...counts }, pollIntervalMs: policy.pollIntervalMs };
+  }
+  const report = () => onStatus(status());
+
+  function remember(id) {
+    try {
+      storage?.setItem(LAST_EVENT_ID_KEY, id);
+    } catch {
+      // Storage full or disabled: resume still works within this page's lifetime.
+    }
+  }
+
+  async function refresh(reason) {
+    try {
+      await onRefresh(reason);
+      if (lastError?.startsWith('refresh')) lastError = null;
+    } catch (error) {
+      lastError = `refresh (${reason}) failed: ${error.message}`;
+    }
+    report();
+  }
+
+  function startPolling() {
+    if (polling) return;
+    polling = true;
+    const generation = ++pollGeneration;
+    const tick = async () => {
+      pollTimer = null;
+      if (stopped || generation !== pollGeneration) return;
+      await refresh('poll');
+      counts.polls += 1;
+      lastPollAt = Date.now();
+      if (!stopped && generation === pollGeneration) pollTimer = timers.setTimeout(tick, policy.pollIntervalMs);
+      report();
+    };
+    void tick();
+  }
+
+  function stopPolling() {
+    polling = false;
+    pollGeneration += 1;
+    if (pollTimer !== null) timers.clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
+  function closeSource() {
+    if (source === null) return;
+    source.close();
+    source = null;
+  }
+
+  function scheduleAttempt(delayMs) {
+    if (stopped) return;
+    if (retryTimer !== null) timers.clearTimeout(retryTimer);
+    nextAttemptAt = Date.now() + delayMs;
+    retryTimer = timers.setTimeout(() => void connect(), delayMs);
+  }
+
+  function failed(reason) {
+    counts.failures += 1;
+    lastError = reason;
+    const next = streamFailed(state, policy, random);
+    state = next.state;
+    // Polling starts on the threshold and continues across the background retries.
+    if (state.mode === 'polling') startPolling();
+    scheduleAttempt(next.retryInMs);
+    report();
+  }
+
+  function received(es, message) {
+    if (source !== es) return;
+    // Every stream event has an id; dedupe drops anything at or before the resume point.
+    const next = eventReceived(state, message.lastEventId);
+    if (!next.fresh) {
+      counts.duplicates += 1;
+      return;
+    }
+    state = next.state;
+    remember(message.lastEventId);
+    const event = parseJson(message.data);
+    if (event !== undefined) onEvent?.(event, message.lastEventId);
+  }
+
+  async function connect() {
+    retryTimer = null;
+    nextAttemptAt = null;
+    if (stopped) return;
+    counts.attempts += 1;
+    let token;
+    try {
+      token = await getToken();
+    } catch (error) {
+      failed(`no token: ${error.message}`);
+      return;
+    }
+    if (stopped) return;
+    const url = new URL(streamPath, baseUrl);
+    if (token !== undefined) url.searchParams.set('access_token', token);
+    if (state.lastEventId !== null) url.searchParams.set('lastEventId', state.lastEventId);
+    for (const matchId of matchIds) url.searchParams.append('matchId', matchId);
+
+    closeSource();
+    const es = new EventSourceImpl(url.href);
+    source = es;
+    es.addEventListener('open', () => {
+      if (source !== es) return;
+      const recovering = state.mode !== 'connecting';
+      counts.opens += 1;
+      state = streamOpened(state);
+      lastError = null;
+      stopPolling();
+      report();
+      // Without a resume point the stream only brings what happens from now on.
+      if (recovering && state.lastEventId === null) void refresh('reconnected');
+    });
+    es.addEventListener('error', () => {
+      if (source !== es) return;
+      closeSource();
+      failed('the stream failed or closed');
+    });
+    for (const action of STREAM_EVENTS) es.addEventListener(action, (message) => received(es, message));
+    es.addEventListener('resync', () => {
+      if (source !== es) return;
+      counts.resyncs += 1;
+      void refresh('resync');
+    });
+    es.addEventListener('shutdown', (message) => {
+      if (source !== es) return;
+      closeSource();
+      const next = shutdownAnnounced(state, parseJson(message.data)?.retryMs, policy);
+      state = next.state;
+      scheduleAttempt(next.retryInMs);
+      report();
+    });
+  }
+
+  return {
+    start() {
+      report();
+      void refresh('initial');
+      void connect();
+    },
+    stop() {
+      stopped = true;
+      closeSource();
+      stopPolling();
+      if (retryTimer !== null) timers.clearTimeout(retryTimer);
+      retryTimer = null;
+      nextAttemptAt = null;
+    },
+    status,
+  };
+}

@@ -1,0 +1,105 @@
+// The live client's connection policy, as pure functions over a plain state object: when
+// a stream failure means "fall back to polling", how long to wait before the next attempt,
+// and which events are new. No timers, no DOM, no EventSource here: live-client.js does the
+// I/O, so this file runs unchanged in the browser and in Node unit tests.
+
+/** Topics the stream carries; mirrors STREAM_EVENTS in service/src/bus/events.ts (a test keeps them equal). */
+export const STREAM_EVENTS = Object.freeze(['match:created', 'match:updated', 'match:deleted']);
+
+export const DEFAULT_POLICY = Object.freeze({
+  /** Consecutive failed attempts after which the client polls the REST state (operations notes: 3). */
+  failuresBeforePolling: 3,
+  /** First reconnect delay after a failure; doubles per consecutive failure up to retryMaxMs. */
+  retryBaseMs: 1000,
+  retryMaxMs: 30_000,
+  /** Share of each delay taken off at random, so clients of one failed instance do not return together. */
+  jitter: 0.2,
+  /** How often the REST state is polled while the stream is down. */
+  pollIntervalMs: 5000,
+  /** Reconnect delay after `shutdown` when the event carries no hint (the service advertises 5000). */
+  shutdownRetryMs: 5000,
+});
+
+const STREAM_ID = /^(\d+)-(\d+)$/;
+
+export function isStreamId(value) {
+  return typeof value === 'string' && STREAM_ID.test(value);
+}
+
+/** Orders Redis stream ids ("<ms>-<seq>") numerically: negative, zero or positive. */
+export function compareStreamIds(a, b) {
+  const [, aMs, aSeq] = STREAM_ID.exec(a);
+  const [, bMs, bSeq] = STREAM_ID.exec(b);
+  const ms = BigInt(aMs) - BigInt(bMs);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(aSeq) - BigInt(bSeq);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
+/**
+ * mode: 'connecting' (first attempt), 'live' (stream open), 'reconnecting' (waiting to retry
+ * after fewer failures than the threshold, or after `shutdown`), 'polling' (threshold reached:
+ * REST polling runs while the stream is retried in the background).
+ */
+export function initialState(lastEventId = null) {
+  return { mode: 'connecting', consecutiveFailures: 0, lastEventId: isStreamId(lastEventId) ? lastEventId : null };
+}
+
+/** The stream opened: failures are forgiven and polling stops. */
+export function streamOpened(state) {
+  return { ...state, mode: 'live', consecutiveFailures: 0 };
+}
+
+/** Delay before attempt number `failures + 1`: exponential, capped, minus up to `jitter` of it. */
+export function retryDelay(failures, policy = DEFAULT_POLICY, random = Math.random) {
+  const exponent = Math.max(0, failures - 1);
+  const full = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** exponent);
+  return Math.round(full * (1 - policy.jitter * random()));
+}
+
+/**
+ * An attempt failed (an error before the stream opened) or an open stream broke. Returns the
+ * next state and the delay before the next attempt.
+ */
+export function streamFailed(state, policy = DEFAULT_POLICY, random = Math.random) {
+  const consecutiveFailures = state.consecutiveFailures + 1;
+  const mode = consecutiveFailures >= policy.failuresBeforePolling ? 'polling' : 'reconnecting';
+  return { state: { ...state, mode, consecutiveFailures }, retryInMs: retryDelay(consecutiveFailures, policy, random) };
+}
+
+/**
+ * The instance announced it is going away. This is not a failure: the client reconnects
+ * after the hint the event carries and resumes from its last id.
+ */
+export function shutdownAnnounced(state, retryMs, policy = DEFAULT_POLICY) {
+  const hint = Number.isFinite(retryMs) && retryMs >= 0 ? retryMs : policy.shutdownRetryMs;
+  return { state: { ...state, mode: 'reconnecting' }, retryInMs: hint };
+}
+
+/**
+ * Dedupe by id: stream ids only grow, so an event at or before the last one seen is a
+ * duplicate (a replay overlapping what was already delivered). Returns `fresh` and the state
+ * with the new resume point.
+ */
+export function eventReceived(state, id) {
+  if (!isStreamId(id)) return { state, fresh: true };
+  if (state.lastEventId !== null && compareStreamIds(id, state.lastEventId) <= 0) return { state, fresh: false };
+  return { state: { ...state, lastEventId: id }, fresh: true };
+}
+
+/** Overrides of the policy from a query string (tests and operators), clamped to sane ranges. */
+export function policyFrom(params, base = DEFAULT_POLICY) {
+  const policy = { ...base };
+  const read = (name, min, max) => {
+    const raw = params.get(name);
+    if (raw === null || raw === '') return;
+    const value = Number(raw);
+    if (Number.isFinite(value)) policy[name] = Math.min(max, Math.max(min, value));
+  };
+  read('failuresBeforePolling', 1, 20);
+  read('retryBaseMs', 100, 60_000);
+  read('retryMaxMs', 100, 300_000);
+  read('pollIntervalMs', 250, 300_000);
+  policy.retryMaxMs = Math.max(policy.retryMaxMs, policy.retryBaseMs);
+  return Object.freeze(policy);
+}

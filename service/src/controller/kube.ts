@@ -1,0 +1,211 @@
+// The ClusterPort implemented with @kubernetes/client-node 2.x (object-parameter API).
+// Patch calls set their Content-Type explicitly: the generated client would otherwise
+// pick JSON Patch, which these bodies are not.
+import {
+  AppsV1Api,
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  PatchStrategy,
+  V1MicroTime,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Lease,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, ObjectRef, PolicyObject } from './cluster.ts';
+import type { PodView } from './model.ts';
+import { POLICY_GROUP, POLICY_KIND, POLICY_PLURAL, POLICY_VERSION, type PolicyStatus } from './policy.ts';
+
+export const REPORTING_CONTROLLER = 'realtime.trayb.io/stream-remediation-controller';
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
+}
+
+function podView(pod: V1Pod): PodView {
+  const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return { name: pod.metadata?.name ?? '', ready, terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null };
+}
+
+function time(value: Date | string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function leaseRecord(lease: V1Lease): LeaseRecord {
+  return {
+    holderIdentity: lease.spec?.holderIdentity,
+    acquireTime: time(lease.spec?.acquireTime),
+    renewTime: time(lease.spec?.renewTime),
+    leaseDurationMs: (lease.spec?.leaseDurationSeconds ?? 15) * 1000,
+    leaseTransitions: lease.spec?.leaseTransitions ?? 0,
+    resourceVersion: lease.metadata?.resourceVersion,
+  };
+}
+
+export class KubeCluster implements ClusterPort {
+  readonly #namespace: string;
+  readonly #identity: string;
+  readonly #core: CoreV1Api;
+  readonly #apps: AppsV1Api;
+  readonly #events: EventsV1Api;
+  readonly #coordination: CoordinationV1Api;
+  readonly #custom: CustomObjectsApi;
+
+  constructor(config: KubeConfig, namespace: string, identity: string) {
+    this.#namespace = namespace;
+    this.#identity = identity;
+    this.#core = config.makeApiClient(CoreV1Api);
+    this.#apps = config.makeApiClient(AppsV1Api);
+    this.#events = config.makeApiClient(EventsV1Api);
+    this.#coordination = config.makeApiClient(CoordinationV1Api);
+    this.#custom = config.makeApiClient(CustomObjectsApi);
+  }
+
+  async listPods(selector: string): Promise<PodView[]> {
+    const list = await this.#core.listNamespacedPod({ namespace: this.#namespace, labelSelector: selector });
+    return list.items.map(podView);
+  }
+
+  async evictPod(pod: string): Promise<EvictionResult> {
+    try {
+      await this.#core.createNamespacedPodEviction({
+        name: pod,
+        namespace: this.#namespace,
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: this.#namespace } },
+      });
+      return 'evicted';
+    } catch (error) {
+      // 429: a PodDisruptionBudget does not allow the disruption right now. Try again later.
+      if (statusOf(error) === 429) return 'refused';
+      throw error;
+    }
+  }
+
+  async deletePod(pod: string): Promise<void> {
+    await this.#core.deleteNamespacedPod({ name: pod, namespace: this.#namespace });
+  }
+
+  async restartOwningDeployment(pod: string, at: Date): Promise<string> {
+    const object = await this.#core.readNamespacedPod({ name: pod, namespace: this.#namespace });
+    const replicaSet = object.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller === true);
+    if (replicaSet === undefined) throw new Error(`pod ${pod} is not owned by a ReplicaSet, so there is no Deployment to restart`);
+    const rs = await this.#apps.readNamespacedReplicaSet({ name: replicaSet.name, namespace: this.#namespace });
+    const deployment = rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment' && o.controller === true);
+    if (deployment === undefined) throw new Error(`ReplicaSet ${replicaSet.name} is not owned by a Deployment`);
+    // What `kubectl rollout restart` does: a new template annotation makes a new ReplicaSet.
+    await this.#apps.patchNamespacedDeployment(
+      {
+        name: deployment.name,
+        namespace: this.#namespace,
+        body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    return deployment.name;
+  }
+
+  #reference(ref: ObjectRef) {
+    return ref.kind === 'Pod'
+      ? { apiVersion: 'v1', kind: 'Pod', name: ref.name, namespace: this.#namespace }
+      : { apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, kind: POLICY_KIND, name: ref.name, namespace: this.#namespace };
+  }
+
+  async recordEvent(event: ClusterEvent): Promise<void> {
+    await this.#events.createNamespacedEvent({
+      namespace: this.#namespace,
+      body: {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { generateName: `${event.regarding.name}.`, namespace: this.#namespace },
+        eventTime: new V1MicroTime(),
+        reportingController: REPORTING_CONTROLLER,
+        reportingInstance: this.#identity,
+        action: event.action,
+        reason: event.reason,
+        note: event.note.slice(0, 1000),
+        type: event.type,
+        regarding: this.#reference(event.regarding),
+        ...(event.related === undefined ? {} : { related: this.#reference(event.related) }),
+      },
+    });
+  }
+
+  async readPolicy(name: string): Promise<PolicyObject | undefined> {
+    try {
+      const object = (await this.#custom.getNamespacedCustomObject({
+        group: POLICY_GROUP,
+        version: POLICY_VERSION,
+        namespace: this.#namespace,
+        plural: POLICY_PLURAL,
+        name,
+      })) as { metadata?: { generation?: number }; spec?: unknown; status?: unknown };
+      return { name, generation: object.metadata?.generation, spec: object.spec, status: object.status };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async updatePolicyStatus(name: string, status: PolicyStatus): Promise<void> {
+    await this.#custom.patchNamespacedCustomObjectStatus(
+      { group: POLICY_GROUP, version: POLICY_VERSION, namespace: this.#namespace, plural: POLICY_PLURAL, name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async readSecretValue(name: string, key: string): Promise<string | undefined> {
+    const secret = await this.#core.readNamespacedSecret({ name, namespace: this.#namespace });
+    const encoded = secret.data?.[key];
+    return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+  }
+
+  async readLease(name: string): Promise<LeaseRecord | undefined> {
+    try {
+      return leaseRecord(await this.#coordination.readNamespacedLease({ name, namespace: this.#namespace }));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  #leaseBody(name: string, lease: LeaseRecord): V1Lease {
+    const micro = (ms: number | undefined) => (ms === undefined ? undefined : new V1MicroTime(ms));
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: this.#namespace, ...(lease.resourceVersion === undefined ? {} : { resourceVersion: lease.resourceVersion }) },
+      spec: {
+        holderIdentity: lease.holderIdentity ?? '',
+        leaseDurationSeconds: Math.max(1, Math.round(lease.leaseDurationMs / 1000)),
+        leaseTransitions: lease.leaseTransitions,
+        ...(lease.acquireTime === undefined ? {} : { acquireTime: micro(lease.acquireTime) }),
+        ...(lease.renewTime === undefined ? {} : { renewTime: micro(lease.renewTime) }),
+      },
+    };
+  }
+
+  async createLease(name: string, lease: LeaseRecord): Promise<boolean> {
+    try {
+      await this.#coordination.createNamespacedLease({ namespace: this.#namespace, body: this.#leaseBody(name, lease) });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw error;
+    }
+  }
+
+  async replaceLease(name: string, lease: LeaseRecord): Promise<boolean> {
+    try {
+      await this.#coordination.replaceNamespacedLease({ name, namespace: this.#namespace, body: this.#leaseBody(name, lease) });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw error;
+    }
+  }
+}

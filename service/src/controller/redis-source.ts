@@ -1,0 +1,36 @@
+// The controller's Redis connection. It follows the policy: when the policy points at a
+// Secret, the URL comes from there, and a changed URL replaces the connection.
+import { createRedis, type Redis } from '../bus/redis.ts';
+import type { RedisConfig } from '../config/index.ts';
+
+export class RedisSource {
+  readonly #fallback: RedisConfig;
+  #url: string | undefined;
+  #redis: Redis | undefined;
+
+  constructor(fallback: RedisConfig) {
+    this.#fallback = fallback;
+  }
+
+  /** The connection for this URL (undefined: the environment's REDIS_URL / Sentinels). */
+  current(url: string | undefined): Redis {
+    if (this.#redis !== undefined && url === this.#url) return this.#redis;
+    void this.#redis?.quit().catch(() => undefined);
+    // No offline queue: while Redis is down a poll must fail fast and read as an outage,
+    // not wait for a reconnect.
+    const config: RedisConfig = url === undefined ? this.#fallback : { mode: 'standalone', url };
+    const redis = createRedis(config, { name: 'trayb-realtime-controller', offlineQueue: false });
+    redis.on('error', () => undefined); // every failure surfaces as a failed poll; no unhandled 'error'
+    void redis.connect().catch(() => undefined);
+    this.#redis = redis;
+    this.#url = url;
+    return redis;
+  }
+
+  async close(): Promise<void> {
+    const redis = this.#redis;
+    this.#redis = undefined;
+    if (redis === undefined) return;
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

@@ -1,0 +1,87 @@
+// The reconciler following a StreamRemediationPolicy: its spec overrides the environment,
+// its status shows what the controller sees and did, a follower never acts, and a new
+// leader honours the cooldown its predecessor started.
+import { describe, expect, inject, it } from 'vitest';
+import type { PolicyStatus } from '../../src/controller/policy.ts';
+import { PREFIX, addEntries, createGroup, harness, read } from './harness.ts';
+
+function lastStatus(h: ReturnType<typeof harness>): PolicyStatus | undefined {
+  return h.cluster.calls.findLast((c) => c.op === 'status')?.status;
+}
+
+async function stuckStream(h: ReturnType<typeof harness>): Promise<void> {
+  await createGroup(h.streamKey, 'rt-a');
+  await createGroup(h.streamKey, 'rt-b');
+  await addEntries(h.streamKey, 40);
+  await read(h.streamKey, 'rt-a', 40, false); // 40 pending: stuck only under a policy that says > 10
+  await read(h.streamKey, 'rt-b', 40, true);
+}
+
+describe('following a StreamRemediationPolicy', () => {
+  it('the spec overrides the environment and the status shows groups, the last action and conditions', async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
+    h.cluster.policy = { name: 'realtime', generation: 3, spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0, action: 'delete' }, status: undefined };
+    await stuckStream(h);
+    await h.reconciler.tick();
+
+    expect(h.cluster.restarts).toEqual([{ op: 'delete', pod: 'rt-a' }]);
+    const status = lastStatus(h);
+    expect(status).toMatchObject({ observedGeneration: 3, streamLength: 40, maxPending: 40, maxLag: 0, lastAction: 'delete rt-a' });
+    expect(status?.lastRemediation).toMatchObject({ pod: 'rt-a', action: 'delete', reason: 'pending_entries', result: 'done', dryRun: false });
+    expect(status?.groups).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ group: `${PREFIX}:rt-a`, pod: 'rt-a', pending: 40, lag: 0, stuck: 'pending_entries' }),
+        expect.objectContaining({ group: `${PREFIX}:rt-b`, pod: 'rt-b', pending: 0, lag: 0 }),
+      ]),
+    );
+    const conditions = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, c.status]));
+    expect(conditions).toEqual({ Ready: 'True', Degraded: 'False', Remediating: 'True' });
+  });
+
+  it('an invalid spec is reported as Degraded and the environment defaults are followed', async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'], policy: { sustainMs: 0 } });
+    h.cluster.policy = { name: 'realtime', generation: 1, spec: { streamKey: h.streamKey, action: 'reboot' }, status: undefined };
+    await stuckStream(h);
+    await h.reconciler.tick();
+    expect(h.cluster.restarts).toEqual([]); // 40 pending is healthy under the default 500
+    const degraded = lastStatus(h)?.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True' });
+    expect(degraded?.message).toContain('/action');
+  });
+
+  it('takes the Redis URL from the Secret the policy names', async () => {
+    const h = harness({ policyName: 'realtime', url: 'redis://127.0.0.1:1', pods: ['rt-a'] });
+    h.cluster.policy = { name: 'realtime', generation: 1, spec: { streamKey: h.streamKey, redis: { secretRef: { name: 'redis' } } }, status: undefined };
+    h.cluster.secrets.set('redis/url', inject('redisUrl'));
+    await createGroup(h.streamKey, 'rt-a');
+    const report = await h.reconciler.tick();
+    expect(report.observations.redis).toBe('ok');
+  });
+});
+
+describe('leadership', () => {
+  it('a follower observes but never acts nor writes status', async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'], leader: () => false });
+    h.cluster.policy = { name: 'realtime', generation: 1, spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0 }, status: undefined };
+    await stuckStream(h);
+    const report = await h.reconciler.tick();
+    expect(report.actions.map((a) => a.kind)).toEqual(['remediate']); // what it would do as leader
+    expect(h.cluster.calls).toEqual([]);
+    expect(h.reconciler.history.stuckSince[`${PREFIX}:rt-a`]).toBeDefined();
+  });
+
+  it("a new leader honours the cooldown its predecessor recorded in the policy status", async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
+    const oneMinuteAgo = new Date(h.clock.now - 60_000).toISOString();
+    h.cluster.policy = {
+      name: 'realtime',
+      generation: 1,
+      spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0 },
+      status: { recentRemediations: [{ pod: 'rt-b', group: `${PREFIX}:rt-b`, action: 'evict', reason: 'pending_entries', result: 'done', time: oneMinuteAgo, dryRun: false }] },
+    };
+    await stuckStream(h);
+    const report = await h.reconciler.tick();
+    expect(report.actions).toEqual([expect.objectContaining({ kind: 'skip', reason: 'stream_cooldown', pod: 'rt-a' })]);
+    expect(h.cluster.restarts).toEqual([]);
+  });
+});

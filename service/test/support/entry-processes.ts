@@ -1,0 +1,85 @@
+// The production entries (service/src/main.ts, service/src/controller/main.ts) as child
+// processes on free loopback ports, the way Kubernetes runs them: configuration only from
+// the environment. End-to-end suites use them when they need the real process (its metrics
+// port, its signals), not an in-process app.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { waitUntil } from './prometheus.ts';
+
+export interface ServiceProcess {
+  readonly url: string;
+  /** host:port of the Prometheus endpoint, for a scrape config. */
+  readonly metricsAddress: string;
+  readonly pid: number | undefined;
+  /** What the process logged (the last 8 kB of stdout and stderr), for failure messages. */
+  readonly log: () => string;
+  /** Sends a signal, e.g. SIGSTOP / SIGCONT to freeze the process as a hung instance would. */
+  signal(signal: NodeJS.Signals): void;
+  stop(): Promise<void>;
+}
+
+/** The service's production entry. */
+export const serviceEntry = join(import.meta.dirname, '../../src/main.ts');
+/** The controller's entry (it has no readiness route; ready means its metrics answer). */
+export const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts');
+
+/** Starts the service entry; ready when /readyz answers 200. */
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  return startEntryProcess(serviceEntry, env, (url) => `${url}/readyz`);
+}
+
+/**
+ * Starts the controller entry, observe-only: HOME points at an empty directory and no
+ * KUBECONFIG is passed, so it finds no cluster credentials. Ready when /metrics answers.
+ */
+export async function startControllerProcess(env: Record<string, string>, emptyHome: string): Promise<ServiceProcess> {
+  return startEntryProcess(controllerEntry, { HOME: emptyHome, METRICS_HOST: '127.0.0.1', ...env }, (_url, metrics) => `http://${metrics}/metrics`);
+}
+
+async function startEntryProcess(
+  entry: string,
+  env: Record<string, string>,
+  readiness: (url: string, metricsAddress: string) => string,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+
+  const stop = async () => {
+    if (exited) return;
+    const gone = once(child, 'exit');
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await gone;
+    clearTimeout(timer);
+  };
+
+  try {
+    await waitUntil(`${entry} to report ready`, 30_000, async () => {
+      if (exited) throw new Error(`${entry} exited during start:\n${log}`);
+      const response = await fetch(readiness(url, `127.0.0.1:${metricsPort}`));
+      return response.ok ? true : undefined;
+    });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, metricsAddress: `127.0.0.1:${metricsPort}`, pid: child.pid, log: () => log, signal: (name) => child.kill(name), stop };
+}
