@@ -17,4 +17,10 @@ describe('the load test README', () => {
       expect(cells[3]).toBe(knob.meaning);
     }
   });
+
+  it('matches what sse.js reads from __ENV', () => {
+    const script = readFileSync(new URL('./sse.js', import.meta.url), 'utf8');
+    const read = new Set([...script.matchAll(/__ENV\.([A-Z_][A-Z0-9_]*)/g)].map((match) => match[1]));
+    expect([...read].sort()).toEqual(Object.keys(KNOBS).sort());
+  });
 });

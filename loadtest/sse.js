@@ -31,7 +31,24 @@ import {
 import { snapshotDelta, sseSnapshot } from './prometheus.js';
 import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdictMetric } from './summary.js';
 
-const plan = planFrom(__ENV);
+// Every knob by name (scenario.js KNOBS lists them; a test keeps the two equal), so whoever
+// deploys the script can see what it reads.
+const plan = planFrom({
+  BASE_URL: __ENV.BASE_URL,
+  METRICS_URL: __ENV.METRICS_URL,
+  TOKEN: __ENV.TOKEN,
+  TOKENS: __ENV.TOKENS,
+  PRODUCER_TOKEN: __ENV.PRODUCER_TOKEN,
+  MATCH_ID: __ENV.MATCH_ID,
+  VUS: __ENV.VUS,
+  SLOW_VUS: __ENV.SLOW_VUS,
+  RATE: __ENV.RATE,
+  DURATION: __ENV.DURATION,
+  PAYLOAD_BYTES: __ENV.PAYLOAD_BYTES,
+  SLOW_PAUSE: __ENV.SLOW_PAUSE,
+  SETTLE: __ENV.SETTLE,
+  TTFE_P95_MS: __ENV.TTFE_P95_MS,
+});
 
 /** Seconds from the start of the test until subscribers must have seen the end marker. */
 const endMarkerAt = plan.durationSeconds + plan.settleSeconds;
