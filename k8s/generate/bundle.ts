@@ -111,7 +111,10 @@ export function monitoringFiles(sources: MonitoringSources): Map<string, string>
   return out;
 }
 
-/** Files of the load test's generated/ folder: the k6 script, byte for byte. */
-export function loadtestFiles(script: string): Map<string, string> {
-  return new Map([['sse.js', script]]);
+/**
+ * Files of the load test's generated/ folder: the k6 script and the modules it imports
+ * (loadtest/k6-files.ts lists them), byte for byte, side by side as the script imports them.
+ */
+export function loadtestFiles(scripts: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map(scripts);
 }

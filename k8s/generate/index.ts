@@ -1,11 +1,12 @@
 // Regenerates the committed files under k8s/ that come from elsewhere in the repository
 // (see bundle.ts for why they cannot be plain kustomize references):
 //   k8s/base/monitoring/generated/  from alerts/generated/ and dashboards/generated/
-//   k8s/loadtest/generated/         from loadtest/sse.js
+//   k8s/loadtest/generated/         from loadtest/sse.js and the modules it imports
 // Run: npm run generate:k8s (after regenerating alerts and dashboards).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LOADTEST_DIR, MONITORING_DIR, SOURCES, loadtestFiles, monitoringFiles, type MonitoringSources } from './bundle.ts';
+import { K6_FILES } from '../../loadtest/k6-files.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -21,9 +22,11 @@ export function readMonitoringSources(root = repoRoot): MonitoringSources | unde
   return { alertsYaml: readFileSync(alerts, 'utf8'), dashboards };
 }
 
-export function readLoadtestScript(root = repoRoot): string | undefined {
-  const script = join(root, SOURCES.loadtest);
-  return existsSync(script) ? readFileSync(script, 'utf8') : undefined;
+/** loadtest/sse.js and the modules it imports, by file name; undefined without the script. */
+export function readLoadtestScripts(root = repoRoot): Map<string, string> | undefined {
+  if (!existsSync(join(root, SOURCES.loadtest))) return undefined;
+  const dir = dirname(join(root, SOURCES.loadtest));
+  return new Map(K6_FILES.map((file) => [file, readFileSync(join(dir, file), 'utf8')]));
 }
 
 /** Every generated file that the current sources produce, by path relative to the repository. */
@@ -33,9 +36,9 @@ export function expectedFiles(root = repoRoot): { files: Map<string, string>; mi
   const monitoring = readMonitoringSources(root);
   if (monitoring === undefined) missing.push(`${SOURCES.alerts} + ${SOURCES.dashboards}/*.json`);
   else for (const [path, text] of monitoringFiles(monitoring)) files.set(`${MONITORING_DIR}/${path}`, text);
-  const script = readLoadtestScript(root);
-  if (script === undefined) missing.push(SOURCES.loadtest);
-  else for (const [path, text] of loadtestFiles(script)) files.set(`${LOADTEST_DIR}/${path}`, text);
+  const scripts = readLoadtestScripts(root);
+  if (scripts === undefined) missing.push(SOURCES.loadtest);
+  else for (const [path, text] of loadtestFiles(scripts)) files.set(`${LOADTEST_DIR}/${path}`, text);
   return { files, missing };
 }
 

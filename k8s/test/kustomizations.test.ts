@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envValue, imagesIn, named, ofKind, onlyContainer, selects, workload } from './manifests.ts';
 import { k8sDir, workspace, type KubeObject } from './render.ts';
+import { K6_FILES, K6_SCRIPT } from '../../loadtest/k6-files.ts';
 
 const ws = workspace();
 afterAll(() => ws.dispose());
@@ -93,7 +94,9 @@ describe('the k6 load test', () => {
   it('spreads one script over several runner pods', () => {
     expect(spec.parallelism).toBeGreaterThan(1);
     const script = named(objects, 'ConfigMap', spec.script.configMap.name);
-    expect(Object.keys(script.data as object)).toEqual([spec.script.configMap.file]);
+    // The script and the modules it imports, side by side as it imports them.
+    expect(Object.keys(script.data as object).sort()).toEqual([...K6_FILES].sort());
+    expect(spec.script.configMap.file).toBe(K6_SCRIPT);
   });
 
   it('pins every image it starts (the operator defaults to `latest`)', () => {

@@ -1,0 +1,129 @@
+// The load test's scenario, run by the Node stand-in for k6 against a running service (the
+// production entry in its own process, the suite's Redis) at modest numbers: slow
+// subscribers make the service drop events and every drop is counted; fast subscribers
+// beside them receive every published id; without slow subscribers nothing is dropped.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../service/src/bus/throwaway-redis.ts';
+import { TEST_SECRET, eventually, testStream, token } from '../service/test/support/instance.ts';
+import { planFrom } from './scenario.js';
+import { passed, summaryText, type RunSummary } from './summary.js';
+import { runScenario } from './run.ts';
+
+const mainEntry = fileURLToPath(new URL('../service/src/main.ts', import.meta.url));
+const runnerEntry = fileURLToPath(new URL('./run.ts', import.meta.url));
+const running: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
+/** Starts the service (main.ts) on free ports; answers the environment a load test run reads. */
+async function serviceUnderTest(knobs: Record<string, string>): Promise<Record<string, string>> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [mainEntry], {
+    env: {
+      PATH: process.env.PATH,
+      REDIS_URL: inject('redisUrl'),
+      AUTH_JWT_SECRET: TEST_SECRET,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      HOST: '127.0.0.1',
+      POD_NAME: `loadtest-${port}`,
+      REALTIME_STREAM_KEY: testStream().key,
+      REALTIME_STREAM_MAXLEN: '100000',
+      SSE_DRAIN_WINDOW_MS: '100',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  running.push(child);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await eventually(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.status === 200, 'the service to be ready');
+  const subscribers = Number(knobs.VUS) + Number(knobs.SLOW_VUS) + 1;
+  // One identity per subscriber: the service limits stream connects per identity.
+  const tokens = await Promise.all(Array.from({ length: subscribers }, (_, n) => token('admin', [], { sub: `loadtest-${n}` })));
+  return {
+    BASE_URL: baseUrl,
+    METRICS_URL: `http://127.0.0.1:${metricsPort}/metrics`,
+    TOKENS: tokens.join(','),
+    PRODUCER_TOKEN: await token('producer'),
+    MATCH_ID: 'loadtest-ci',
+    SETTLE: '500ms',
+    // Generous: the suite shares two cores with everything else; the p95 is a report here.
+    TTFE_P95_MS: '10000',
+    ...knobs,
+  };
+}
+
+describe('the load test scenario (Node runner)', () => {
+  it('with slow subscribers: the service drops events for them and counts every one; fast subscribers get every published id', async () => {
+    const plan = planFrom(
+      await serviceUnderTest({ VUS: '12', SLOW_VUS: '2', RATE: '120', DURATION: '6s', PAYLOAD_BYTES: '16384', SLOW_PAUSE: '5s' }),
+    );
+    const result = await runScenario(plan);
+    const { summary } = result;
+    expect(passed(summary), summaryText(summary)).toBe(true);
+
+    expect(result.published.length).toBe(720);
+    const fast = result.subscribers.filter((subscriber) => subscriber.role === 'fast');
+    expect(fast).toHaveLength(12);
+    for (const subscriber of fast) expect(subscriber.ids).toEqual(result.published);
+
+    const dropped = summary.numbers?.droppedQueueFull ?? 0;
+    expect(dropped).toBeGreaterThan(0);
+    const slow = result.subscribers.filter((subscriber) => subscriber.role === 'slow');
+    expect(slow).toHaveLength(2);
+    // Every event the slow subscribers missed (updates, and any marker or report that came
+    // while their queue was full) is one the service counted as dropped; what they did get
+    // is the published list with holes, in order, each hole announced.
+    expect(summary.numbers?.slowMissed).toBe(dropped);
+    const missedUpdates = slow.reduce((total, subscriber) => total + result.published.length - subscriber.ids.length, 0);
+    expect(missedUpdates).toBeGreaterThan(0);
+    expect(missedUpdates).toBeLessThanOrEqual(dropped);
+    for (const subscriber of slow) {
+      expect(subscriber.ids).toEqual(result.published.filter((id) => subscriber.ids.includes(id)));
+      if (subscriber.ids.length < result.published.length) expect(subscriber.resyncs).toBeGreaterThan(0);
+    }
+  }, 90_000);
+
+  it('without slow subscribers: nothing is dropped and every subscriber gets every published id', async () => {
+    const plan = planFrom(await serviceUnderTest({ VUS: '20', SLOW_VUS: '0', RATE: '100', DURATION: '2s', PAYLOAD_BYTES: '4096' }));
+    const result = await runScenario(plan);
+    expect(passed(result.summary), summaryText(result.summary)).toBe(true);
+    expect(result.summary.numbers?.droppedTotal).toBe(0);
+    expect(result.published.length).toBe(200);
+    for (const subscriber of result.subscribers) expect(subscriber.ids).toEqual(result.published);
+  }, 60_000);
+
+  it('as a command (npm run loadtest:node) fails the run when a verdict fails: slow subscribers that never overflow', async () => {
+    // A pause far too short to fill any buffer: the service drops nothing, which the run
+    // must report as a failure rather than as "no drops, all good".
+    const env = await serviceUnderTest({ VUS: '3', SLOW_VUS: '1', RATE: '20', DURATION: '1s', PAYLOAD_BYTES: '256', SLOW_PAUSE: '100ms' });
+    const dir = mkdtempSync(join(tmpdir(), 'loadtest-'));
+    try {
+      const child = spawn(process.execPath, [runnerEntry], {
+        env: { PATH: process.env.PATH, ...env, SUMMARY_JSON: join(dir, 'summary.json') },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code, stdout).toBe(1);
+      expect(stdout).toMatch(/FAIL drops_only_with_slow: slow subscribers ran but nothing was dropped/);
+      const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+      expect(summary.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule)).toEqual(['drops_only_with_slow']);
+      expect(summary.numbers?.published).toBe(20);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
