@@ -1,6 +1,7 @@
 // The controller's vocabulary: what it observes about the stream and the pods, the policy
 // it follows, what it remembers between polls, and the actions it decides on. Plain data,
 // so decide() stays a pure function and tests can write observations as tables.
+import type { RemediationResult, SkippedRemediationReason as SkipReason } from '../metrics/names.ts';
 
 export const REMEDIATION_ACTIONS = ['evict', 'delete', 'rollout-restart'] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
@@ -9,18 +10,12 @@ export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 export const STUCK_REASONS = ['pending_entries', 'oldest_pending_age', 'lag_growing_idle_consumer'] as const;
 export type StuckReason = (typeof STUCK_REASONS)[number];
 
-/** Why a remediation the controller wanted was not carried out (controller_skipped_remediations_total). */
-export const SKIP_REASONS = [
-  'redis_unreachable',
-  'in_flight',
-  'pod_cooldown',
-  'stream_cooldown',
-  'budget_exhausted',
-  'min_ready_pods',
-  'backing_off',
-  'pods_unknown',
-] as const;
-export type SkipReason = (typeof SKIP_REASONS)[number];
+/**
+ * Why a remediation the controller wanted was not carried out, and how an attempt ended:
+ * label values of its metrics, which the alert rules match, so they are named in names.ts.
+ */
+export { skippedRemediationReasons as SKIP_REASONS } from '../metrics/names.ts';
+export type { RemediationResult, SkipReason };
 
 export interface ConsumerObservation {
   readonly name: string;
@@ -143,4 +138,3 @@ export interface Decision {
 }
 
 /** How carrying out a remediation ended (label `result` of controller_remediations_total). */
-export type RemediationResult = 'done' | 'dry_run' | 'backoff' | 'failed';
