@@ -12,12 +12,17 @@ export interface ServiceProcess {
   readonly url: string;
   /** host:port of the Prometheus endpoint, for a scrape config. */
   readonly metricsAddress: string;
+  /** The same endpoint as a URL, for fetching the metrics text. */
+  readonly metricsUrl: string;
   readonly pid: number | undefined;
   /** What the process logged (the last 8 kB of stdout and stderr), for failure messages. */
   readonly log: () => string;
   /** Sends a signal, e.g. SIGSTOP / SIGCONT to freeze the process as a hung instance would. */
   signal(signal: NodeJS.Signals): void;
+  /** Graceful: SIGTERM (the drain), SIGKILL if it lingers. */
   stop(): Promise<void>;
+  /** kill -9, as a crash: sockets reset by the kernel, nothing flushed. */
+  crash(): Promise<void>;
 }
 
 /** The service's production entry. */
@@ -61,18 +66,19 @@ async function startEntryProcess(
     exited = true;
   });
 
-  const stop = async () => {
+  const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
     if (exited) return;
     const gone = once(child, 'exit');
     child.kill('SIGCONT');
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await gone;
     clearTimeout(timer);
   };
+  const stop = () => end('SIGTERM');
 
   try {
-    await waitUntil(`${entry} to report ready`, 30_000, async () => {
+    await waitUntil(`${entry} to report ready`, 60_000, async () => {
       if (exited) throw new Error(`${entry} exited during start:\n${log}`);
       const response = await fetch(readiness(url, `127.0.0.1:${metricsPort}`));
       return response.ok ? true : undefined;
@@ -81,5 +87,14 @@ async function startEntryProcess(
     await stop();
     throw error;
   }
-  return { url, metricsAddress: `127.0.0.1:${metricsPort}`, pid: child.pid, log: () => log, signal: (name) => child.kill(name), stop };
+  return {
+    url,
+    metricsAddress: `127.0.0.1:${metricsPort}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    pid: child.pid,
+    log: () => log,
+    signal: (name) => child.kill(name),
+    stop,
+    crash: () => end('SIGKILL'),
+  };
 }
