@@ -2,58 +2,44 @@
 // production entry in its own process, the suite's Redis) at modest numbers: slow
 // subscribers make the service drop events and every drop is counted; fast subscribers
 // beside them receive every published id; without slow subscribers nothing is dropped.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../service/src/bus/throwaway-redis.ts';
-import { TEST_SECRET, eventually, testStream, token } from '../service/test/support/instance.ts';
+import { startServiceProcess, type ServiceProcess } from '../service/test/support/entry-processes.ts';
+import { TEST_SECRET, testStream, token } from '../service/test/support/instance.ts';
 import { planFrom } from './scenario.js';
 import { passed, summaryText, type RunSummary } from './summary.js';
 import { runScenario } from './run.ts';
 
-const mainEntry = fileURLToPath(new URL('../service/src/main.ts', import.meta.url));
 const runnerEntry = fileURLToPath(new URL('./run.ts', import.meta.url));
-const running: ChildProcess[] = [];
+const running: ServiceProcess[] = [];
 afterEach(async () => {
-  for (const child of running.splice(0)) {
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
+  for (const service of running.splice(0)) await service.stop();
 });
 
 /** Starts the service (main.ts) on free ports; answers the environment a load test run reads. */
 async function serviceUnderTest(knobs: Record<string, string>): Promise<Record<string, string>> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [mainEntry], {
-    env: {
-      PATH: process.env.PATH,
-      REDIS_URL: inject('redisUrl'),
-      AUTH_JWT_SECRET: TEST_SECRET,
-      PORT: String(port),
-      METRICS_PORT: String(metricsPort),
-      HOST: '127.0.0.1',
-      POD_NAME: `loadtest-${port}`,
-      REALTIME_STREAM_KEY: testStream().key,
-      REALTIME_STREAM_MAXLEN: '100000',
-      SSE_DRAIN_WINDOW_MS: '100',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const stream = testStream();
+  const service = await startServiceProcess({
+    REDIS_URL: inject('redisUrl'),
+    AUTH_JWT_SECRET: TEST_SECRET,
+    POD_NAME: `loadtest-${stream.key.split(':')[1] ?? 'ci'}`,
+    REALTIME_STREAM_KEY: stream.key,
+    REALTIME_STREAM_MAXLEN: '100000',
+    SSE_DRAIN_WINDOW_MS: '100',
   });
-  running.push(child);
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await eventually(async () => (await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.status === 200, 'the service to be ready');
+  running.push(service);
+  const baseUrl = service.url;
   const subscribers = Number(knobs.VUS) + Number(knobs.SLOW_VUS) + 1;
   // One identity per subscriber: the service limits stream connects per identity.
   const tokens = await Promise.all(Array.from({ length: subscribers }, (_, n) => token('admin', [], { sub: `loadtest-${n}` })));
   return {
     BASE_URL: baseUrl,
-    METRICS_URL: `http://127.0.0.1:${metricsPort}/metrics`,
+    METRICS_URL: service.metricsUrl,
     TOKENS: tokens.join(','),
     PRODUCER_TOKEN: await token('producer'),
     MATCH_ID: 'loadtest-ci',
