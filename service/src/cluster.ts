@@ -6,11 +6,11 @@
 // to drain and exits when they have.
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/index.ts';
 import { runService } from './service.ts';
+import { startMetricsServer } from './metrics/index.ts';
 import { groupName, workerInstance } from './bus/instance-name.ts';
 
 interface WorkerMessage {
@@ -55,18 +55,11 @@ async function runPrimary(config: ServiceConfig, log: Logger): Promise<void> {
   for (let index = 1; index <= config.webConcurrency; index++) fork(index);
 
   const aggregator = new AggregatorRegistry();
-  const metricsServer = createServer((request, response) => {
-    if (request.method !== 'GET' || (request.url !== '/metrics' && !request.url?.startsWith('/metrics?'))) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    aggregator.clusterMetrics().then(
-      (text) => response.writeHead(200, { 'content-type': aggregator.contentType }).end(text),
-      (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error)),
-    );
-  });
-  metricsServer.listen(config.metricsPort, config.host);
-  await once(metricsServer, 'listening');
+  const metricsServer = await startMetricsServer(
+    { contentType: aggregator.contentType, metrics: () => aggregator.clusterMetrics() },
+    config.metricsPort,
+    config.host,
+  );
   log.info({ workers: config.webConcurrency, metricsPort: config.metricsPort }, 'cluster primary ready');
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

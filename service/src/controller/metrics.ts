@@ -1,6 +1,6 @@
 // The controller's Prometheus registry (its own, not prom-client's global one) and the
 // figures it exports: the stream-wide ones no service instance can see alone, and the
-// controller's own decisions. Served on METRICS_PORT by metrics-server.ts.
+// controller's own decisions. Served on METRICS_PORT by metrics/server.ts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { controllerMetrics } from '../metrics/names.ts';
 import type { StreamObservation } from './observe.ts';
