@@ -1,14 +1,11 @@
 // WEB_CONCURRENCY > 1: one worker per core under node:cluster, each a whole instance with its
 // own consumer group, so every worker's clients get every event; the primary serves the
 // summed metrics and drains every worker on SIGTERM.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../src/bus/throwaway-redis.ts';
 import { workerConfig } from '../src/cluster.ts';
 import { SseTestClient } from './support/sse-client.ts';
+import { startServiceProcess } from './support/entry-processes.ts';
 import { TEST_SECRET, eventually, publish, testConfig, testStream, token } from './support/instance.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -16,7 +13,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const mainEntry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 describe('cluster mode', () => {
   it('names each worker instance, group and consumer after the pod with a -w<N> suffix', () => {
@@ -28,25 +24,17 @@ describe('cluster mode', () => {
   });
 
   it('runs WEB_CONCURRENCY workers with a consumer group each; every client gets every event; metrics are summed; SIGTERM drains all', async () => {
-    const [port, metricsPort] = [await freePort(), await freePort()];
     const stream = testStream();
-    const child = spawn(process.execPath, [mainEntry], {
-      env: {
-        PATH: process.env.PATH,
-        REDIS_URL: inject('redisUrl'),
-        AUTH_JWT_SECRET: TEST_SECRET,
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        HOST: '127.0.0.1',
-        POD_NAME: 'cluster-test',
-        REALTIME_STREAM_KEY: stream.key,
-        SSE_DRAIN_WINDOW_MS: '200',
-        WEB_CONCURRENCY: '2',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+    const service = await startServiceProcess({
+      REDIS_URL: inject('redisUrl'),
+      AUTH_JWT_SECRET: TEST_SECRET,
+      POD_NAME: 'cluster-test',
+      REALTIME_STREAM_KEY: stream.key,
+      SSE_DRAIN_WINDOW_MS: '200',
+      WEB_CONCURRENCY: '2',
     });
-    cleanups.push(() => void child.kill('SIGKILL'));
+    cleanups.push(() => service.crash());
+    const { url } = service;
     const redis = new Redis(inject('redisUrl'), { protocol: 2 });
     cleanups.push(() => redis.quit());
     const groupNames = async () => {
@@ -55,8 +43,6 @@ describe('cluster mode', () => {
     };
     await eventually(async () => (await groupNames()).length === 2, 'both workers to create their consumer groups', 20_000);
     expect(await groupNames()).toEqual(['realtime-consumers:cluster-test-w1', 'realtime-consumers:cluster-test-w2']);
-    const url = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 'readiness', 20_000);
 
     const admin = await token('admin');
     const clients = await Promise.all([1, 2, 3, 4].map(() => SseTestClient.open(url, { token: admin })));
@@ -66,13 +52,11 @@ describe('cluster mode', () => {
     for (const client of clients) await client.waitForEvents(1);
     for (const client of clients) expect(client.ids).toEqual([id]);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const metrics = await (await fetch(service.metricsUrl)).text();
     expect(/^sse_connections 4$/m.test(metrics)).toBe(true);
 
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    service.signal('SIGTERM');
     for (const client of clients) await client.waitForEvent('shutdown');
-    const [code] = (await exited) as [number | null];
-    expect(code).toBe(0);
+    expect(await service.exitCode).toBe(0);
   });
 });

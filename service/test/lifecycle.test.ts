@@ -2,9 +2,9 @@
 // restart mid-stream is survived, with readiness and producers reflecting the outage.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { freePort, startThrowawayRedis, type ThrowawayRedis } from '../src/bus/throwaway-redis.ts';
+import { startThrowawayRedis, type ThrowawayRedis } from '../src/bus/throwaway-redis.ts';
+import { serviceEntry as mainEntry, startServiceProcess } from './support/entry-processes.ts';
 import { SseTestClient } from './support/sse-client.ts';
 import { TEST_SECRET, eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
 
@@ -13,30 +13,18 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const mainEntry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 describe('graceful shutdown', () => {
   it('on SIGTERM readiness fails, every client gets shutdown, streams end over the drain window and the process exits 0', async () => {
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    const stream = testStream();
-    const child = spawn(process.execPath, [mainEntry], {
-      env: {
-        PATH: process.env.PATH,
-        REDIS_URL: inject('redisUrl'),
-        AUTH_JWT_SECRET: TEST_SECRET,
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        HOST: '127.0.0.1',
-        POD_NAME: 'sigterm-test',
-        REALTIME_STREAM_KEY: stream.key,
-        SSE_DRAIN_WINDOW_MS: '1500',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+    const service = await startServiceProcess({
+      REDIS_URL: inject('redisUrl'),
+      AUTH_JWT_SECRET: TEST_SECRET,
+      POD_NAME: 'sigterm-test',
+      REALTIME_STREAM_KEY: testStream().key,
+      SSE_DRAIN_WINDOW_MS: '1500',
     });
-    cleanups.push(() => void child.kill('SIGKILL'));
-    const url = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 'the service to be ready');
+    cleanups.push(() => service.crash());
+    const { url } = service;
 
     const admin = await token('admin');
     const clients = await Promise.all([1, 2, 3].map(() => SseTestClient.open(url, { token: admin })));
@@ -44,8 +32,7 @@ describe('graceful shutdown', () => {
     await publish(url, await token('producer'), { matchId: 'm', action: 'match:updated' });
     for (const client of clients) await client.waitForEvents(1);
 
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    service.signal('SIGTERM');
     for (const client of clients) {
       const shutdown = await client.waitForEvent('shutdown');
       expect(JSON.parse(shutdown.data)).toMatchObject({ action: 'shutdown', retryMs: 5000 });
@@ -55,8 +42,7 @@ describe('graceful shutdown', () => {
     await eventually(() => clients.every((client) => client.ended), 'every stream to end');
     // The shutdown event is the last thing each client saw.
     for (const client of clients) expect(client.events.at(-1)?.event).toBe('shutdown');
-    const [code] = (await exited) as [number | null];
-    expect(code).toBe(0);
+    expect(await service.exitCode).toBe(0);
   });
 
   it('the production entry refuses to start without REDIS_URL or an auth setting', async () => {

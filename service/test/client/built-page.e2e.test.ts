@@ -1,13 +1,13 @@
 // The container image runs `node dist/main.js` from `npm run build`. tsc emits only the
 // compiled TypeScript, so this proves the build also ships the page's files and that the
 // built production entry serves a page that goes live in Chromium.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { startServiceProcess } from '../support/entry-processes.ts';
 import { launchChromium } from '../support/browser.ts';
-import { TEST_SECRET, eventually, testStream, token } from '../support/instance.ts';
+import { TEST_SECRET, testStream, token } from '../support/instance.ts';
 
 const root = join(import.meta.dirname, '../../..');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -21,23 +21,12 @@ describe('the built service', () => {
     for (const file of ['index.html', 'page.js', 'live-client.js', 'page.css']) expect(existsSync(join(root, 'dist/client/public', file)), file).toBe(true);
     expect(existsSync(join(root, 'dist/client/public/stream-state.d.ts'))).toBe(false);
 
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    const child = spawn(process.execPath, [join(root, 'dist/main.js')], {
-      env: {
-        PATH: process.env.PATH,
-        REDIS_URL: inject('redisUrl'),
-        AUTH_JWT_SECRET: TEST_SECRET,
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        HOST: '127.0.0.1',
-        REALTIME_STREAM_KEY: testStream().key,
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    cleanups.push(() => void child.kill('SIGKILL'));
-    const url = `http://127.0.0.1:${port}`;
-    await eventually(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, 'the built service to be ready', 30_000);
+    const service = await startServiceProcess(
+      { REDIS_URL: inject('redisUrl'), AUTH_JWT_SECRET: TEST_SECRET, REALTIME_STREAM_KEY: testStream().key },
+      join(root, 'dist/main.js'),
+    );
+    cleanups.push(() => service.crash());
+    const { url } = service;
     const page = await fetch(`${url}/`);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await page.text()).toContain('<meta name="trayb-dev-tokens" content="off">');

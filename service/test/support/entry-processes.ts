@@ -3,7 +3,6 @@
 // the environment. End-to-end suites use them when they need the real process (its metrics
 // port, its signals), not an in-process app.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { freePort } from '../../src/bus/throwaway-redis.ts';
 import { waitUntil } from './prometheus.ts';
@@ -17,6 +16,8 @@ export interface ServiceProcess {
   readonly pid: number | undefined;
   /** What the process logged (the last 8 kB of stdout and stderr), for failure messages. */
   readonly log: () => string;
+  /** The exit code once the process has ended (null when a signal ended it). */
+  readonly exitCode: Promise<number | null>;
   /** Sends a signal, e.g. SIGSTOP / SIGCONT to freeze the process as a hung instance would. */
   signal(signal: NodeJS.Signals): void;
   /** Graceful: SIGTERM (the drain), SIGKILL if it lingers. */
@@ -30,9 +31,9 @@ export const serviceEntry = join(import.meta.dirname, '../../src/main.ts');
 /** The controller's entry (it has no readiness route; ready means its metrics answer). */
 export const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts');
 
-/** Starts the service entry; ready when /readyz answers 200. */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  return startEntryProcess(serviceEntry, env, (url) => `${url}/readyz`);
+/** Starts the service entry (or another build of it, e.g. dist/main.js); ready when /readyz answers 200. */
+export async function startServiceProcess(env: Record<string, string>, entry = serviceEntry): Promise<ServiceProcess> {
+  return startEntryProcess(entry, env, (url) => `${url}/readyz`);
 }
 
 /**
@@ -62,17 +63,19 @@ async function startEntryProcess(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
+  const exitCode = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exited = true;
+      resolve(code);
+    }),
+  );
 
   const end = async (signal: 'SIGTERM' | 'SIGKILL') => {
     if (exited) return;
-    const gone = once(child, 'exit');
     child.kill('SIGCONT');
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await gone;
+    await exitCode;
     clearTimeout(timer);
   };
   const stop = () => end('SIGTERM');
@@ -92,6 +95,7 @@ async function startEntryProcess(
     metricsAddress: `127.0.0.1:${metricsPort}`,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid: child.pid,
+    exitCode,
     log: () => log,
     signal: (name) => child.kill(name),
     stop,
