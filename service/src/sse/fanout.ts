@@ -36,8 +36,6 @@ export class Fanout {
   #round = 1;
   /** Clients with frames queued since the last flush (reused between rounds). */
   readonly #touched: ClientQueue[] = [];
-  /** Events queued since the last flush; a window never holds more than half a client queue. */
-  #roundEvents = 0;
   #lastFlushAt = Number.NEGATIVE_INFINITY;
   #flushTimer: NodeJS.Timeout | undefined;
 
@@ -94,15 +92,12 @@ export class Fanout {
 
   /** Fans a batch read from the stream out to its subscribers. */
   deliver(entries: readonly StreamEntry[]): void {
-    // Waiting must never fill a client's queue: that is the slow-client signal.
-    if (this.#roundEvents > 0 && this.#roundEvents + entries.length > this.#options.queueLimit / 2) this.#flush();
     const round = this.#round;
     const touched = this.#touched;
     for (const entry of entries) {
       const room = this.#byRoom.get(entry.event.matchId);
       if (room === undefined && this.#everything.size === 0) continue;
       const event = outgoingEvent(entry);
-      this.#roundEvents++;
       for (const client of this.#everything) {
         client.offer(event);
         if (client.round !== round) {
@@ -120,7 +115,8 @@ export class Fanout {
         }
     }
     if (touched.length === 0) return;
-    if (this.#roundEvents >= this.#options.queueLimit / 2) return this.#flush();
+    // A client whose queue fills inside a window writes it out itself (ClientQueue.offer):
+    // waiting never makes a fast client look slow.
     if (this.#flushTimer !== undefined) return;
     const wait = this.#lastFlushAt + this.#options.flushIntervalMs - performance.now();
     if (wait <= 0) this.#flush();
@@ -133,7 +129,6 @@ export class Fanout {
     this.#flushTimer = undefined;
     this.#lastFlushAt = performance.now();
     this.#round++;
-    this.#roundEvents = 0;
     const touched = this.#touched;
     for (const client of touched) client.flush();
     touched.length = 0;
