@@ -5,13 +5,11 @@
 // `resync` before the next event it gets) or the client is disconnected so it resumes
 // losslessly with Last-Event-ID (policy "disconnect").
 //
-// Once the response headers are on the wire, frames go straight to the socket as the bytes
-// the fan-out encoded once for everyone (pre-framed chunks when the response is chunked):
-// ServerResponse.write would frame, cork and schedule an uncork for every single write.
-import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+// Frames go straight to the socket (see connection.ts) as the bytes the fan-out encoded
+// once for everyone, pre-framed as HTTP chunks when the response is chunked.
 import { compareStreamIds, type StreamEntry } from '../bus/index.ts';
 import type { DropReason } from '../metrics/index.ts';
+import type { StreamConnection } from './connection.ts';
 import { controlFrame, wireFrame, type OutgoingEvent, type WireFrame } from './frames.ts';
 
 export interface ClientQueueHooks {
@@ -30,12 +28,19 @@ export interface ClientQueueOptions {
   readonly overflowPolicy: 'drop' | 'disconnect';
   /** null: every event; otherwise only events of these matches. */
   readonly rooms: ReadonlySet<string> | null;
+  /** When the client's token expires (ms since the epoch); the stream ends then. */
+  readonly expiresAt: number | undefined;
   readonly hooks: ClientQueueHooks;
 }
 
+/** The client a stream socket feeds; lets one set of listener functions serve every socket. */
+const CLIENT = Symbol('sse client');
+type ClientSocket = StreamConnection['socket'] & { [CLIENT]?: ClientQueue };
+
 export class ClientQueue {
-  readonly response: ServerResponse;
+  readonly connection: StreamConnection;
   readonly rooms: ReadonlySet<string> | null;
+  readonly expiresAt: number | undefined;
   /** Id of the last event accepted for this client; events at or before it are skipped. */
   cursor: string | undefined;
   /** The fan-out flush round that last listed this client (lets it dedupe without a Set). */
@@ -48,38 +53,41 @@ export class ClientQueue {
   #gap = false;
   #closed = false;
   #catchingUp = false;
-  /** Live events that arrive while the client catches up from the stream. */
-  #held: OutgoingEvent[] = [];
+  /** Live events that arrive while the client catches up from the stream (only then). */
+  #held: OutgoingEvent[] | undefined;
   #heldOverflow = false;
   readonly #options: ClientQueueOptions;
-  /** Where frames go: the socket once the headers are written, else the response. */
-  readonly #sink: Socket | ServerResponse;
-  readonly #direct: boolean;
-  readonly #chunked: boolean;
 
-  constructor(response: ServerResponse, options: ClientQueueOptions) {
-    this.response = response;
+  constructor(connection: StreamConnection, options: ClientQueueOptions) {
+    this.connection = connection;
     this.rooms = options.rooms;
+    this.expiresAt = options.expiresAt;
     this.#options = options;
-    // Puts the status line and headers on the socket now, so later direct writes follow them.
-    response.flushHeaders();
-    const socket = response.socket;
-    // A HEAD response has no body: only ServerResponse.write knows to drop one.
-    this.#direct = socket !== null && !socket.destroyed && response.req.method !== 'HEAD';
-    this.#sink = this.#direct ? (socket as Socket) : response;
-    this.#chunked = response.chunkedEncoding;
-    this.#sink.on('drain', () => {
-      this.#blocked = false;
-      this.flush();
-      // Events were dropped and no newer event has carried the resync yet. Say it now that
-      // the socket took everything queued before the gap: when the dropped events were the
-      // last ones for a while, the client must not wait for the next event to learn of it.
-      if (this.#gap && !this.#blocked && !this.#closed) {
-        this.#gap = false;
-        this.writeRaw(controlFrame('resync', { reason: 'events_dropped' }));
-      }
-    });
-    response.on('close', () => this.#markClosed());
+    // Listeners shared by all clients (`this` is the socket): closures per connection and
+    // event would weigh more than the client itself.
+    const socket: ClientSocket = connection.socket;
+    socket[CLIENT] = this;
+    socket.on('drain', ClientQueue.#onDrain);
+    socket.on('close', ClientQueue.#onClose);
+  }
+
+  static #onDrain(this: ClientSocket): void {
+    const client = this[CLIENT];
+    if (client === undefined) return;
+    client.#blocked = false;
+    client.flush();
+    // Events were dropped and no newer event has carried the resync yet. Say it now that
+    // the socket took everything queued before the gap: when the dropped events were the
+    // last ones for a while, the client must not wait for the next event to learn of it.
+    if (client.#gap && !client.#blocked && !client.#closed) {
+      client.#gap = false;
+      client.writeRaw(controlFrame('resync', { reason: 'events_dropped' }));
+    }
+  }
+
+  static #onClose(this: ClientSocket): void {
+    const client = this[CLIENT];
+    if (client !== undefined) client.#markClosed();
   }
 
   get closed(): boolean {
@@ -98,8 +106,9 @@ export class ClientQueue {
   offer(event: OutgoingEvent): void {
     if (this.#closed) return;
     if (this.#catchingUp) {
-      if (this.#held.length >= this.#options.limit) this.#heldOverflow = true;
-      else this.#held.push(event);
+      const held = (this.#held ??= []);
+      if (held.length >= this.#options.limit) this.#heldOverflow = true;
+      else held.push(event);
       return;
     }
     this.#accept(event);
@@ -140,7 +149,7 @@ export class ClientQueue {
     this.#clearQueue();
     // A write past the high-water mark returns false at once, even for a reader that keeps
     // up; only a buffer past the budget means this client is slow. 'drain' unblocks it.
-    if (!ok && this.#sink.writableLength > this.#options.socketBufferBytes) this.#blocked = true;
+    if (!ok && this.connection.socket.writableLength > this.#options.socketBufferBytes) this.#blocked = true;
   }
 
   /** Writes a frame that is not a stream event (retry hint, heartbeat, control), if writable. */
@@ -174,14 +183,15 @@ export class ClientQueue {
 
   /** Resolves on 'drain' or when the client goes away, leaving no listener behind either way. */
   #writable(): Promise<void> {
+    const { socket } = this.connection;
     return new Promise((resolve) => {
       const done = () => {
-        this.#sink.off('drain', done);
-        this.response.off('close', done);
+        socket.off('drain', done);
+        socket.off('close', done);
         resolve();
       };
-      this.#sink.once('drain', done);
-      this.response.once('close', done);
+      socket.once('drain', done);
+      socket.once('close', done);
     });
   }
 
@@ -189,15 +199,15 @@ export class ClientQueue {
   takeHeldOverflow(): boolean {
     const overflowed = this.#heldOverflow;
     this.#heldOverflow = false;
-    if (overflowed) this.#held = [];
+    if (overflowed) this.#held = undefined;
     return overflowed;
   }
 
   /** Ends catch-up: the held live events after the cursor go out, then live delivery. */
   goLive(): void {
     this.#catchingUp = false;
-    const held = this.#held;
-    this.#held = [];
+    const held = this.#held ?? [];
+    this.#held = undefined;
     for (const event of held) this.#accept(event);
     this.flush();
   }
@@ -207,15 +217,13 @@ export class ClientQueue {
     if (this.#closed) return;
     if (this.#queuedEvents > 0) this.#options.hooks.dropped(reason, this.#queuedEvents);
     this.#clearQueue();
-    this.response.end();
+    this.connection.end();
     this.#markClosed();
   }
 
   #write(frames: readonly WireFrame[]): boolean {
-    if (!this.#direct) return this.response.write(frames.length === 1 ? (frames[0] as WireFrame).bytes : Buffer.concat(frames.map((f) => f.bytes)));
-    const socket = this.#sink as Socket;
+    const { socket, chunked } = this.connection;
     if (socket.destroyed) return true;
-    const chunked = this.#chunked;
     if (frames.length === 1) {
       const frame = frames[0] as WireFrame;
       return socket.write(chunked ? frame.chunk : frame.bytes);
@@ -233,7 +241,7 @@ export class ClientQueue {
   #markClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#held = [];
+    this.#held = undefined;
     this.#options.hooks.closed(this);
   }
 }

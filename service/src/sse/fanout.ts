@@ -6,10 +6,10 @@
 // A socket write costs the same for 150 bytes as for 1,500, so this divides the dominant
 // per-delivery cost (the write system call) by the events per window, for at most one
 // window of added latency.
-import type { ServerResponse } from 'node:http';
 import type { StreamEntry } from '../bus/index.ts';
 import type { ServiceMetrics, SseHashCounters } from '../metrics/index.ts';
 import { ClientQueue } from './client-queue.ts';
+import type { StreamConnection } from './connection.ts';
 import { HEARTBEAT, controlFrame, outgoingEvent, type WireFrame } from './frames.ts';
 
 export interface FanoutOptions {
@@ -24,6 +24,13 @@ export interface FanoutOptions {
   readonly counters: SseHashCounters;
 }
 
+/**
+ * How often streams are checked for expired tokens. One sweep over every client (tens of
+ * microseconds at 10,000) costs less than a timer per connection, which is a Timeout, a
+ * closure and a timer list each, held for the stream's whole life.
+ */
+const EXPIRY_SWEEP_MS = 1000;
+
 export class Fanout {
   readonly #options: FanoutOptions;
   /** Clients that follow every match (admins without a filter). */
@@ -31,6 +38,7 @@ export class Fanout {
   readonly #byRoom = new Map<string, Set<ClientQueue>>();
   readonly #all = new Set<ClientQueue>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #expiry: NodeJS.Timeout;
   readonly #hooks;
   /** Numbers flush rounds, so a client is listed once per round without a Set. */
   #round = 1;
@@ -61,19 +69,24 @@ export class Fanout {
       closed: (client: ClientQueue) => this.#remove(client),
     };
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatIntervalMs).unref();
+    this.#expiry = setInterval(() => this.#expire(), EXPIRY_SWEEP_MS).unref();
   }
 
   get size(): number {
     return this.#all.size;
   }
 
-  /** Attaches a response as a stream client; `rooms` null means every match. */
-  attach(response: ServerResponse, rooms: ReadonlySet<string> | null): ClientQueue {
-    const client = new ClientQueue(response, {
+  /**
+   * Attaches a stream's connection as a client; `rooms` null means every match. The stream
+   * ends with its token (`expiresAt`); the client reconnects with a fresh one and resumes.
+   */
+  attach(connection: StreamConnection, rooms: ReadonlySet<string> | null, expiresAt?: number): ClientQueue {
+    const client = new ClientQueue(connection, {
       limit: this.#options.queueLimit,
       socketBufferBytes: this.#options.socketBufferBytes,
       overflowPolicy: this.#options.overflowPolicy,
       rooms,
+      expiresAt,
       hooks: this.#hooks,
     });
     this.#all.add(client);
@@ -162,6 +175,7 @@ export class Fanout {
 
   close(): void {
     clearInterval(this.#heartbeat);
+    clearInterval(this.#expiry);
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     for (const client of [...this.#all]) client.close('shutdown');
@@ -169,6 +183,11 @@ export class Fanout {
 
   #beat(): void {
     for (const client of this.#all) if (client.queued === 0) client.writeRaw(HEARTBEAT);
+  }
+
+  #expire(): void {
+    const now = Date.now();
+    for (const client of this.#all) if (client.expiresAt !== undefined && client.expiresAt <= now) client.close('token_expired');
   }
 
   #remove(client: ClientQueue): void {

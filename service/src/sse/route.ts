@@ -10,6 +10,7 @@ import { identityOf, mayFollow, type Identity } from '../auth/index.ts';
 import { MatchId, isStreamId, type RealtimeBus } from '../bus/index.ts';
 import { ErrorBody, HttpError } from '../api/index.ts';
 import type { ClientQueue } from './client-queue.ts';
+import { openStream } from './connection.ts';
 import type { Fanout } from './fanout.ts';
 import { controlFrame, eventFrame, retryFrame } from './frames.ts';
 
@@ -113,18 +114,10 @@ export async function streamRoute(instance: FastifyInstance, options: StreamRout
       if (identity.expiresAt !== undefined && identity.expiresAt <= Date.now()) throw new HttpError(401, 'token expired');
 
       reply.hijack();
-      const response = reply.raw;
-      request.raw.socket.setNoDelay(true);
-      request.raw.socket.setKeepAlive(true);
-      response.writeHead(200, STREAM_HEADERS);
-      response.write(retryFrame(retryMs));
-      const client = fanout.attach(response, rooms);
-
-      if (identity.expiresAt !== undefined) {
-        // The stream ends with its token; the client reconnects with a fresh one and resumes.
-        const expiry = setTimeout(() => client.close('token_expired'), identity.expiresAt - Date.now());
-        response.once('close', () => clearTimeout(expiry));
-      }
+      const connection = openStream(request.raw, reply.raw, STREAM_HEADERS, retryFrame(retryMs));
+      // The client is gone already, or asked with HEAD (headers only).
+      if (connection === undefined) return;
+      const client = fanout.attach(connection, rooms, identity.expiresAt);
       if (lastId === undefined) return;
       try {
         await catchUp(client, bus, lastId);
