@@ -176,7 +176,7 @@ describe.each(Object.entries(stacks))(`%s${stubNote}`, (_name, objects) => {
     const controller = onlyContainer(workload(objects, CONTROLLER));
     expect(controller.image).toBe(service.image);
     expect(service.image).toMatch(new RegExp(`:${packageVersion.replaceAll('.', '\\.')}$`));
-    expect(service.command).toBeUndefined(); // the image's CMD: node dist/main.js
+    expect(service.command).toBeUndefined(); // the image's CMD: node <SERVICE_NODE_FLAGS> dist/main.js
     expect(controller.command).toEqual(['node', 'dist/controller/main.js']);
     for (const image of imagesIn(objects)) {
       expect(image, image).toMatch(/(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/);

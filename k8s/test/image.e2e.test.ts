@@ -110,7 +110,7 @@ describe('the image stages, run as plain npm commands', () => {
   }
 
   it.skipIf(!existsSync(join(repoRoot, 'service/src/main.ts')))(`the image command (${command.join(' ')}) serves the Deployment's probe paths and metrics, and exits cleanly on SIGTERM`, async () => {
-    expect(existsSync(join(app, command[1] ?? 'dist/main.js'))).toBe(true);
+    expect(existsSync(join(app, command.at(-1) ?? 'dist/main.js'))).toBe(true);
     const container = renderedContainer('trayb-realtime');
     const probePaths = [container.startupProbe, container.readinessProbe, container.livenessProbe].map((p) => p?.httpGet?.path).filter((p) => p !== undefined);
     expect(probePaths.length).toBe(3);

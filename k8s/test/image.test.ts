@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copySources, dockerignore, execForm, instructions, readDockerfile, type Stage } from './dockerfile.ts';
 import { runtimeClosure } from './imports.ts';
+import { SERVICE_NODE_FLAGS } from '../../service/src/node-flags.ts';
 import { onlyContainer, workload } from './manifests.ts';
 import { repoRoot, workspace } from './render.ts';
 
@@ -58,7 +59,7 @@ describe('the Dockerfile', () => {
   it('starts the service by default, as a numeric non-root user the pods also run as', () => {
     expect(instructions(runtime, 'ENTRYPOINT')).toEqual([]);
     const cmd = instructions(runtime, 'CMD');
-    expect(cmd.map((i) => execForm(i.args))).toEqual([['node', 'dist/main.js']]);
+    expect(cmd.map((i) => execForm(i.args))).toEqual([['node', ...SERVICE_NODE_FLAGS, 'dist/main.js']]);
     const user = instructions(runtime, 'USER').at(-1)?.args ?? '';
     expect(user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
     const [uid, gid] = user.split(':').map(Number);
@@ -110,7 +111,7 @@ describe('the entry points the manifests start', () => {
   ];
 
   it('are the image default and the controller command', () => {
-    expect(execForm(instructions(runtime, 'CMD')[0]?.args ?? '')?.[1]).toBe(entries[0]?.dist);
+    expect(execForm(instructions(runtime, 'CMD')[0]?.args ?? '')?.at(-1)).toBe(entries[0]?.dist);
     expect(onlyContainer(workload(stack, 'trayb-realtime-controller')).command?.[1]).toBe(entries[1]?.dist);
   });
 

@@ -16,12 +16,13 @@ import { LatencyHistogram, Publisher, Subscriber, closeAll, connectSubscribers, 
 import { nginxVersion, startNchan } from './nchan.ts';
 import { allowedCpus, childPids, cpuSeconds, loadAverage, machineInfo, rssBytes } from './proc.ts';
 import { markdown, type BenchReport, type FanoutSample, type RunSample, type TargetResult } from './report.ts';
+import { SERVICE_NODE_FLAGS } from '../src/node-flags.ts';
 import { startService } from './service-process.ts';
 
 const { values: args } = parseArgs({
   options: {
-    // service-tuned: the service with a smaller V8 young generation (see TUNED_NODE_FLAGS).
-    targets: { type: 'string', default: 'nchan,service,service-tuned' },
+    // service: as the image runs it (SERVICE_NODE_FLAGS); service-v8-defaults: without them.
+    targets: { type: 'string', default: 'nchan,service,service-v8-defaults' },
     runs: { type: 'string', default: '3' },
     subscribers: { type: 'string', default: '1000' },
     rates: { type: 'string', default: '100,200,300' },
@@ -40,12 +41,6 @@ const { values: args } = parseArgs({
 });
 
 const SERVER_CPU = 0;
-/**
- * V8 grows its young generation to tens of MB while thousands of connections arrive and
- * keeps it; a 4 MB semi-space trades a few more scavenges for that memory. Deployments set
- * it with NODE_OPTIONS; the bench measures the service with and without it.
- */
-const TUNED_NODE_FLAGS = ['--max-semi-space-size=4'];
 const CLIENT_CPU = '1';
 
 // Re-run pinned to the client core, at the requested priority, with as many file
@@ -116,10 +111,10 @@ async function startNchanServer(redis: ThrowawayRedis): Promise<Server> {
   };
 }
 
-async function startOurService(redis: ThrowawayRedis, rooms: string[], run: number, tuned: boolean): Promise<Server> {
+async function startOurService(redis: ThrowawayRedis, rooms: string[], run: number, v8Defaults: boolean): Promise<Server> {
   const secret = randomBytes(32).toString('hex');
   const port = await freePort();
-  const nodeFlags = [...(tuned ? TUNED_NODE_FLAGS : []), ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])];
+  const nodeFlags = [...(v8Defaults ? [] : SERVICE_NODE_FLAGS), ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])];
   const env = Object.fromEntries(settings.serviceEnv.map((pair) => pair.split('=', 2) as [string, string]));
   const service = await startService({
     port,
@@ -247,7 +242,7 @@ async function backlogResume(server: Server, room: string): Promise<{ received: 
 function describe(target: string): string {
   if (target === 'nchan') return 'nginx + nchan, 1 worker on core 0, Redis storage, EventSource';
   const env = settings.serviceEnv.length > 0 ? ` ${settings.serviceEnv.join(' ')}` : '';
-  const flags = target === 'service-tuned' ? ` node ${TUNED_NODE_FLAGS.join(' ')}` : '';
+  const flags = target === 'service-v8-defaults' ? ' node (V8 defaults)' : ` node ${SERVICE_NODE_FLAGS.join(' ')}`;
   return `service/src/main.ts on cpus ${settings.serviceCpus}${env}${flags}`;
 }
 
@@ -255,7 +250,7 @@ function describe(target: string): string {
 async function runOnce(target: string, run: number, redis: ThrowawayRedis): Promise<RunSample> {
   const tag = `${run}-${randomBytes(3).toString('hex')}`;
   const rooms = { idle: `idle-${tag}`, fanout: `fanout-${tag}`, backlog: `backlog-${tag}` };
-  const server = target === 'nchan' ? await startNchanServer(redis) : await startOurService(redis, Object.values(rooms), run, target === 'service-tuned');
+  const server = target === 'nchan' ? await startNchanServer(redis) : await startOurService(redis, Object.values(rooms), run, target === 'service-v8-defaults');
   activeServer = server;
   try {
     process.stderr.write(`${target} run ${run}/${settings.runs} (load ${loadAverage()})\n`);
