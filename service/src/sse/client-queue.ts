@@ -10,7 +10,7 @@
 import { compareStreamIds, type StreamEntry } from '../bus/index.ts';
 import type { DropReason } from '../metrics/index.ts';
 import type { StreamConnection } from './connection.ts';
-import { controlFrame, wireFrame, type OutgoingEvent, type WireFrame } from './frames.ts';
+import { FrameJoiner, controlFrame, wireFrame, type OutgoingEvent, type WireFrame } from './frames.ts';
 
 export interface ClientQueueHooks {
   /** Frames written in one write; events have a timestamp (`time`), control frames NaN. */
@@ -140,11 +140,14 @@ export class ClientQueue {
     this.#queuedEvents++;
   }
 
-  /** Writes everything queued in one write, unless the socket is pushing back. */
-  flush(): void {
+  /**
+   * Writes everything queued in one write, unless the socket is pushing back. The fan-out
+   * passes one joiner to every client of a round, so identical queues are joined once.
+   */
+  flush(joiner: FrameJoiner = new FrameJoiner()): void {
     const queue = this.#queue;
     if (this.#blocked || this.#closed || queue.length === 0) return;
-    const ok = this.#write(queue);
+    const ok = this.#write(queue, joiner);
     this.#options.hooks.sent(queue);
     this.#clearQueue();
     // A write past the high-water mark returns false at once, even for a reader that keeps
@@ -221,16 +224,14 @@ export class ClientQueue {
     this.#markClosed();
   }
 
-  #write(frames: readonly WireFrame[]): boolean {
+  #write(frames: readonly WireFrame[], joiner?: FrameJoiner): boolean {
     const { socket, chunked } = this.connection;
     if (socket.destroyed) return true;
     if (frames.length === 1) {
       const frame = frames[0] as WireFrame;
       return socket.write(chunked ? frame.chunk : frame.bytes);
     }
-    const parts: Buffer[] = [];
-    for (const frame of frames) parts.push(chunked ? frame.chunk : frame.bytes);
-    return socket.write(Buffer.concat(parts));
+    return socket.write((joiner ?? new FrameJoiner()).join(frames, chunked));
   }
 
   #clearQueue(): void {

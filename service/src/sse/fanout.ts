@@ -10,7 +10,7 @@ import type { StreamEntry } from '../bus/index.ts';
 import type { ServiceMetrics, SseHashCounters } from '../metrics/index.ts';
 import { ClientQueue } from './client-queue.ts';
 import type { StreamConnection } from './connection.ts';
-import { HEARTBEAT, controlFrame, outgoingEvent, type WireFrame } from './frames.ts';
+import { FrameJoiner, HEARTBEAT, controlFrame, outgoingEvent, type WireFrame } from './frames.ts';
 
 export interface FanoutOptions {
   readonly queueLimit: number;
@@ -44,6 +44,7 @@ export class Fanout {
   #round = 1;
   /** Clients with frames queued since the last flush (reused between rounds). */
   readonly #touched: ClientQueue[] = [];
+  readonly #joiner = new FrameJoiner();
   #lastFlushAt = Number.NEGATIVE_INFINITY;
   #flushTimer: NodeJS.Timeout | undefined;
 
@@ -143,8 +144,9 @@ export class Fanout {
     this.#lastFlushAt = performance.now();
     this.#round++;
     const touched = this.#touched;
-    for (const client of touched) client.flush();
+    for (const client of touched) client.flush(this.#joiner);
     touched.length = 0;
+    this.#joiner.clear();
   }
 
   /**

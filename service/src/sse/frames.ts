@@ -51,3 +51,37 @@ export function outgoingEvent(entry: StreamEntry): OutgoingEvent {
 export function controlFrame(action: ControlEventName, details: Record<string, unknown> = {}): string {
   return `event: ${action}\ndata: ${JSON.stringify({ action, ...details, timestamp: new Date().toISOString() })}\n\n`;
 }
+
+/**
+ * Joins the frames of one socket write into one buffer. Within a flush round the clients
+ * of a room usually hold the very same frames, so the last join is kept and handed to the
+ * next client whose frames are the same objects: one concatenation per round instead of
+ * one per client (Buffer.concat was 2 % of the busy time at 200 events/s, plus its garbage).
+ */
+export class FrameJoiner {
+  #frames: readonly WireFrame[] = [];
+  #chunked = false;
+  #joined: Buffer | undefined;
+
+  join(frames: readonly WireFrame[], chunked: boolean): Buffer {
+    if (this.#joined !== undefined && chunked === this.#chunked && sameFrames(frames, this.#frames)) return this.#joined;
+    const parts: Buffer[] = [];
+    for (const frame of frames) parts.push(chunked ? frame.chunk : frame.bytes);
+    this.#joined = Buffer.concat(parts);
+    this.#frames = frames.slice();
+    this.#chunked = chunked;
+    return this.#joined;
+  }
+
+  /** Forgets the last join (end of a round), so its bytes are not kept alive. */
+  clear(): void {
+    this.#joined = undefined;
+    this.#frames = [];
+  }
+}
+
+function sameFrames(a: readonly WireFrame[], b: readonly WireFrame[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
