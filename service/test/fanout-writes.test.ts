@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareStreamIds } from '../src/bus/index.ts';
+import { FrameJoiner, wireFrame, type WireFrame } from '../src/sse/frames.ts';
 import { SseTestClient } from './support/sse-client.ts';
 import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
 
@@ -59,6 +60,23 @@ describe('stream ids', () => {
         expect(Math.sign(compareStreamIds(a, b))).toBe(expected);
       }),
     );
+  });
+});
+
+describe('joining the frames of one write', () => {
+  const [a, b, c] = ['data: a\n\n', 'data: b\n\n', 'data: c\n\n'].map((text) => wireFrame(text)) as [WireFrame, WireFrame, WireFrame];
+  const frames = (...list: WireFrame[]) => list;
+
+  it('hands the next client with the same frames the same bytes, and joins anything else anew', () => {
+    const joiner = new FrameJoiner();
+    const first = joiner.join(frames(a, b, c), true);
+    expect(joiner.join(frames(a, b, c), true)).toBe(first);
+    expect(first.toString()).toBe('9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n9\r\ndata: c\n\n\r\n');
+    // Same first and last frame and length, another frame between: not the same write.
+    expect(joiner.join(frames(a, a, c), true).toString()).toBe('9\r\ndata: a\n\n\r\n9\r\ndata: a\n\n\r\n9\r\ndata: c\n\n\r\n');
+    expect(joiner.join(frames(a, a, c), false).toString()).toBe('data: a\n\ndata: a\n\ndata: c\n\n');
+    joiner.clear();
+    expect(joiner.join(frames(a, a, c), false)).not.toBe(first);
   });
 });
 
