@@ -33,8 +33,10 @@ function idpToken(claims: Record<string, unknown>, options: { issuer?: string; a
     .sign(privateKey);
 }
 
+const tokenCache = { ttlMs: 60_000, maxEntries: 10_000 };
+
 describe('tokens verified through a JWKS URL', () => {
-  const verifier = () => createTokenVerifier({ jwtSecret: undefined, jwksUrl, issuer: 'https://idp.example', audience: 'trayb-realtime', devTokens: false });
+  const verifier = () => createTokenVerifier({ jwtSecret: undefined, jwksUrl, issuer: 'https://idp.example', audience: 'trayb-realtime', tokenCache, devTokens: false });
 
   it('accepts a token signed by the published key, with its claims', async () => {
     const identity = await verifier()(await idpToken({ role: 'user', rooms: ['m-1'] }));
@@ -53,6 +55,6 @@ describe('tokens verified through a JWKS URL', () => {
   });
 
   it('refuses to build without any key material', () => {
-    expect(() => createTokenVerifier({ jwtSecret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined, devTokens: false })).toThrow(/not configured/);
+    expect(() => createTokenVerifier({ jwtSecret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined, tokenCache, devTokens: false })).toThrow(/not configured/);
   });
 });

@@ -16,6 +16,7 @@ describe('service configuration', () => {
     expect(config.sse).toMatchObject({ heartbeatIntervalMs: 15000, retryMs: 5000, queueLimit: 100, overflowPolicy: 'drop' });
     expect([config.port, config.metricsPort]).toEqual([4001, 9464]);
     expect(config.redis).toEqual({ mode: 'standalone', url: 'redis://127.0.0.1:6379' });
+    expect(config.auth.tokenCache).toEqual({ ttlMs: 60000, maxEntries: 10000 });
   });
 
   it('switches to Sentinel when REDIS_SENTINELS is set', () => {

@@ -1,6 +1,8 @@
 // Token verification: HS256 with a shared secret (development, tests) or the identity
 // provider's JWKS (production). jose rejects `alg: none` and algorithms we did not list.
-import { SignJWT, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+// A token that verified is remembered for a short while, so resending it costs no check.
+import { createSecretKey } from 'node:crypto';
+import { SignJWT, createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { ServiceConfig } from '../config/index.ts';
 
 export const ROLES = ['admin', 'user', 'producer'] as const;
@@ -40,13 +42,15 @@ function identityFrom(payload: JWTPayload): Identity {
 }
 
 export function createTokenVerifier(auth: ServiceConfig['auth']): TokenVerifier {
-  let key: Uint8Array | JWTVerifyGetKey;
+  let key: CryptoKey | JWTVerifyGetKey;
   let algorithms: string[];
   if (auth.jwksUrl !== undefined) {
     key = createRemoteJWKSet(new URL(auth.jwksUrl));
     algorithms = ASYMMETRIC_ALGORITHMS;
   } else if (auth.jwtSecret !== undefined) {
-    key = new TextEncoder().encode(auth.jwtSecret);
+    // Imported once: handed raw bytes (or a secret KeyObject, which jose exports back to bytes),
+    // jose imports the HMAC key again on every verification.
+    key = createSecretKey(new TextEncoder().encode(auth.jwtSecret)).toCryptoKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
     algorithms = HMAC_ALGORITHMS;
   } else {
     throw new Error('auth is not configured: set AUTH_JWT_SECRET or AUTH_JWKS_URL');
@@ -56,16 +60,51 @@ export function createTokenVerifier(auth: ServiceConfig['auth']): TokenVerifier 
     ...(auth.issuer === undefined ? {} : { issuer: auth.issuer }),
     ...(auth.audience === undefined ? {} : { audience: auth.audience }),
   };
+  const verified = verifiedTokens(auth.tokenCache);
   return async (token) => {
+    const now = Date.now();
+    const known = verified.get(token, now);
+    if (known !== undefined) return known;
     try {
       const { payload } = await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options));
-      return identityFrom(payload);
+      const identity = identityFrom(payload);
+      verified.remember(token, identity, now);
+      return identity;
     } catch (error) {
       if (error instanceof AuthError) throw error;
       if (error instanceof errors.JWTExpired) throw new AuthError(401, 'token expired');
       if (error instanceof errors.JOSEError) throw new AuthError(401, `invalid token: ${error.code}`);
       throw error;
     }
+  };
+}
+
+/**
+ * Identities of tokens that passed verification, keyed by the exact token string: the same
+ * string carries the same signature, so until the entry's deadline it is as good as a fresh
+ * check. Producers send one token with every publish and subscribers resend theirs on every
+ * reconnect. The deadline is the token's exp (on Date.now(), the clock jose checks exp on, so
+ * an expired token misses and jose refuses it as before) or the TTL, whichever comes first;
+ * nbf needs nothing, as a token before its nbf never verifies. Only successes are stored, and
+ * at most maxEntries of them. The oldest stored goes first rather than the least used: every
+ * entry goes within the TTL anyway, and a token still in use is stored again on its next
+ * request.
+ */
+function verifiedTokens({ ttlMs, maxEntries }: ServiceConfig['auth']['tokenCache']) {
+  const entries = new Map<string, { identity: Identity; until: number }>();
+  return {
+    get(token: string, now: number): Identity | undefined {
+      const entry = entries.get(token);
+      if (entry === undefined) return undefined;
+      if (entry.until > now) return entry.identity;
+      entries.delete(token);
+      return undefined;
+    },
+    remember(token: string, identity: Identity, now: number): void {
+      if (ttlMs === 0) return;
+      entries.set(token, { identity, until: Math.min(now + ttlMs, identity.expiresAt ?? Infinity) });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value as string);
+    },
   };
 }
 

@@ -51,6 +51,8 @@ export const serviceEnv = {
   AUTH_JWKS_URL: optional(str('JWKS URL of the identity provider (production)', undefined, /^https?:\/\//)),
   AUTH_JWT_ISSUER: optional(str('Required token issuer (iss), when set')),
   AUTH_JWT_AUDIENCE: optional(str('Required token audience (aud), when set')),
+  AUTH_TOKEN_CACHE_TTL_MS: int('How long a verified token is accepted again without checking its signature (never past its exp); 0 checks every request', 60000, { min: 0 }),
+  AUTH_TOKEN_CACHE_MAX_ENTRIES: int('Verified tokens remembered per process; the oldest is forgotten first', 10000, POSITIVE),
   AUTH_DEV_TOKENS: bool('Serve GET /api/dev/token for the demo page; only `npm start` turns this on', false),
   LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
 } satisfies EnvSpec;
@@ -102,6 +104,7 @@ export interface ServiceConfig {
     readonly jwksUrl: string | undefined;
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
+    readonly tokenCache: { readonly ttlMs: number; readonly maxEntries: number };
     readonly devTokens: boolean;
   };
   readonly logLevel: string;
@@ -159,6 +162,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       jwksUrl: v.AUTH_JWKS_URL,
       issuer: v.AUTH_JWT_ISSUER,
       audience: v.AUTH_JWT_AUDIENCE,
+      tokenCache: { ttlMs: v.AUTH_TOKEN_CACHE_TTL_MS, maxEntries: v.AUTH_TOKEN_CACHE_MAX_ENTRIES },
       devTokens: v.AUTH_DEV_TOKENS,
     },
     logLevel: v.LOG_LEVEL,
