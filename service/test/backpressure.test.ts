@@ -68,6 +68,13 @@ describe('a slow client', () => {
     await eventually(() => slow.ids.includes(after.id), 'the slow client to see the newest event');
     expect(slow.events.at(-2)?.event).toBe('resync');
     expect(slow.events.at(-1)?.id).toBe(after.id);
+
+    // Each event a client got is one delivery-latency observation, the slow client's late
+    // writes included; the resync is not an event and is not observed.
+    await fast.waitForEvents(ids.length + 1);
+    const latency = await service.app.realtime.metrics.registry.getSingleMetric('sse_event_delivery_latency_seconds')?.get();
+    const observations = latency?.values.find((value) => 'metricName' in value && value.metricName === 'sse_event_delivery_latency_seconds_count')?.value;
+    expect(observations).toBe(fast.ids.length + slow.ids.length);
   }, 60_000);
 
   it('is disconnected under policy disconnect, with its queued events counted, and resumes losslessly', async () => {

@@ -54,6 +54,7 @@ describe('cluster mode', () => {
 
     const metrics = await (await fetch(service.metricsUrl)).text();
     expect(/^sse_connections 4$/m.test(metrics)).toBe(true);
+    expect(/^sse_event_delivery_latency_seconds_count 4$/m.test(metrics)).toBe(true);
 
     service.signal('SIGTERM');
     for (const client of clients) await client.waitForEvent('shutdown');
