@@ -1,6 +1,6 @@
 // What the benchmark reads from /proc: CPU time and resident memory of the servers it
 // measures, their worker processes, and a description of the machine for the report.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 /** Clock ticks per second of utime/stime in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
@@ -12,6 +12,31 @@ export function cpuSeconds(pid: number): number {
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/**
+ * CPU seconds per thread name (`comm`) of a process, e.g. Node's main thread against its V8
+ * and libuv workers. Threads that ended before the call are not counted.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / USER_HZ);
+    } catch {
+      // the thread ended between listing and reading
+    }
+  }
+  return byName;
+}
+
+/** System (kernel) CPU seconds a process has used so far (all its threads). */
+export function systemCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / USER_HZ;
 }
 
 /** Resident set size in bytes. */

@@ -14,7 +14,7 @@ import { signToken } from '../src/auth/index.ts';
 import { freePort, startThrowawayRedis, type ThrowawayRedis } from '../src/bus/throwaway-redis.ts';
 import { LatencyHistogram, Publisher, Subscriber, closeAll, connectSubscribers, eventsReceived, nowMs, readsMade, type TargetProtocol } from './load-client.ts';
 import { nginxVersion, startNchan } from './nchan.ts';
-import { allowedCpus, childPids, cpuSeconds, loadAverage, machineInfo, rssBytes } from './proc.ts';
+import { allowedCpus, childPids, cpuSeconds, loadAverage, machineInfo, rssBytes, systemCpuSeconds, threadCpuSeconds } from './proc.ts';
 import { markdown, type BenchReport, type FanoutSample, type RunSample, type TargetResult } from './report.ts';
 import { SERVICE_NODE_FLAGS } from '../src/node-flags.ts';
 import { startService } from './service-process.ts';
@@ -25,13 +25,15 @@ const { values: args } = parseArgs({
     targets: { type: 'string', default: 'nchan,service,service-v8-defaults' },
     runs: { type: 'string', default: '3' },
     subscribers: { type: 'string', default: '1000' },
-    rates: { type: 'string', default: '100,200,300' },
+    rates: { type: 'string', default: '100,200,400,600' },
     duration: { type: 'string', default: '8' },
     idle: { type: 'string', default: '10000' },
     backlog: { type: 'string', default: '5000' },
     out: { type: 'string', default: 'bench-results' },
     label: { type: 'string', default: 'bench' },
     'service-env': { type: 'string', multiple: true, default: [] },
+    // Extra node flags for the service targets, e.g. --node-flags=--single-threaded-gc.
+    'node-flags': { type: 'string', multiple: true, default: [] },
     'service-cpus': { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
     // On a shared machine other work steals the cores; a negative nice value (root only)
@@ -81,6 +83,13 @@ interface Server {
   stop(): Promise<void>;
 }
 
+/** CPU seconds by thread name over all of a server's processes. */
+function threadsOf(server: Server): Map<string, number> {
+  const total = new Map<string, number>();
+  for (const pid of server.pids()) for (const [name, seconds] of threadCpuSeconds(pid)) total.set(name, (total.get(name) ?? 0) + seconds);
+  return total;
+}
+
 function withDescendants(pid: number): number[] {
   return [pid, ...childPids(pid).flatMap(withDescendants)];
 }
@@ -114,7 +123,7 @@ async function startNchanServer(redis: ThrowawayRedis): Promise<Server> {
 async function startOurService(redis: ThrowawayRedis, rooms: string[], run: number, v8Defaults: boolean): Promise<Server> {
   const secret = randomBytes(32).toString('hex');
   const port = await freePort();
-  const nodeFlags = [...(v8Defaults ? [] : SERVICE_NODE_FLAGS), ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])];
+  const nodeFlags = [...(v8Defaults ? [] : SERVICE_NODE_FLAGS), ...args['node-flags'], ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])];
   const env = Object.fromEntries(settings.serviceEnv.map((pair) => pair.split('=', 2) as [string, string]));
   const service = await startService({
     port,
@@ -182,6 +191,8 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
     const readsBefore = readsMade(subscribers);
     const sentBefore = publisher.sent;
     const cpuBefore = sum(server.pids(), cpuSeconds);
+    const threadsBefore = threadsOf(server);
+    const systemBefore = sum(server.pids(), systemCpuSeconds);
     const redisBefore = cpuSeconds(redis.pid as number);
     const clientBefore = process.cpuUsage();
     const started = nowMs();
@@ -192,6 +203,7 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
     const delivered = eventsReceived(subscribers) - receivedBefore;
     const client = process.cpuUsage(clientBefore);
     const serverCpuSeconds = sum(server.pids(), cpuSeconds) - cpuBefore;
+    const threads = [...threadsOf(server)].map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const).filter(([, seconds]) => seconds > 0);
     samples.push({
       rate,
       subscribers: subscribers.length,
@@ -207,7 +219,9 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
       clientCpuShare: (client.user + client.system) / 1e6 / publishSeconds,
       load: loadAverage(),
     });
-    process.stderr.write(`  ${rate} ev/s: ${delivered}/${expected} delivered, p99 ${histogram.quantile(0.99)} ms, ${samples.at(-1)?.cpuMicrosPerDelivery.toFixed(2)} µs/delivery\n`);
+    const kernel = (sum(server.pids(), systemCpuSeconds) - systemBefore) / serverCpuSeconds;
+    const byThread = [...threads.map(([name, seconds]) => `${name} ${((seconds / serverCpuSeconds) * 100).toFixed(0)} %`), `in the kernel ${(kernel * 100).toFixed(0)} %`].join(', ');
+    process.stderr.write(`  ${rate} ev/s: ${delivered}/${expected} delivered, p99 ${histogram.quantile(0.99)} ms, ${samples.at(-1)?.cpuMicrosPerDelivery.toFixed(2)} µs/delivery (${byThread})\n`);
     await sleep(1000);
   }
   publisher.close();
@@ -242,7 +256,8 @@ async function backlogResume(server: Server, room: string): Promise<{ received: 
 function describe(target: string): string {
   if (target === 'nchan') return 'nginx + nchan, 1 worker on core 0, Redis storage, EventSource';
   const env = settings.serviceEnv.length > 0 ? ` ${settings.serviceEnv.join(' ')}` : '';
-  const flags = target === 'service-v8-defaults' ? ' node (V8 defaults)' : ` node ${SERVICE_NODE_FLAGS.join(' ')}`;
+  const shipped = target === 'service-v8-defaults' ? [] : SERVICE_NODE_FLAGS;
+  const flags = ` node ${[...shipped, ...args['node-flags']].join(' ') || '(V8 defaults)'}`;
   return `service/src/main.ts on cpus ${settings.serviceCpus}${env}${flags}`;
 }
 
