@@ -5,6 +5,7 @@
 // the page polls keep working, as in a real outage of the stream path alone.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Socket } from 'node:net';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchChromium, type TestBrowser } from '../support/browser.ts';
@@ -18,6 +19,8 @@ const STREAM = '**/api/realtime/stream**';
 
 let browser: TestBrowser;
 let instance: TestInstance;
+/** Every socket the server accepted and still has open (streams are detached from its HTTP bookkeeping). */
+const accepted = new Set<Socket>();
 let producer: string;
 const pageErrors: string[] = [];
 
@@ -32,6 +35,10 @@ afterAll(async () => {
 beforeEach(async () => {
   // SSE_RETRY_MS is the hint a `shutdown` event carries.
   instance = await startInstance(testConfig(testStream(), { AUTH_DEV_TOKENS: 'true', SSE_RETRY_MS: '300' }));
+  instance.app.server.on('connection', (socket: Socket) => {
+    accepted.add(socket);
+    socket.once('close', () => accepted.delete(socket));
+  });
   pageErrors.length = 0;
 });
 /** Pages first: an instance closes only once its streams are gone. */
@@ -81,9 +88,10 @@ async function controlStream(page: Page): Promise<{ down: boolean; attempts: num
 }
 
 /** Starts an outage: new stream requests fail and the open stream's connection is cut. */
+/** A network cut: every connection the server holds, the stream's included, drops at once. */
 function cutStream(outage: { down: boolean }): void {
   outage.down = true;
-  instance.app.server.closeAllConnections();
+  for (const socket of accepted) socket.destroy();
 }
 
 describe('the live page', () => {
