@@ -86,8 +86,11 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   const realtime: Realtime = { config, bus, fanout, metrics, counters, matches, draining: false };
   app.decorate('realtime', realtime);
 
-  // Security headers for the JSON routes; the stream writes its own headers.
-  await app.register(helmet, { global: true });
+  // Security headers for the JSON routes and the live page; the stream writes its own
+  // headers. Without upgrade-insecure-requests: everything the page loads is same-origin,
+  // so over TLS it changes nothing, while on plain HTTP to a host other than localhost it
+  // made the browser fetch the page's scripts over https, and the page stayed empty.
+  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   await app.register(authPlugin, { auth: config.auth });
   const draining = () => realtime.draining;
   await app.register(healthRoutes, { bus, readBlockMs: config.stream.readBlockMs, draining });

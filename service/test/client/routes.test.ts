@@ -22,6 +22,8 @@ describe('the live page routes', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // Served over plain HTTP to another host, an upgrade would send the scripts' requests to https.
+    expect(response.headers.get('content-security-policy')).not.toContain('upgrade-insecure-requests');
     const html = await response.text();
     expect(html).toContain('<script type="module" src="/client/page.js"></script>');
     expect(html.match(/<script\b[^>]*>[^<]+<\/script>/)).toBeNull();
