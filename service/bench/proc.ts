@@ -6,12 +6,24 @@ import { cpus, totalmem } from 'node:os';
 /** Clock ticks per second of utime/stime in /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
 
+/** A /proc stat line: the command name and the user and system CPU seconds it records. */
+function readStat(path: string): { name: string; user: number; system: number } {
+  const stat = readFileSync(path, 'utf8');
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { name: stat.slice(stat.indexOf('(') + 1, close), user: Number(fields[11]) / USER_HZ, system: Number(fields[12]) / USER_HZ };
+}
+
 /** User + system CPU seconds a process has used so far (all its threads). */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  const { user, system } = readStat(`/proc/${pid}/stat`);
+  return user + system;
+}
+
+/** System (kernel) CPU seconds a process has used so far (all its threads). */
+export function systemCpuSeconds(pid: number): number {
+  return readStat(`/proc/${pid}/stat`).system;
 }
 
 /**
@@ -22,21 +34,13 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
   const byName = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / USER_HZ);
+      const { name, user, system } = readStat(`/proc/${pid}/task/${tid}/stat`);
+      byName.set(name, (byName.get(name) ?? 0) + user + system);
     } catch {
       // the thread ended between listing and reading
     }
   }
   return byName;
-}
-
-/** System (kernel) CPU seconds a process has used so far (all its threads). */
-export function systemCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / USER_HZ;
 }
 
 /** Resident set size in bytes. */
