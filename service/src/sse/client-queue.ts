@@ -10,7 +10,7 @@
 import { compareStreamIds, type StreamEntry } from '../bus/index.ts';
 import type { DropReason } from '../metrics/index.ts';
 import type { StreamConnection } from './connection.ts';
-import { FrameJoiner, controlFrame, wireFrame, type OutgoingEvent, type WireFrame } from './frames.ts';
+import { controlFrame, joinFrames, wireFrame, type FrameJoiner, type OutgoingEvent, type WireFrame } from './frames.ts';
 
 export interface ClientQueueHooks {
   /** Frames written in one write; events have a timestamp (`time`), control frames NaN. */
@@ -144,7 +144,7 @@ export class ClientQueue {
    * Writes everything queued in one write, unless the socket is pushing back. The fan-out
    * passes one joiner to every client of a round, so identical queues are joined once.
    */
-  flush(joiner: FrameJoiner = new FrameJoiner()): void {
+  flush(joiner?: FrameJoiner): void {
     const queue = this.#queue;
     if (this.#blocked || this.#closed || queue.length === 0) return;
     const ok = this.#write(queue, joiner);
@@ -227,11 +227,7 @@ export class ClientQueue {
   #write(frames: readonly WireFrame[], joiner?: FrameJoiner): boolean {
     const { socket, chunked } = this.connection;
     if (socket.destroyed) return true;
-    if (frames.length === 1) {
-      const frame = frames[0] as WireFrame;
-      return socket.write(chunked ? frame.chunk : frame.bytes);
-    }
-    return socket.write((joiner ?? new FrameJoiner()).join(frames, chunked));
+    return socket.write(joiner === undefined ? joinFrames(frames, chunked) : joiner.join(frames, chunked));
   }
 
   #clearQueue(): void {

@@ -52,6 +52,17 @@ export function controlFrame(action: ControlEventName, details: Record<string, u
   return `event: ${action}\ndata: ${JSON.stringify({ action, ...details, timestamp: new Date().toISOString() })}\n\n`;
 }
 
+/** The frames of one socket write as one buffer: a single frame's own bytes, or their concatenation. */
+export function joinFrames(frames: readonly WireFrame[], chunked: boolean): Buffer {
+  if (frames.length === 1) {
+    const frame = frames[0] as WireFrame;
+    return chunked ? frame.chunk : frame.bytes;
+  }
+  const parts: Buffer[] = [];
+  for (const frame of frames) parts.push(chunked ? frame.chunk : frame.bytes);
+  return Buffer.concat(parts);
+}
+
 /**
  * Joins the frames of one socket write into one buffer. Within a flush round the clients
  * of a room usually hold the very same frames, so the last join is kept and handed to the
@@ -64,10 +75,9 @@ export class FrameJoiner {
   #joined: Buffer | undefined;
 
   join(frames: readonly WireFrame[], chunked: boolean): Buffer {
+    if (frames.length === 1) return joinFrames(frames, chunked);
     if (this.#joined !== undefined && chunked === this.#chunked && sameFrames(frames, this.#frames)) return this.#joined;
-    const parts: Buffer[] = [];
-    for (const frame of frames) parts.push(chunked ? frame.chunk : frame.bytes);
-    this.#joined = Buffer.concat(parts);
+    this.#joined = joinFrames(frames, chunked);
     this.#frames = frames.slice();
     this.#chunked = chunked;
     return this.#joined;
