@@ -10,7 +10,7 @@ import type { StreamEntry } from '../bus/index.ts';
 import type { ServiceMetrics, SseHashCounters } from '../metrics/index.ts';
 import { ClientQueue } from './client-queue.ts';
 import type { StreamConnection } from './connection.ts';
-import { FrameJoiner, HEARTBEAT, controlFrame, outgoingEvent, type WireFrame } from './frames.ts';
+import { FrameJoiner, HEARTBEAT, controlFrame, outgoingEvent, type OutgoingEvent, type WireFrame } from './frames.ts';
 
 export interface FanoutOptions {
   readonly queueLimit: number;
@@ -30,6 +30,15 @@ export interface FanoutOptions {
  * closure and a timer list each, held for the stream's whole life.
  */
 const EXPIRY_SWEEP_MS = 1000;
+
+/** Offers an event to a client and lists the client once per flush round for the flush. */
+function offerTo(client: ClientQueue, event: OutgoingEvent, round: number, touched: ClientQueue[]): void {
+  client.offer(event);
+  if (client.round !== round) {
+    client.round = round;
+    touched.push(client);
+  }
+}
 
 export class Fanout {
   readonly #options: FanoutOptions;
@@ -115,21 +124,8 @@ export class Fanout {
       const room = this.#byRoom.get(entry.event.matchId);
       if (room === undefined && this.#everything.size === 0) continue;
       const event = outgoingEvent(entry);
-      for (const client of this.#everything) {
-        client.offer(event);
-        if (client.round !== round) {
-          client.round = round;
-          touched.push(client);
-        }
-      }
-      if (room !== undefined)
-        for (const client of room) {
-          client.offer(event);
-          if (client.round !== round) {
-            client.round = round;
-            touched.push(client);
-          }
-        }
+      for (const client of this.#everything) offerTo(client, event, round, touched);
+      if (room !== undefined) for (const client of room) offerTo(client, event, round, touched);
     }
     if (touched.length === 0) return;
     // A client whose queue fills inside a window writes it out itself (ClientQueue.offer):
