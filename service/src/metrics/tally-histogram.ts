@@ -36,7 +36,6 @@ export class TallyHistogram {
   readonly type = 'histogram';
   /** How AggregatorRegistry combines the workers' samples: bucket by bucket, summed. */
   readonly aggregator: Aggregator = 'sum';
-  readonly #buckets: readonly number[];
   /** The bucket bounds followed by +Infinity, which ends every search. */
   readonly #bounds: Float64Array;
   /** Observations per bucket (not cumulative); the last slot holds those above every bound. */
@@ -49,7 +48,6 @@ export class TallyHistogram {
       throw new Error(`${name}: buckets must be finite and ascending`);
     this.name = name;
     this.help = help;
-    this.#buckets = [...buckets];
     this.#bounds = Float64Array.of(...buckets, Number.POSITIVE_INFINITY);
     this.#counts = new Float64Array(this.#bounds.length);
     // The Registry only reads the members above; its type names prom-client's own classes.
@@ -73,11 +71,13 @@ export class TallyHistogram {
     const counts = this.#counts;
     const values: HistogramSample[] = [];
     let cumulative = 0;
-    this.#buckets.forEach((le, i) => {
+    const bounds = this.#bounds;
+    const last = bounds.length - 1; // +Infinity: rendered as le="+Inf" below
+    for (let i = 0; i < last; i++) {
       cumulative += counts[i] as number;
-      values.push({ metricName: bucketName, labels: { le }, value: cumulative });
-    });
-    const count = cumulative + (counts[this.#buckets.length] as number);
+      values.push({ metricName: bucketName, labels: { le: bounds[i] }, value: cumulative });
+    }
+    const count = cumulative + (counts[last] as number);
     values.push(
       { metricName: bucketName, labels: { le: '+Inf' }, value: count },
       { metricName: `${this.name}_sum`, labels: {}, value: this.#sum },
