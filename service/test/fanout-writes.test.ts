@@ -3,30 +3,13 @@
 // spelling, and HTTP/1.0 clients get an unframed body.
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareStreamIds } from '../src/bus/index.ts';
 import { FrameJoiner, wireFrame, type WireFrame } from '../src/sse/frames.ts';
-import { SseTestClient } from './support/sse-client.ts';
-import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+import { perTest } from './support/per-test.ts';
+import { eventually, testStream, token, type TestInstance } from './support/instance.ts';
 
-const running: TestInstance[] = [];
-const clients: SseTestClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(running.splice(0).map((instance) => instance.close()));
-});
-
-async function instance(env: Record<string, string>): Promise<TestInstance> {
-  const started = await startInstance(testConfig(testStream(), env));
-  running.push(started);
-  return started;
-}
-
-async function open(url: string, options: Parameters<typeof SseTestClient.open>[1]): Promise<SseTestClient> {
-  const client = await SseTestClient.open(url, options);
-  clients.push(client);
-  return client;
-}
+const { instance, open } = perTest();
 
 /** Counts the writes the server makes on every socket it accepts from now on. */
 function countSocketWrites(service: TestInstance): { writes: number } {
@@ -82,7 +65,7 @@ describe('joining the frames of one write', () => {
 
 describe('the fan-out', () => {
   it('puts the events of one flush window into fewer writes than events, and delivers each once, in order', async () => {
-    const service = await instance({ SSE_FLUSH_INTERVAL_MS: '300' });
+    const service = await instance(testStream(), { SSE_FLUSH_INTERVAL_MS: '300' });
     const counter = countSocketWrites(service);
     const client = await open(service.url, { token: await token('admin') });
     await eventually(() => client.retry !== undefined, 'the retry hint');
@@ -98,7 +81,7 @@ describe('the fan-out', () => {
 
   it('flushes early rather than let a burst inside one window fill a fast client queue', async () => {
     // A long window: without the early flush, every client queue would overflow in it.
-    const service = await instance({ SSE_FLUSH_INTERVAL_MS: '2000', SSE_CLIENT_QUEUE_LIMIT: '10', REALTIME_STREAM_READ_COUNT: '4' });
+    const service = await instance(testStream(), { SSE_FLUSH_INTERVAL_MS: '2000', SSE_CLIENT_QUEUE_LIMIT: '10', REALTIME_STREAM_READ_COUNT: '4' });
     const client = await open(service.url, { token: await token('admin') });
     await eventually(() => client.retry !== undefined, 'the retry hint');
 
@@ -112,7 +95,7 @@ describe('the fan-out', () => {
   });
 
   it('sends an HTTP/1.0 client the stream without chunk framing', async () => {
-    const service = await instance({ SSE_FLUSH_INTERVAL_MS: '0' });
+    const service = await instance(testStream(), { SSE_FLUSH_INTERVAL_MS: '0' });
     const bearer = await token('admin');
     const port = new URL(service.url).port;
     const socket = connect({ host: '127.0.0.1', port: Number(port) });
@@ -132,7 +115,7 @@ describe('the fan-out', () => {
   });
 
   it('answers HEAD on the stream with headers only: no body, and no stream held open', async () => {
-    const service = await instance({ SSE_FLUSH_INTERVAL_MS: '0' });
+    const service = await instance(testStream(), { SSE_FLUSH_INTERVAL_MS: '0' });
     const bearer = await token('admin');
     const socket = connect({ host: '127.0.0.1', port: Number(new URL(service.url).port) });
     let received = '';

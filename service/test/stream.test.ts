@@ -1,26 +1,10 @@
 // The delivery path end to end, against real Redis and real sockets: what a browser sees.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SseTestClient } from './support/sse-client.ts';
-import { eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+import { describe, expect, it } from 'vitest';
+import { perTest } from './support/per-test.ts';
+import type { SseTestClient } from './support/sse-client.ts';
+import { eventually, publish, testStream, token } from './support/instance.ts';
 
-const running: TestInstance[] = [];
-const clients: SseTestClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(running.splice(0).map((instance) => instance.close()));
-});
-
-async function instance(stream = testStream(), env: Record<string, string> = {}): Promise<TestInstance> {
-  const started = await startInstance(testConfig(stream, env));
-  running.push(started);
-  return started;
-}
-
-async function open(url: string, options: Parameters<typeof SseTestClient.open>[1]): Promise<SseTestClient> {
-  const client = await SseTestClient.open(url, options);
-  clients.push(client);
-  return client;
-}
+const { instance, open } = perTest();
 
 describe('the realtime stream', () => {
   it('delivers a published event with its stream id, action and JSON payload', async () => {
@@ -104,10 +88,11 @@ describe('tokens on the stream', () => {
   it('limits connection attempts per identity, not per server: the fourth of three allowed is a 429', async () => {
     const service = await instance(testStream(), { SSE_MAX_CONNECT_PER_MINUTE: '3' });
     const alice = await token('admin', [], { sub: 'alice' });
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await open(service.url, { token: alice })).status ?? 0);
+    const attempts: SseTestClient[] = [];
+    for (let i = 0; i < 4; i++) attempts.push(await open(service.url, { token: alice }));
+    const statuses = attempts.map((attempt) => attempt.status ?? 0);
     expect(statuses).toEqual([200, 200, 200, 429]);
-    const limited = clients.at(-1) as SseTestClient;
+    const limited = attempts.at(-1) as SseTestClient;
     expect(JSON.parse(limited.body)).toMatchObject({ error: 'Too Many Requests' });
     expect((await open(service.url, { token: await token('admin', [], { sub: 'bob' }) })).status).toBe(200);
   });
