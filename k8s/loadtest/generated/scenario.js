@@ -1,3 +1,4 @@
+// Generated from loadtest/scenario.js by `npm run generate`. Do not edit by hand.
 // The load test's scenario: who subscribes, what is published, and how a run is judged.
 // k6 (loadtest/sse.js) and the Node runner (loadtest/run.ts) are thin shells around it, so
 // the logic CI runs is the logic operators run. Plain JavaScript without Node or k6 APIs,

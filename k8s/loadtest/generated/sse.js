@@ -1,3 +1,4 @@
+// Generated from loadtest/sse.js by `npm run generate`. Do not edit by hand.
 // `k6 run loadtest/sse.js`: proves a deployment holds under SSE load and that the events it
 // drops for slow clients are counted. Needs k6 with the xk6-sse extension (loadtest/README.md).
 // Three kinds of virtual users share one room (MATCH_ID): fast subscribers that read

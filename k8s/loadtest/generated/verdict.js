@@ -1,3 +1,4 @@
+// Generated from loadtest/verdict.js by `npm run generate`. Do not edit by hand.
 // Judges a finished run: the room's replay (what was published, what each subscriber
 // reports) against the service's own counters (what it dropped, sent, held open). Each
 // rule is a regression the run must catch; k6 turns each into a threshold.
