@@ -1,7 +1,6 @@
-// Renders the alert rules and their promtool tests to the committed YAML files.
-// Run `npm run generate:monitoring` after changing rules.ts, promtool-tests.ts or a threshold.
-import { writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+// Renders the alert rules and their promtool tests to the YAML files the repository commits
+// (`npm run generate` writes them, with the header that marks them as generated).
+import { dirname, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { promtoolTestFile } from './promtool-tests.ts';
 import { ruleGroups } from './rules.ts';
@@ -9,29 +8,20 @@ import { ruleGroups } from './rules.ts';
 export interface GeneratedFile {
   /** Path relative to the repository root. */
   readonly path: string;
+  /** The file it is rendered from. */
+  readonly source: string;
   readonly content: string;
 }
 
 export const rulesPath = 'alerts/generated/realtime-alerts.yaml';
 export const promtoolTestsPath = 'alerts/promtool/realtime-alerts.test.yaml';
 
-const header = (source: string) =>
-  `# Generated from ${source} by \`npm run generate:monitoring\`. Do not edit by hand.\n`;
-
 const yaml = (value: unknown) => stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 
 export function alertFiles(): GeneratedFile[] {
   const ruleFileFromTests = relative(dirname(promtoolTestsPath), rulesPath);
   return [
-    { path: rulesPath, content: header('alerts/rules.ts') + yaml({ groups: ruleGroups }) },
-    { path: promtoolTestsPath, content: header('alerts/promtool-tests.ts') + yaml(promtoolTestFile(ruleFileFromTests)) },
+    { path: rulesPath, source: 'alerts/rules.ts', content: yaml({ groups: ruleGroups }) },
+    { path: promtoolTestsPath, source: 'alerts/promtool-tests.ts', content: yaml(promtoolTestFile(ruleFileFromTests)) },
   ];
-}
-
-export function writeGenerated(files: readonly GeneratedFile[], root: string): void {
-  for (const file of files) writeFileSync(join(root, file.path), file.content);
-}
-
-if (import.meta.main) {
-  writeGenerated(alertFiles(), join(import.meta.dirname, '..'));
 }

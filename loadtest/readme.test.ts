@@ -2,7 +2,7 @@
 // reads, with the scenario's default.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { KNOBS } from './scenario.js';
+import { KNOBS } from './plan.js';
 
 const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
 

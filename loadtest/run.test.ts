@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startServiceProcess, type ServiceProcess } from '../service/test/support/entry-processes.ts';
 import { TEST_SECRET, testStream, token } from '../service/test/support/instance.ts';
-import { planFrom } from './scenario.js';
+import { planFrom } from './plan.js';
 import { passed, summaryText, type RunSummary } from './summary.js';
 import { runScenario } from './run.ts';
 

@@ -1,29 +1,19 @@
-// The CI stand-in for k6: runs the scenario of loadtest/sse.js (scenario.js: who
-// subscribes, what is published, how the run is judged) against a running service with
-// Node's http, the same knobs from the environment and the same verdicts. k6 is AGPL and
-// not installed here; this runner is what `npm test` and CI exercise.
+// The CI stand-in for k6: runs the scenario of loadtest/sse.js (plan.js: who subscribes;
+// room.js: what is published; the ledgers and verdict.js: how the run is judged) against
+// a running service with Node's http, the same knobs from the environment and the same
+// verdicts. k6 is AGPL and not installed here; this runner is what `npm test` and CI
+// exercise.
 //
 //   BASE_URL=... METRICS_URL=... TOKEN=... npm run loadtest:node
 //
 // Exits 0 when every verdict passed, 1 otherwise; SUMMARY_JSON=path also writes the JSON.
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  RoomLedger,
-  SubscriberLedger,
-  helloEvent,
-  judgeRun,
-  newRunId,
-  planFrom,
-  publishUrl,
-  reportEvent,
-  roomEvent,
-  streamUrl,
-  subscriberToken,
-  updateEvent,
-  type Plan,
-  type Role,
-} from './scenario.js';
+import { planFrom, subscriberToken, type Plan, type Role } from './plan.js';
+import { helloEvent, newRunId, publishUrl, reportEvent, roomEvent, streamUrl, updateEvent } from './room.js';
+import { SubscriberLedger } from './subscriber-ledger.js';
+import { RoomLedger } from './room-ledger.js';
+import { judgeRun } from './verdict.js';
 import { snapshotDelta, sseSnapshot, type SseSnapshot } from './prometheus.js';
 import { passed, summaryText, timingOf, type RunSummary } from './summary.js';
 import { runnerChecks } from './runner-checks.js';

@@ -4,8 +4,8 @@
 // everything, slow subscribers that stop reading for SLOW_PAUSE until the service's queue
 // for them overflows, and producers publishing match updates at RATE per second. The
 // scenario's logic lives in the plain modules beside it (shared with the Node runner CI
-// uses: scenario.js, verdict.js, prometheus.js, summary.js); this file wires it
-// to k6. Thresholds turn every verdict into a pass/fail; handleSummary writes
+// uses: plan.js, room.js, subscriber-ledger.js, room-ledger.js, verdict.js, prometheus.js,
+// summary.js); this file wires it to k6. Thresholds turn every verdict into a pass/fail; handleSummary writes
 // loadtest-summary.json and loadtest-summary.txt.
 /* global __ENV, console -- k6 provides both */
 import http from 'k6/http';
@@ -13,25 +13,15 @@ import { check, sleep } from 'k6';
 import exec from 'k6/execution';
 import { Counter, Gauge, Trend } from 'k6/metrics';
 import sse from 'k6/x/sse';
-import {
-  RoomLedger,
-  SubscriberLedger,
-  VERDICT_RULES,
-  helloEvent,
-  judgeRun,
-  newRunId,
-  planFrom,
-  publishUrl,
-  reportEvent,
-  roomEvent,
-  streamUrl,
-  subscriberToken,
-  updateEvent,
-} from './scenario.js';
+import { planFrom, subscriberToken } from './plan.js';
+import { helloEvent, newRunId, publishUrl, reportEvent, roomEvent, streamUrl, updateEvent } from './room.js';
+import { SubscriberLedger } from './subscriber-ledger.js';
+import { RoomLedger } from './room-ledger.js';
+import { VERDICT_RULES, judgeRun } from './verdict.js';
 import { snapshotDelta, sseSnapshot } from './prometheus.js';
 import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdictMetric } from './summary.js';
 
-// Every knob by name (scenario.js KNOBS lists them; a test keeps the two equal), so whoever
+// Every knob by name (plan.js KNOBS lists them; a test keeps the two equal), so whoever
 // deploys the script can see what it reads.
 const plan = planFrom({
   BASE_URL: __ENV.BASE_URL,

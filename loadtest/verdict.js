@@ -3,8 +3,8 @@
 // rule is a regression the run must catch; k6 turns each into a threshold.
 
 /**
- * @typedef {import('./scenario.js').Plan} Plan
- * @typedef {import('./scenario.js').SubscriberReport} SubscriberReport
+ * @typedef {import('./plan.js').Plan} Plan
+ * @typedef {import('./subscriber-ledger.js').SubscriberReport} SubscriberReport
  * @typedef {import('./prometheus.js').SseSnapshot} SseSnapshot
  * @typedef {{ rule: string, ok: boolean, detail: string }} Verdict
  * @typedef {SubscriberReport & { owed: number }} RoomReport a report, with the number of

@@ -1,7 +1,8 @@
 // How a finished run is judged: each rule fails on the regression it exists for, and only then.
 import { describe, expect, it } from 'vitest';
 import { VERDICT_RULES, judgeRun } from './verdict.js';
-import { planFrom, type SubscriberReport } from './scenario.js';
+import { planFrom } from './plan.js';
+import type { SubscriberReport } from './subscriber-ledger.js';
 import type { SseSnapshot } from './prometheus.js';
 import type { RoomFacts, RoomReport } from './verdict.js';
 

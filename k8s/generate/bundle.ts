@@ -2,21 +2,21 @@
 // kustomize only reads files below the kustomization that names them, and it cannot put a
 // YAML document into a custom resource's spec. So the monitoring component's PrometheusRule
 // (from alerts/generated), its dashboard ConfigMaps (from dashboards/generated) and the
-// load test's script (from loadtest/) are generated here and committed; a test fails when
-// they drift from their sources. Pure: sources in, files out.
+// load test's script (from loadtest/) are generated here and committed (index.ts lists
+// every generated file). Pure: sources in, files out.
+import { basename, dirname } from 'node:path';
 import { parse, stringify } from 'yaml';
+import type { GeneratedFile } from './generated-file.ts';
 
-export const REGENERATE_COMMAND = 'npm run generate:k8s';
-
-/** Where each generated file lives, relative to the repository root. */
+/** Where the bundle's generated files live, relative to the repository root. */
 export const MONITORING_DIR = 'k8s/base/monitoring/generated';
 export const LOADTEST_DIR = 'k8s/loadtest/generated';
 
-export const SOURCES = {
-  alerts: 'alerts/generated/realtime-alerts.yaml',
-  dashboards: 'dashboards/generated',
-  loadtest: 'loadtest/sse.js',
-} as const;
+/** A file the bundle copies or converts, by its path relative to the repository root. */
+export interface SourceFile {
+  readonly path: string;
+  readonly content: string;
+}
 
 /**
  * `kubectl apply` (client-side) copies each object into an annotation, which the API server
@@ -25,34 +25,32 @@ export const SOURCES = {
 export const MAX_DASHBOARD_BYTES = 200 * 1024;
 
 export interface MonitoringSources {
-  /** Prometheus rule file text (`groups:`), as promtool tests it. */
-  readonly alertsYaml: string;
-  /** Dashboard JSON by file name (`realtime-oncall.json`). */
-  readonly dashboards: ReadonlyMap<string, string>;
+  /** The Prometheus rule file (`groups:`), as promtool tests it. */
+  readonly alerts: SourceFile;
+  /** The dashboards' JSON files. */
+  readonly dashboards: readonly SourceFile[];
 }
-
-const header = (source: string) => `# Generated from ${source} by \`${REGENERATE_COMMAND}\`. Do not edit by hand.\n`;
 
 interface RuleGroup {
   name: string;
   rules: unknown[];
 }
 
-function ruleGroups(alertsYaml: string): RuleGroup[] {
-  const document: unknown = parse(alertsYaml);
+function ruleGroups(alerts: SourceFile): RuleGroup[] {
+  const document: unknown = parse(alerts.content);
   const groups = (document as { groups?: unknown } | null)?.groups;
-  if (!Array.isArray(groups) || groups.length === 0) throw new Error(`${SOURCES.alerts} has no rule groups`);
+  if (!Array.isArray(groups) || groups.length === 0) throw new Error(`${alerts.path} has no rule groups`);
   for (const group of groups as unknown[]) {
     const { name, rules } = (group ?? {}) as Partial<RuleGroup>;
     if (typeof name !== 'string' || !Array.isArray(rules) || rules.length === 0) {
-      throw new Error(`${SOURCES.alerts}: every group needs a name and at least one rule`);
+      throw new Error(`${alerts.path}: every group needs a name and at least one rule`);
     }
   }
   return groups as RuleGroup[];
 }
 
 /** The rule file's groups, unchanged, as the spec of a Prometheus Operator PrometheusRule. */
-export function prometheusRule(alertsYaml: string): string {
+export function prometheusRule(alerts: SourceFile): string {
   const rule = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
@@ -64,9 +62,9 @@ export function prometheusRule(alertsYaml: string): string {
         release: 'kube-prometheus-stack',
       },
     },
-    spec: { groups: ruleGroups(alertsYaml) },
+    spec: { groups: ruleGroups(alerts) },
   };
-  return header(SOURCES.alerts) + stringify(rule, { lineWidth: 0 });
+  return stringify(rule, { lineWidth: 0 });
 }
 
 export function dashboardConfigMapName(file: string): string {
@@ -87,34 +85,35 @@ function dashboardsKustomization(files: readonly string[]): string {
     },
     configMapGenerator: files.map((file) => ({ name: dashboardConfigMapName(file), files: [`dashboards/${file}`] })),
   };
-  return header(`${SOURCES.alerts} and ${SOURCES.dashboards}/`) + stringify(kustomization, { lineWidth: 0 });
+  return stringify(kustomization, { lineWidth: 0 });
 }
 
-/** Files of the monitoring component's generated/ folder, by path relative to it. */
-export function monitoringFiles(sources: MonitoringSources): Map<string, string> {
-  const files = [...sources.dashboards.keys()].filter((file) => file.endsWith('.json')).sort();
-  if (files.length === 0) throw new Error(`${SOURCES.dashboards}/ holds no dashboard JSON`);
-  const out = new Map<string, string>();
-  out.set('prometheusrule.yaml', prometheusRule(sources.alertsYaml));
-  out.set('kustomization.yaml', dashboardsKustomization(files));
-  for (const file of files) {
-    const text = sources.dashboards.get(file) ?? '';
-    const dashboard = JSON.parse(text) as { uid?: unknown; title?: unknown };
+/** The monitoring component's generated/ folder: the PrometheusRule, its kustomization and a copy of each dashboard. */
+export function monitoringFiles(sources: MonitoringSources): GeneratedFile[] {
+  const dashboards = [...sources.dashboards].sort((a, b) => a.path.localeCompare(b.path));
+  const first = dashboards[0];
+  if (first === undefined) throw new Error('no dashboard to put into the monitoring component');
+  const out: GeneratedFile[] = [
+    { path: `${MONITORING_DIR}/prometheusrule.yaml`, source: sources.alerts.path, content: prometheusRule(sources.alerts) },
+    { path: `${MONITORING_DIR}/kustomization.yaml`, source: dirname(first.path), content: dashboardsKustomization(dashboards.map((file) => basename(file.path))) },
+  ];
+  for (const file of dashboards) {
+    const dashboard = JSON.parse(file.content) as { uid?: unknown; title?: unknown };
     if (typeof dashboard.uid !== 'string' || typeof dashboard.title !== 'string') {
-      throw new Error(`${SOURCES.dashboards}/${file} is not a Grafana dashboard (no uid or title)`);
+      throw new Error(`${file.path} is not a Grafana dashboard (no uid or title)`);
     }
-    if (Buffer.byteLength(text) > MAX_DASHBOARD_BYTES) {
-      throw new Error(`${SOURCES.dashboards}/${file} is over ${MAX_DASHBOARD_BYTES} bytes: kubectl apply could not store it`);
+    if (Buffer.byteLength(file.content) > MAX_DASHBOARD_BYTES) {
+      throw new Error(`${file.path} is over ${MAX_DASHBOARD_BYTES} bytes: kubectl apply could not store it`);
     }
-    out.set(`dashboards/${file}`, text);
+    out.push({ path: `${MONITORING_DIR}/dashboards/${basename(file.path)}`, source: file.path, content: file.content });
   }
   return out;
 }
 
 /**
- * Files of the load test's generated/ folder: the k6 script and the modules it imports
- * (loadtest/k6-files.ts lists them), byte for byte, side by side as the script imports them.
+ * The load test's generated/ folder: the k6 script and the modules it imports
+ * (loadtest/k6-files.ts lists them), side by side as the script imports them.
  */
-export function loadtestFiles(scripts: ReadonlyMap<string, string>): Map<string, string> {
-  return new Map(scripts);
+export function loadtestFiles(scripts: readonly SourceFile[]): GeneratedFile[] {
+  return scripts.map((file) => ({ path: `${LOADTEST_DIR}/${basename(file.path)}`, source: file.path, content: file.content }));
 }

@@ -1,60 +1,53 @@
-// Regenerates the committed files under k8s/ that come from elsewhere in the repository
-// (see bundle.ts for why they cannot be plain kustomize references):
-//   k8s/base/monitoring/generated/  from alerts/generated/ and dashboards/generated/
-//   k8s/loadtest/generated/         from loadtest/sse.js and the modules it imports
-// Run: npm run generate:k8s (after regenerating alerts and dashboards).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `npm run generate`: every file in the repository that is derived from code, in the order
+// they depend on each other. First what comes straight from TypeScript: the CRD (from the
+// controller's policy schema), the alert rules with their promtool tests, the dashboard.
+// Then the bundle's copies of those (the monitoring component) and of the k6 script with its
+// modules (the load test). Each carries a header naming its source and this command
+// (generated-file.ts); k8s/test/generated.test.ts fails, naming the command, when a
+// committed one differs from what its source produces now.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { LOADTEST_DIR, MONITORING_DIR, SOURCES, loadtestFiles, monitoringFiles, type MonitoringSources } from './bundle.ts';
+import { alertFiles, rulesPath } from '../../alerts/generate.ts';
+import { dashboardFiles } from '../../dashboards/generate.ts';
 import { K6_FILES } from '../../loadtest/k6-files.ts';
+import { CRD_PATH, policyCrdYaml } from '../../service/src/controller/crd.ts';
+import { LOADTEST_DIR, MONITORING_DIR, loadtestFiles, monitoringFiles } from './bundle.ts';
+import { GENERATE_COMMAND, headerlessNotes, stamped, type GeneratedFile } from './generated-file.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 
-export function readMonitoringSources(root = repoRoot): MonitoringSources | undefined {
-  const alerts = join(root, SOURCES.alerts);
-  const dashboardsDir = join(root, SOURCES.dashboards);
-  if (!existsSync(alerts) || !existsSync(dashboardsDir)) return undefined;
-  const dashboards = new Map<string, string>();
-  for (const file of readdirSync(dashboardsDir).filter((name) => name.endsWith('.json'))) {
-    dashboards.set(file, readFileSync(join(dashboardsDir, file), 'utf8'));
+/**
+ * Folders that hold generated files only. The generator empties them first, so a file whose
+ * source went away goes too; the freshness test flags anything else found in them. The CRD
+ * is the one generated file that lives beside hand-written ones (k8s/base/crd/).
+ */
+export const GENERATED_DIRS = ['alerts/generated', 'alerts/promtool', 'dashboards/generated', MONITORING_DIR, LOADTEST_DIR] as const;
+
+/** Every generated file with its committed text, by path relative to the repository root. */
+export function generatedFiles(root = repoRoot): { path: string; content: string }[] {
+  const crd: GeneratedFile = { path: CRD_PATH, source: 'service/src/controller/policy.ts', content: policyCrdYaml() };
+  const alerts = alertFiles();
+  const dashboards = dashboardFiles();
+  const rules = alerts.find((file) => file.path === rulesPath);
+  if (rules === undefined) throw new Error(`alerts/generate.ts no longer renders ${rulesPath}`);
+  const monitoring = monitoringFiles({ alerts: rules, dashboards });
+  const loadtest = loadtestFiles(K6_FILES.map((file) => ({ path: `loadtest/${file}`, content: readFileSync(join(root, 'loadtest', file), 'utf8') })));
+  const files = [crd, ...alerts, ...dashboards, ...monitoring, ...loadtest];
+  // A header naming a file that is not there would send its reader nowhere.
+  for (const file of files) {
+    if (!existsSync(join(root, file.source))) throw new Error(`${file.path} names its source ${file.source}, which does not exist`);
   }
-  if (dashboards.size === 0) return undefined;
-  return { alertsYaml: readFileSync(alerts, 'utf8'), dashboards };
-}
-
-/** loadtest/sse.js and the modules it imports, by file name; undefined without the script. */
-export function readLoadtestScripts(root = repoRoot): Map<string, string> | undefined {
-  if (!existsSync(join(root, SOURCES.loadtest))) return undefined;
-  const dir = dirname(join(root, SOURCES.loadtest));
-  return new Map(K6_FILES.map((file) => [file, readFileSync(join(dir, file), 'utf8')]));
-}
-
-/** Every generated file that the current sources produce, by path relative to the repository. */
-export function expectedFiles(root = repoRoot): { files: Map<string, string>; missing: string[] } {
-  const files = new Map<string, string>();
-  const missing: string[] = [];
-  const monitoring = readMonitoringSources(root);
-  if (monitoring === undefined) missing.push(`${SOURCES.alerts} + ${SOURCES.dashboards}/*.json`);
-  else for (const [path, text] of monitoringFiles(monitoring)) files.set(`${MONITORING_DIR}/${path}`, text);
-  const scripts = readLoadtestScripts(root);
-  if (scripts === undefined) missing.push(SOURCES.loadtest);
-  else for (const [path, text] of loadtestFiles(scripts)) files.set(`${LOADTEST_DIR}/${path}`, text);
-  return { files, missing };
+  return [...files.map((file) => ({ path: file.path, content: stamped(file) })), ...headerlessNotes(files)];
 }
 
 function writeAll(root: string): void {
-  const { files, missing } = expectedFiles(root);
-  for (const dir of [MONITORING_DIR, LOADTEST_DIR]) {
-    // Start clean so a dashboard removed from the sources leaves no stale ConfigMap behind.
-    if ([...files.keys()].some((path) => path.startsWith(`${dir}/`))) rmSync(join(root, dir), { recursive: true, force: true });
+  const files = generatedFiles(root);
+  for (const dir of GENERATED_DIRS) rmSync(join(root, dir), { recursive: true, force: true });
+  for (const file of files) {
+    mkdirSync(dirname(join(root, file.path)), { recursive: true });
+    writeFileSync(join(root, file.path), file.content);
   }
-  for (const [path, text] of files) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-    console.log(`wrote ${path}`);
-  }
-  for (const source of missing) console.warn(`skipped: ${source} not found`);
-  if (files.size === 0) process.exitCode = 1;
+  console.log(`${GENERATE_COMMAND}: wrote ${files.length} files`);
 }
 
 if (import.meta.main) writeAll(repoRoot);

@@ -1,26 +1,18 @@
 // Structural checks of what `kubectl apply -k` would send: the default stack (k8s/) and the
 // production overlay. Names, labels, ports and environment variables have to line up
 // across files that kustomize does not cross-check, so these tests do.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceEnv } from '../../service/src/config/index.ts';
+import { controllerEnv } from '../../service/src/config/controller.ts';
 import { envNames, envValue, imagesIn, named, ofKind, onlyContainer, portNamed, selects, workload, workloads, type Container } from './manifests.ts';
 import { repoRoot, workspace, type KubeObject } from './render.ts';
-
-const controllerConfigPath = join(repoRoot, 'service/src/config/controller.ts');
-// The controller's env declarations arrive with the controller's branch; until then the
-// check below falls back to what the controller shares with the service.
-const controllerEnv: Record<string, unknown> | undefined = existsSync(controllerConfigPath)
-  ? ((await import(pathToFileURL(controllerConfigPath).href)) as { controllerEnv: Record<string, unknown> }).controllerEnv
-  : undefined;
 
 const packageVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 const ws = workspace();
 afterAll(() => ws.dispose());
-const stubNote = ws.stubs.length > 0 ? ` (stand-ins for ${ws.stubs.join(', ')})` : '';
 
 const stacks: Record<string, KubeObject[]> = {
   'default stack (k8s/)': ws.render('.'),
@@ -40,7 +32,7 @@ function preStopSeconds(container: Container): number {
   return command[0] === 'sleep' ? Number(command[1]) : 0;
 }
 
-describe.each(Object.entries(stacks))(`%s${stubNote}`, (_name, objects) => {
+describe.each(Object.entries(stacks))('%s', (_name, objects) => {
   it('puts every namespaced object into the trayb-realtime namespace', () => {
     const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition']);
     for (const object of objects.filter((o) => !clusterScoped.has(o.kind))) {
@@ -100,11 +92,9 @@ describe.each(Object.entries(stacks))(`%s${stubNote}`, (_name, objects) => {
     expect(undeclared).toEqual([]);
   });
 
-  it(`gives the controller only environment variables its config declares${controllerEnv ? '' : ' (config/controller.ts not on this branch: checked against the shared Redis/stream/identity names)'}`, () => {
+  it('gives the controller only environment variables its config declares', () => {
     const container = onlyContainer(workload(objects, CONTROLLER));
-    const declared = controllerEnv
-      ? Object.keys(controllerEnv)
-      : ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD', 'REALTIME_STREAM_KEY', 'REALTIME_STREAM_GROUP', 'REALTIME_STREAM_MAXLEN', 'REALTIME_STREAM_READ_BLOCK_MS', 'METRICS_PORT', 'POD_NAME', 'POD_NAMESPACE', 'CONTROLLER_POLICY_NAME', 'LOG_LEVEL'];
+    const declared = Object.keys(controllerEnv);
     const undeclared = envNames(container, objects).filter((name) => !declared.includes(name));
     expect(undeclared).toEqual([]);
   });
@@ -306,7 +296,7 @@ describe('the default stack', () => {
   });
 });
 
-describe(`the production overlay${stubNote}`, () => {
+describe('the production overlay', () => {
   it('uses an external Redis and the operator’s own Secrets: no Redis pods, no Secret in the bundle', () => {
     expect(workloads(production).map((w) => w.object.metadata.name).sort()).toEqual([SERVICE, CONTROLLER].sort());
     expect(ofKind(production, 'Secret')).toEqual([]);

@@ -1,6 +1,6 @@
 // Every kustomization and component under k8s/ builds with the kustomize that
 // `kubectl apply -k` uses, and the optional parts do what their comments promise.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -10,7 +10,6 @@ import { K6_FILES, K6_SCRIPT } from '../../loadtest/k6-files.ts';
 
 const ws = workspace();
 afterAll(() => ws.dispose());
-const stubNote = ws.stubs.length > 0 ? ` (stand-ins for ${ws.stubs.join(', ')})` : '';
 
 function kustomizationFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -27,14 +26,14 @@ function renderAny(folder: string): KubeObject[] {
 
 const folders = kustomizationFiles(k8sDir).map((file) => relative(k8sDir, dirname(file)) || '.');
 
-describe(`every kustomization under k8s/ renders${stubNote}`, () => {
+describe('every kustomization under k8s/ renders', () => {
   it('finds the folders the README describes', () => {
-    for (const folder of ['.', 'base', 'base/service', 'base/controller', 'base/rbac', 'base/redis', 'base/monitoring', 'base/rbac/rollout-restart', 'base/rbac/delete-pod', 'overlays/production', 'loadtest']) {
+    for (const folder of ['.', 'base', 'base/service', 'base/crd', 'base/controller', 'base/rbac', 'base/redis', 'base/monitoring', 'base/rbac/rollout-restart', 'base/rbac/delete-pod', 'overlays/production', 'loadtest']) {
       expect(folders).toContain(folder);
     }
   });
 
-  it.each(folders.filter((folder) => !folder.startsWith('base/crd') || !ws.stubs.includes('base/crd')))('%s', (folder) => {
+  it.each(folders)('%s', (folder) => {
     const objects = renderAny(folder);
     expect(objects.length).toBeGreaterThan(0);
     for (const object of objects) expect(object.metadata.name, `${object.kind} without a name in ${folder}`).toBeTruthy();
@@ -116,7 +115,7 @@ describe('the k6 load test', () => {
   });
 
   const script = join(k8sDir, '..', 'loadtest', 'sse.js');
-  it.skipIf(!existsSync(script))(`hands the runners environment variables the script reads${existsSync(script) ? '' : ' (loadtest/sse.js not on this branch)'}`, () => {
+  it('hands the runners environment variables the script reads', () => {
     const read = new Set([...readFileSync(script, 'utf8').matchAll(/__ENV\.([A-Z_][A-Z0-9_]*)|__ENV\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)].map((m) => m[1] ?? m[2]));
     for (const { name } of spec.runner.env) expect([...read], `runner env ${name}`).toContain(name);
   });
@@ -127,11 +126,10 @@ describe('the k6 load test', () => {
   });
 });
 
-describe.skipIf(ws.stubs.includes('base/crd'))('the example policy against the CRD (needs k8s/base/crd from the controller branch)', () => {
+describe('the example policy against the CRD', () => {
   type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; additionalProperties?: Schema };
-  // Rendered lazily: describe.skipIf still runs this body when the CRD is not on the branch.
-  const stack = () => ws.render('.');
-  const crd = () => named(stack(), 'CustomResourceDefinition', 'streamremediationpolicies.realtime.trayb.io');
+  const stack = ws.render('.');
+  const crd = () => named(stack, 'CustomResourceDefinition', 'streamremediationpolicies.realtime.trayb.io');
   const specSchema = () =>
     (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] }).versions.find((v) => v.name === 'v1alpha1')?.schema.openAPIV3Schema.properties?.spec;
 
@@ -163,7 +161,7 @@ describe.skipIf(ws.stubs.includes('base/crd'))('the example policy against the C
     const schema = specSchema();
     expect(schema).toBeDefined();
     expect(problems(policy.spec, schema ?? {}, 'spec')).toEqual([]);
-    const service = workload(stack(), 'trayb-realtime');
+    const service = workload(stack, 'trayb-realtime');
     expect(selects((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector, service.podLabels)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 // behind a slow client) and close the stream. Built on node:http and eventsource-parser.
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { createParser } from 'eventsource-parser';
-import type { StreamMessage } from '../scenario.js';
+import type { StreamMessage } from '../room.js';
 
 export interface StreamControl {
   /** Stops reading the socket for `ms` milliseconds. */

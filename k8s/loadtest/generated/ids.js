@@ -1,3 +1,4 @@
+// Generated from loadtest/ids.js by `npm run generate`. Do not edit by hand.
 // Redis stream ids as the load test compares them: order, and a digest that lets a
 // subscriber prove it received exactly the published list without sending the list.
 

@@ -1,3 +1,4 @@
+// Generated from loadtest/prometheus.js by `npm run generate`. Do not edit by hand.
 // Reads the service's Prometheus text (METRICS_PORT) into the few SSE figures a load test
 // judges: drops by reason, events sent, open and opened connections. Plain JavaScript
 // without Node or k6 APIs, so k6 (sse.js) and Node (run.ts) share it unchanged; it keeps

@@ -1,3 +1,4 @@
+// Generated from loadtest/summary.js by `npm run generate`. Do not edit by hand.
 // The run's summary: the verdicts and the numbers behind them, as JSON and as text a
 // person reads at the end of `k6 run` or `npm run loadtest:node`. k6 carries teardown's
 // verdicts to handleSummary as gauges (VUs share nothing else), so this module also names

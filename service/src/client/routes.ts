@@ -33,8 +33,7 @@ function loadAssets(dir: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
     const contentType = CONTENT_TYPES[extname(name)];
-    // Type declarations for the unit tests are not for browsers.
-    if (contentType === undefined || name.endsWith('.d.ts')) continue;
+    if (contentType === undefined) continue;
     assets.set(name, { body: readFileSync(join(dir, name)), contentType });
   }
   return assets;

@@ -1,12 +1,11 @@
 // The StreamRemediationPolicy CustomResourceDefinition, generated from the TypeBox schemas
 // in policy.ts. TypeBox speaks JSON Schema; Kubernetes wants a "structural" OpenAPI v3
 // subset, so a few constructs are rewritten: enums get their type, unions of literals become enums and records
-// become additionalProperties. `npm run generate:crd` writes the YAML that k8s/ commits.
+// become additionalProperties. `npm run generate` writes the YAML that k8s/ commits.
 import { stringify } from 'yaml';
 import { POLICY_GROUP, POLICY_KIND, POLICY_PLURAL, POLICY_VERSION, PolicySpec, PolicyStatus } from './policy.ts';
 
 export const CRD_PATH = 'k8s/base/crd/realtime.trayb.io_streamremediationpolicies.yaml';
-export const REGENERATE_COMMAND = 'npm run generate:crd';
 
 type Schema = Record<string, unknown>;
 
@@ -88,5 +87,5 @@ export function policyCrd(): Schema {
 }
 
 export function policyCrdYaml(): string {
-  return `# Generated from service/src/controller/policy.ts by \`${REGENERATE_COMMAND}\`; do not edit.\n${stringify(policyCrd(), { lineWidth: 0, aliasDuplicateObjects: false })}`;
+  return stringify(policyCrd(), { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -10,5 +10,5 @@ export { LeaderElector, leaseStep } from './leader.ts';
 export { KubeCluster } from './kube.ts';
 export type { ClusterPort, ClusterEvent, LeaseRecord, PolicyObject } from './cluster.ts';
 export { createControllerMetrics, publishObservation } from './metrics.ts';
-export { policyCrd, policyCrdYaml, CRD_PATH, REGENERATE_COMMAND } from './crd.ts';
+export { policyCrd, policyCrdYaml, CRD_PATH } from './crd.ts';
 export * from './model.ts';

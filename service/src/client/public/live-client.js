@@ -9,8 +9,55 @@
 // the EventSource, and the policy in stream-state.js decides when to try again.
 import { DEFAULT_POLICY, STREAM_EVENTS, eventReceived, initialState, shutdownAnnounced, streamFailed, streamOpened } from './stream-state.js';
 
+/**
+ * @typedef {import('./stream-state.js').Policy} Policy
+ * @typedef {import('./stream-state.js').StreamState} StreamState
+ * @typedef {import('./stream-state.js').StreamEvent} StreamEvent
+ */
+
+/**
+ * What the page shows of the connection: the stream state, polling, the next attempt, the
+ * last problem and counts of what happened.
+ * @typedef {StreamState & {
+ *   readonly polling: boolean,
+ *   readonly nextAttemptAt: number | null,
+ *   readonly lastPollAt: number | null,
+ *   readonly lastError: string | null,
+ *   readonly pollIntervalMs: number,
+ *   readonly counts: { attempts: number, opens: number, failures: number, duplicates: number, polls: number, resyncs: number },
+ * }} LiveStatus
+ */
+
+/**
+ * The part of the browser's EventSource the client uses (tests hand in a scripted one).
+ * @typedef {{
+ *   addEventListener(type: string, listener: (message: { data: string, lastEventId: string }) => void): void,
+ *   close(): void,
+ * }} EventSourceLike
+ */
+
+/** @typedef {{ setTimeout(callback: () => void, ms: number): unknown, clearTimeout(id: unknown): void }} Timers */
+
+/**
+ * @typedef {{
+ *   baseUrl?: string,
+ *   streamPath?: string,
+ *   getToken?: () => Promise<string | undefined>,
+ *   onEvent?: (event: StreamEvent, id: string) => void,
+ *   onRefresh?: (reason: 'initial' | 'resync' | 'poll' | 'reconnected') => Promise<void>,
+ *   onStatus?: (status: LiveStatus) => void,
+ *   policy?: Policy,
+ *   matchIds?: readonly string[],
+ *   storage?: { getItem(key: string): string | null, setItem(key: string, value: string): void } | undefined,
+ *   EventSourceImpl?: new (url: string) => EventSourceLike,
+ *   timers?: Timers,
+ *   random?: () => number,
+ * }} LiveClientOptions
+ */
+
 export const LAST_EVENT_ID_KEY = 'trayb-realtime:lastEventId';
 
+/** @param {string} text */
 function parseJson(text) {
   try {
     return JSON.parse(text);
@@ -29,6 +76,8 @@ function parseJson(text) {
  *  - onStatus(status): the connection state changed (mode, failures, next attempt, errors)
  *  - policy: see DEFAULT_POLICY; matchIds: rooms to follow (all allowed ones by default)
  *  - storage, EventSourceImpl, timers, random: injectable for tests
+ * @param {LiveClientOptions} options
+ * @returns {{ start(): void, stop(): void, status(): LiveStatus }}
  */
 export function createLiveClient(options) {
   const {
@@ -42,7 +91,7 @@ export function createLiveClient(options) {
     matchIds = [],
     storage = globalThis.sessionStorage,
     EventSourceImpl = globalThis.EventSource,
-    timers = globalThis,
+    timers = /** @type {Timers} */ (globalThis),
     random = Math.random,
   } = options;
 
@@ -54,22 +103,30 @@ export function createLiveClient(options) {
     }
   })();
   let state = initialState(stored);
+  /** @type {EventSourceLike | null} */
   let source = null;
+  /** @type {unknown} a timer id, or null */
   let retryTimer = null;
+  /** @type {number | null} */
   let nextAttemptAt = null;
   let pollGeneration = 0;
+  /** @type {unknown} a timer id, or null */
   let pollTimer = null;
   let polling = false;
+  /** @type {number | null} */
   let lastPollAt = null;
+  /** @type {string | null} */
   let lastError = null;
   let stopped = false;
   const counts = { attempts: 0, opens: 0, failures: 0, duplicates: 0, polls: 0, resyncs: 0 };
 
+  /** @returns {LiveStatus} */
   function status() {
     return { ...state, polling, nextAttemptAt, lastPollAt, lastError, counts: { ...counts }, pollIntervalMs: policy.pollIntervalMs };
   }
   const report = () => onStatus(status());
 
+  /** @param {string} id */
   function remember(id) {
     try {
       storage?.setItem(LAST_EVENT_ID_KEY, id);
@@ -78,12 +135,13 @@ export function createLiveClient(options) {
     }
   }
 
+  /** @param {'initial' | 'resync' | 'poll' | 'reconnected'} reason */
   async function refresh(reason) {
     try {
       await onRefresh(reason);
       if (lastError?.startsWith('refresh')) lastError = null;
     } catch (error) {
-      lastError = `refresh (${reason}) failed: ${error.message}`;
+      lastError = `refresh (${reason}) failed: ${/** @type {Error} */ (error).message}`;
     }
     report();
   }
@@ -117,6 +175,7 @@ export function createLiveClient(options) {
     source = null;
   }
 
+  /** @param {number} delayMs */
   function scheduleAttempt(delayMs) {
     if (stopped) return;
     if (retryTimer !== null) timers.clearTimeout(retryTimer);
@@ -124,6 +183,7 @@ export function createLiveClient(options) {
     retryTimer = timers.setTimeout(() => void connect(), delayMs);
   }
 
+  /** @param {string} reason */
   function failed(reason) {
     counts.failures += 1;
     lastError = reason;
@@ -135,6 +195,10 @@ export function createLiveClient(options) {
     report();
   }
 
+  /**
+   * @param {EventSourceLike} es
+   * @param {{ data: string, lastEventId: string }} message
+   */
   function received(es, message) {
     if (source !== es) return;
     // Every stream event has an id; dedupe drops anything at or before the resume point.
@@ -154,11 +218,12 @@ export function createLiveClient(options) {
     nextAttemptAt = null;
     if (stopped) return;
     counts.attempts += 1;
+    /** @type {string | undefined} */
     let token;
     try {
       token = await getToken();
     } catch (error) {
-      failed(`no token: ${error.message}`);
+      failed(`no token: ${/** @type {Error} */ (error).message}`);
       return;
     }
     if (stopped) return;

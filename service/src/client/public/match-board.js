@@ -4,21 +4,54 @@
 // requested before an event was applied cannot undo that event (each change remembers the
 // local sequence number it was applied at).
 
+/**
+ * A match as the REST list and the match routes' events carry it.
+ * @typedef {{ readonly id: string, readonly updatedAt: string, readonly createdAt?: string, readonly [field: string]: unknown }} BoardMatch
+ */
+
+/**
+ * A row of the board: the match, the board's sequence number when the row last changed and
+ * the last event that touched it.
+ * @typedef {{ readonly match: BoardMatch, readonly seq: number, readonly lastEvent?: { readonly action: string, readonly at: string } | undefined }} BoardRow
+ */
+
+/**
+ * seq counts every change applied; deleted remembers at which seq a match was deleted.
+ * @typedef {{ readonly seq: number, readonly rows: ReadonlyMap<string, BoardRow>, readonly deleted: ReadonlyMap<string, number> }} Board
+ */
+
+/** @typedef {import('./stream-state.js').StreamEvent} BoardEvent */
+
+/** @returns {Board} */
 export function emptyBoard() {
   return { seq: 0, rows: new Map(), deleted: new Map() };
 }
 
-/** Sorted for display: oldest match first, like the REST list. */
+/**
+ * Sorted for display: oldest match first, like the REST list.
+ * @param {Board} board
+ * @returns {BoardRow[]}
+ */
 export function matchesOf(board) {
   return [...board.rows.values()].sort((a, b) => String(a.match.createdAt).localeCompare(String(b.match.createdAt)) || a.match.id.localeCompare(b.match.id));
 }
 
+/**
+ * @param {unknown} value
+ * @returns {value is BoardMatch}
+ */
 function isMatch(value) {
-  return value !== null && typeof value === 'object' && typeof value.id === 'string' && typeof value.updatedAt === 'string';
+  if (value === null || typeof value !== 'object') return false;
+  const fields = /** @type {{ id?: unknown, updatedAt?: unknown }} */ (value);
+  return typeof fields.id === 'string' && typeof fields.updatedAt === 'string';
 }
 
+/**
+ * @param {BoardMatch} candidate
+ * @param {BoardRow} current
+ */
 function newer(candidate, current) {
-  return current === undefined || String(candidate.updatedAt) >= String(current.match.updatedAt);
+  return String(candidate.updatedAt) >= String(current.match.updatedAt);
 }
 
 const EDITABLE = ['title', 'status', 'score', 'startsAt'];
@@ -27,6 +60,10 @@ const EDITABLE = ['title', 'status', 'score', 'startsAt'];
  * Applies one stream event. Events written by the match routes carry the whole match
  * (`data.match`); events from other producers may carry only changed fields, which are
  * merged into a known match. Returns the next board.
+ * @param {Board} board
+ * @param {BoardEvent} event
+ * @param {string} [at] when it arrived, for events without a timestamp
+ * @returns {Board}
  */
 export function applyEvent(board, event, at = new Date().toISOString()) {
   const seq = board.seq + 1;
@@ -40,7 +77,7 @@ export function applyEvent(board, event, at = new Date().toISOString()) {
     rows.delete(event.matchId);
     deleted.set(event.matchId, seq);
   } else if (isMatch(data.match) && data.match.id === event.matchId) {
-    if (newer(data.match, current)) rows.set(event.matchId, { match: data.match, seq, lastEvent });
+    if (current === undefined || newer(data.match, current)) rows.set(event.matchId, { match: data.match, seq, lastEvent });
     else rows.set(event.matchId, { ...current, lastEvent });
     deleted.delete(event.matchId);
   } else if (current !== undefined) {
@@ -53,10 +90,16 @@ export function applyEvent(board, event, at = new Date().toISOString()) {
 /**
  * Merges a REST snapshot requested when the board was at `requestedAtSeq`. The snapshot is
  * the truth for everything not changed by an event applied after the request went out.
+ * @param {Board} board
+ * @param {readonly unknown[]} matches
+ * @param {number} requestedAtSeq
+ * @returns {Board}
  */
 export function applySnapshot(board, matches, requestedAtSeq) {
   const seq = board.seq + 1;
+  /** @type {Map<string, BoardRow>} */
   const rows = new Map();
+  /** @type {Set<string>} */
   const listed = new Set();
   for (const match of matches) {
     if (!isMatch(match)) continue;

@@ -13,11 +13,22 @@ import { applyEvent, applySnapshot, emptyBoard, matchesOf } from './match-board.
 import { fetchRealtimeState } from './rest-state.js';
 import { policyFrom } from './stream-state.js';
 
+/**
+ * @typedef {import('./live-client.js').LiveStatus} LiveStatus
+ * @typedef {import('./match-board.js').Board} Board
+ * @typedef {import('./stream-state.js').StreamEvent} StreamEvent
+ * @typedef {{ token: string, renewAt: number }} DevToken
+ */
+
 const TOKEN_KEY = 'trayb-realtime:accessToken';
 const EVENT_LOG_LIMIT = 50;
 const RENEW_BEFORE_MS = 60_000;
 
-const $ = (selector) => document.querySelector(selector);
+/**
+ * An element of the page; index.html holds every one this script asks for.
+ * @param {string} selector
+ */
+const $ = (selector) => /** @type {HTMLElement} */ (document.querySelector(selector));
 
 function fragmentToken() {
   const fragment = new URLSearchParams(location.hash.slice(1));
@@ -29,6 +40,7 @@ function fragmentToken() {
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
+/** @returns {Promise<DevToken>} */
 async function mintDevToken() {
   const response = await fetch('/api/dev/token?role=admin&sub=live-page', { cache: 'no-store' });
   if (!response.ok) throw new Error(`GET /api/dev/token answered ${response.status}`);
@@ -38,7 +50,9 @@ async function mintDevToken() {
 
 function devTokenSource() {
   // One request in flight at a time: the stream and the REST refresh ask together at start.
+  /** @type {DevToken | undefined} */
   let minted;
+  /** @type {Promise<DevToken> | undefined} */
   let pending;
   return async () => {
     if (minted !== undefined && Date.now() < minted.renewAt) return minted.token;
@@ -50,13 +64,19 @@ function devTokenSource() {
   };
 }
 
+/** @returns {{ how: string, getToken: () => Promise<string | undefined> }} */
 function chooseToken() {
   const fromFragment = fragmentToken();
   if (fromFragment !== undefined) return { how: 'token from the page address', getToken: async () => fromFragment };
-  if ($('meta[name="trayb-dev-tokens"]')?.content === 'on') return { how: 'development token', getToken: devTokenSource() };
+  const devTokens = /** @type {HTMLMetaElement | null} */ (document.querySelector('meta[name="trayb-dev-tokens"]'));
+  if (devTokens?.content === 'on') return { how: 'development token', getToken: devTokenSource() };
   return { how: 'session cookie', getToken: async () => undefined };
 }
 
+/**
+ * @param {string} text
+ * @param {string} [className]
+ */
 function cell(text, className) {
   const td = document.createElement('td');
   td.textContent = text;
@@ -64,35 +84,46 @@ function cell(text, className) {
   return td;
 }
 
+/**
+ * @param {Board} board
+ * @param {string} [changedId] the match an event just changed, highlighted
+ */
 function renderMatches(board, changedId) {
   const body = $('#matches tbody');
   const rows = matchesOf(board).map(({ match, lastEvent }) => {
     const tr = document.createElement('tr');
     tr.dataset.matchId = match.id;
     if (match.id === changedId) tr.className = 'changed';
-    const score = match.score && typeof match.score === 'object' ? `${match.score.home} – ${match.score.away}` : '';
+    const scored = /** @type {{ score?: { home?: unknown, away?: unknown } | null }} */ (match);
+    const score = scored.score && typeof scored.score === 'object' ? `${scored.score.home} – ${scored.score.away}` : '';
     const changed = lastEvent ? `${lastEvent.action} at ${new Date(lastEvent.at).toLocaleTimeString()}` : `changed at ${new Date(match.updatedAt).toLocaleTimeString()}`;
-    tr.append(cell(match.title ?? match.id), cell(match.status ?? ''), cell(score, 'score'), cell(changed));
+    tr.append(cell(String(match.title ?? match.id)), cell(String(match.status ?? '')), cell(score, 'score'), cell(changed));
     return tr;
   });
   body.replaceChildren(...rows);
   $('#no-matches').hidden = rows.length > 0;
 }
 
+/**
+ * @param {StreamEvent} event
+ * @param {string} id
+ */
 function logEvent(event, id) {
   const item = document.createElement('li');
   item.dataset.eventId = id;
   item.textContent = `${id}  ${event.action}  ${event.matchId}`;
   const log = $('#events');
   log.prepend(item);
-  while (log.children.length > EVENT_LOG_LIMIT) log.lastElementChild.remove();
+  while (log.children.length > EVENT_LOG_LIMIT) log.lastElementChild?.remove();
 }
 
+/** @param {number} ms */
 function seconds(ms) {
   const value = Math.max(0, ms) / 1000;
   return `${value < 10 ? Number(value.toFixed(1)) : Math.round(value)} s`;
 }
 
+/** @param {LiveStatus} status */
 function renderStatus(status) {
   const line = $('#connection');
   line.dataset.mode = status.mode;
@@ -144,7 +175,7 @@ function main() {
   // The countdown in the status line moves even when nothing else happens.
   setInterval(() => renderStatus(client.status()), 1000);
   // Exposed for the browser tests and for poking at from the devtools console.
-  window.traybLive = { client, board: () => board };
+  /** @type {Window & { traybLive?: unknown }} */ (window).traybLive = { client, board: () => board };
 }
 
 main();

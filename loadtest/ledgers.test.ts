@@ -1,8 +1,11 @@
-// The scenario's pure parts: knobs from the environment, what each subscriber records, and
-// what teardown reads back from the room.
+// The two ends of the run's accounting: what each subscriber records of its stream, and what
+// teardown reads back from the room up to the fence.
 import { describe, expect, it } from 'vitest';
-import { IdDigest, compareStreamIds } from './ids.js';
-import { RoomLedger, SubscriberLedger, helloEvent, parseDurationSeconds, planFrom, reportEvent, roomEvent, streamUrl, subscriberToken, updateEvent } from './scenario.js';
+import { IdDigest } from './ids.js';
+import { planFrom } from './plan.js';
+import { helloEvent, reportEvent } from './room.js';
+import { RoomLedger } from './room-ledger.js';
+import { SubscriberLedger } from './subscriber-ledger.js';
 
 const env = { TOKEN: 't', METRICS_URL: 'http://m:9464/metrics' };
 
@@ -10,59 +13,6 @@ const env = { TOKEN: 't', METRICS_URL: 'http://m:9464/metrics' };
 function message(id: string | undefined, body: { data?: Record<string, unknown> }, name = 'match:updated') {
   return { id, name, data: JSON.stringify({ matchId: 'loadtest', action: name, timestamp: '2026-11-27T08:00:00.000Z', ...body }) };
 }
-
-describe('the plan', () => {
-  it('has working defaults, reads every knob and takes k6-style durations', () => {
-    const plan = planFrom(env);
-    expect(plan).toMatchObject({
-      baseUrl: 'http://127.0.0.1:4001',
-      metricsUrls: ['http://m:9464/metrics'],
-      subscriberTokens: ['t'],
-      producerToken: 't',
-      matchId: 'loadtest',
-      fastSubscribers: 50,
-      slowSubscribers: 2,
-      rate: 50,
-      durationSeconds: 60,
-      payloadBytes: 16384,
-      slowPauseSeconds: 30,
-    });
-    const custom = planFrom({
-      ...env,
-      BASE_URL: 'http://svc:4001/',
-      METRICS_URL: 'http://a/metrics, http://b/metrics',
-      TOKENS: 'x,y',
-      PRODUCER_TOKEN: 'p',
-      VUS: '3',
-      SLOW_VUS: '0',
-      RATE: '2.5',
-      DURATION: '1m30s',
-      SLOW_PAUSE: '500ms',
-    });
-    expect(custom).toMatchObject({ baseUrl: 'http://svc:4001', metricsUrls: ['http://a/metrics', 'http://b/metrics'], subscriberTokens: ['x', 'y'] });
-    expect(custom).toMatchObject({ producerToken: 'p', fastSubscribers: 3, slowSubscribers: 0, rate: 2.5, durationSeconds: 90, slowPauseSeconds: 0.5 });
-    expect([0, 1, 2, 3].map((n) => subscriberToken(custom, n))).toEqual(['x', 'y', 'x', 'y']);
-    expect(parseDurationSeconds('2h')).toBe(7200);
-    expect(parseDurationSeconds('45')).toBe(45);
-  });
-
-  it('names the knob that is missing or wrong', () => {
-    expect(() => planFrom({ METRICS_URL: 'http://m/metrics' })).toThrow(/TOKEN is required/);
-    expect(() => planFrom({ ...env, VUS: 'many' })).toThrow(/VUS must be a whole number/);
-    expect(() => planFrom({ ...env, RATE: '0' })).toThrow(/RATE must be a positive/);
-    expect(() => planFrom({ ...env, DURATION: 'soon' })).toThrow(/not a duration/);
-    expect(() => planFrom({ ...env, MATCH_ID: 'no spaces' })).toThrow(/MATCH_ID/);
-    expect(() => planFrom({ ...env, DURATION: '10s', SLOW_PAUSE: '10s' })).toThrow(/SLOW_PAUSE .* shorter than DURATION/);
-    expect(() => planFrom({ ...env, DURATION: '10s', SLOW_PAUSE: '10s', SLOW_VUS: '0' })).not.toThrow();
-  });
-
-  it('streams the room resuming after the start marker, and publishes padded updates into it', () => {
-    const plan = planFrom({ ...env, MATCH_ID: 'm:1', PAYLOAD_BYTES: '10' });
-    expect(streamUrl(plan, '1-0')).toBe('http://127.0.0.1:4001/api/realtime/stream?matchId=m%3A1&lastEventId=1-0');
-    expect(updateEvent(plan, 'run', 7)).toEqual({ matchId: 'm:1', action: 'match:updated', data: { loadtest: 'run', kind: 'update', seq: 7, pad: 'x'.repeat(10) } });
-    expect(roomEvent(plan, 'run', 'end')).toEqual({ matchId: 'm:1', action: 'match:updated', data: { loadtest: 'run', kind: 'end' } });
-  });
-});
 
 describe('a subscriber ledger', () => {
   it("counts this run's updates and events, times the first, notes resyncs and the end, and ignores heartbeats and other runs", () => {
@@ -124,23 +74,5 @@ describe('the room ledger', () => {
     const trimmed = new RoomLedger('run', '9-0');
     trimmed.observe({ name: 'resync', data: '{"action":"resync","reason":"resume_point_trimmed"}' });
     expect(trimmed.facts()).toMatchObject({ resyncs: 1, complete: false });
-  });
-});
-
-describe('stream ids', () => {
-  it('order by time then sequence, beyond 2^53 too; the digest depends on every id and their order', () => {
-    expect(compareStreamIds('9-0', '10-0')).toBeLessThan(0);
-    expect(compareStreamIds('10-2', '10-10')).toBeLessThan(0);
-    expect(compareStreamIds('18446744073709551615-1', '18446744073709551615-0')).toBeGreaterThan(0);
-    expect(compareStreamIds('5-5', '5-5')).toBe(0);
-    const digest = (ids: string[]) => {
-      const d = new IdDigest();
-      for (const id of ids) d.add(id);
-      return d.value();
-    };
-    expect(digest(['1-0', '2-0'])).toBe(digest(['1-0', '2-0']));
-    expect(digest(['1-0', '2-0'])).not.toBe(digest(['2-0', '1-0']));
-    expect(digest(['1-0', '2-0'])).not.toBe(digest(['1-0', '2-1']));
-    expect(digest([])).toBe('0:811c9dc5');
   });
 });
