@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { thresholds } from '../service/src/thresholds.ts';
+import { thresholds } from '#contract';
 import {
   controllerExposition,
   healthyGroup,

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/index.ts';
 import { runService } from './service.ts';
 import { startMetricsServer } from './metrics/index.ts';
-import { groupName, workerInstance } from './bus/instance-name.ts';
+import { groupName, workerInstance } from './contract/index.ts';
 
 interface WorkerMessage {
   readonly type: 'trayb:hello' | 'trayb:worker-index' | 'trayb:shutdown';

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { SseTestClient } from './support/sse-client.ts';
 import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
-import { SSE_METRICS_HASH } from '../src/metrics/index.ts';
+import { SSE_METRICS_HASH } from '#contract';
 
 const running: TestInstance[] = [];
 const clients: SseTestClient[] = [];

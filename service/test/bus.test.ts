@@ -13,7 +13,7 @@ import {
   type StreamEntry,
 } from '../src/bus/index.ts';
 import { StreamReader } from '../src/bus/stream-reader.ts';
-import { createRedis } from '../src/bus/redis.ts';
+import { createRedis } from '../src/redis/index.ts';
 import { loadServiceConfig } from '../src/config/index.ts';
 import { testConfig, testStream, eventually } from './support/instance.ts';
 import { RealtimeBus } from '../src/bus/index.ts';

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { MatchId, normaliseEvent, type EventPublisher, type StreamEntry, type StreamEventName } from '../bus/index.ts';
+import { MatchId, normaliseEvent, type EventPublisher, type StreamEntry } from '../bus/index.ts';
+import type { StreamEventName } from '../contract/index.ts';
 import { HttpError } from './errors.ts';
 
 const MatchStatus = Type.Enum(['scheduled', 'live', 'finished', 'cancelled']);

@@ -1,16 +1,9 @@
-// What travels on the stream: the event schema, the list of topics, the stream-entry
-// encoding and Redis stream id arithmetic. Producers, readers and the SSE route all
-// depend on this one definition.
+// What travels on the stream: the event schema (over the topics named in the contract), the
+// stream-entry encoding and Redis stream id arithmetic. Producers, readers and the SSE route
+// all depend on this one definition.
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-
-/** Topics that producers may publish. New topics are added here and nowhere else. */
-export const STREAM_EVENTS = ['match:created', 'match:updated', 'match:deleted'] as const;
-export type StreamEventName = (typeof STREAM_EVENTS)[number];
-
-/** Control events an instance writes to its own clients; never stored in the stream. */
-export const CONTROL_EVENTS = ['shutdown', 'resync'] as const;
-export type ControlEventName = (typeof CONTROL_EVENTS)[number];
+import { STREAM_EVENTS, type StreamEventName } from '../contract/index.ts';
 
 /** Deepest nesting accepted inside `data` (guards JSON.stringify recursion and readers). */
 export const MAX_DATA_DEPTH = 16;

@@ -7,14 +7,13 @@ import type { ServiceConfig } from '../config/index.ts';
 import type { ServiceMetrics } from '../metrics/index.ts';
 import type { StreamEntry } from './events.ts';
 import { EventPublisher } from './publisher.ts';
-import { createRedis } from './redis.ts';
+import { createRedis } from '../redis/index.ts';
 import { recentEvents, replayEventsSince, resumeCoverage, type ResumeCoverage } from './replay.ts';
 import { StreamReader } from './stream-reader.ts';
 
 export * from './events.ts';
 export { BusUnavailableError, EventPublisher } from './publisher.ts';
 export type { ResumeCoverage } from './replay.ts';
-export { createRedis } from './redis.ts';
 
 export interface RealtimeBusOptions {
   readonly config: ServiceConfig;

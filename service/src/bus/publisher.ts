@@ -1,7 +1,7 @@
 // emitRealtimeEvent(): validate, timestamp, XADD with an approximate MAXLEN trim. A Redis
 // failure reaches the caller as BusUnavailableError (producers answer 503), never a silent loss.
 import type { Redis } from 'ioredis';
-import type { StreamConfig } from '../config/index.ts';
+import type { StreamConfig } from '../config/common.ts';
 import { entryFields, normaliseEvent, type RealtimeEvent, type StreamEntry } from './events.ts';
 
 export class BusUnavailableError extends Error {

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decodeEntry, type StreamEntry } from './events.ts';
-import { reconnectDelay } from './redis.ts';
+import { reconnectDelay } from '../redis/index.ts';
 
 export interface StreamReaderOptions {
   readonly key: string;

@@ -1,6 +1,6 @@
 // The controller's environment: defaults from the shared thresholds, overrides, and clear errors.
 import { describe, expect, it } from 'vitest';
-import { thresholds } from '../thresholds.ts';
+import { thresholds } from '../contract/index.ts';
 import { ConfigError } from './env.ts';
 import { loadControllerConfig } from './controller.ts';
 

@@ -1,7 +1,8 @@
 // decide() as the runbook's rules, one table row per rule.
 import { describe, expect, it } from 'vitest';
 import { decide, recordOutcome, stuckCondition } from './decide.ts';
-import { emptyHistory, type Action, type GroupObservation, type History, type Observations, type PodView, type RemediationPolicy } from './model.ts';
+import type { RemediationPolicy } from '../config/controller.ts';
+import { emptyHistory, type Action, type GroupObservation, type History, type Observations, type PodView } from './model.ts';
 
 const S = 1000;
 const MIN = 60 * S;

@@ -8,7 +8,7 @@
 // Frames go straight to the socket (see connection.ts) as the bytes the fan-out encoded
 // once for everyone, pre-framed as HTTP chunks when the response is chunked.
 import { compareStreamIds, type StreamEntry } from '../bus/index.ts';
-import type { DropReason } from '../metrics/index.ts';
+import type { DropReason } from '../contract/index.ts';
 import type { StreamConnection } from './connection.ts';
 import { controlFrame, joinFrames, wireFrame, type FrameJoiner, type OutgoingEvent, type WireFrame } from './frames.ts';
 

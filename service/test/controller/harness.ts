@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { createControllerMetrics } from '../../src/controller/metrics.ts';
-import type { RemediationPolicy } from '../../src/controller/model.ts';
+import type { RemediationPolicy } from '../../src/config/controller.ts';
 import type { EffectiveSettings } from '../../src/controller/policy.ts';
 import { Reconciler } from '../../src/controller/reconciler.ts';
 import { RedisSource } from '../../src/controller/redis-source.ts';

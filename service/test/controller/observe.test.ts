@@ -3,7 +3,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { observeStream } from '../../src/controller/observe.ts';
-import { groupName, podOfInstance, workerInstance } from '../../src/bus/instance-name.ts';
+import { groupName, podOfInstance, workerInstance } from '#contract';
 import { testStream } from '../support/instance.ts';
 
 const redis = new Redis(inject('redisUrl'), { protocol: 2 });

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { entryFields, normaliseEvent, type StreamEntry } from '../../src/bus/index.ts';
-import { createRedis } from '../../src/bus/redis.ts';
+import { createRedis } from '../../src/redis/index.ts';
 import { StreamReader } from '../../src/bus/stream-reader.ts';
 import { eventually, testStream } from '../support/instance.ts';
 import { startCuttingProxy } from './support/cutting-proxy.ts';

@@ -3,7 +3,7 @@
 // and which events are new. No timers, no DOM, no EventSource here: live-client.js does the
 // I/O, so this file runs unchanged in the browser and in Node unit tests.
 
-/** Topics the stream carries; mirrors STREAM_EVENTS in service/src/bus/events.ts (a test keeps them equal). */
+/** Topics the stream carries; mirrors STREAM_EVENTS in service/src/contract/stream-topics.ts (a test keeps them equal). */
 export const STREAM_EVENTS = Object.freeze(['match:created', 'match:updated', 'match:deleted']);
 
 export const DEFAULT_POLICY = Object.freeze({
