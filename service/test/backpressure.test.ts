@@ -3,8 +3,8 @@
 // disconnected, and a fast client beside it still receives every event.
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { SseTestClient } from './support/sse-client.ts';
-import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+import { SseTestClient } from '#test-support/sse-client';
+import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 import { SSE_METRICS_HASH } from '#contract';
 
 const running: TestInstance[] = [];

@@ -15,7 +15,7 @@ import {
 import { StreamReader } from '../src/bus/stream-reader.ts';
 import { createRedis } from '../src/redis/index.ts';
 import { loadServiceConfig } from '../src/config/index.ts';
-import { testConfig, testStream, eventually } from './support/instance.ts';
+import { testConfig, testStream, eventually } from '#test-support/instance';
 import { RealtimeBus } from '../src/bus/index.ts';
 import { createServiceMetrics } from '../src/metrics/index.ts';
 

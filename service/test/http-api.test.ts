@@ -2,7 +2,7 @@
 // refusal (400 / 401 / 403 / 404 / 413), never a crash.
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+import { TEST_SECRET, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 let service: TestInstance;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { LeaderElector } from './leader.ts';
 import { KubeCluster } from './kube.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { createControllerMetrics } from './metrics.ts';
-import { startMetricsServer } from '../metrics/index.ts';
+import { startMetricsServer } from '../metrics/server.ts';
 import { settingsFromConfig } from './policy.ts';
 import { Reconciler } from './reconciler.ts';
 import { RedisSource } from './redis-source.ts';

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { observeStream } from '../../src/controller/observe.ts';
 import { groupName, podOfInstance, workerInstance } from '#contract';
-import { testStream } from '../support/instance.ts';
+import { testStream } from '#test-support/instance';
 
 const redis = new Redis(inject('redisUrl'), { protocol: 2 });
 afterAll(async () => redis.quit());

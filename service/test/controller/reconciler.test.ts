@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { startThrowawayRedis } from '../../src/bus/throwaway-redis.ts';
+import { startThrowawayRedis } from '#test-support/throwaway-redis';
 import type { StuckReason } from '#contract';
 import type { RemediationPolicy } from '../../src/config/controller.ts';
 import type { Action } from '../../src/controller/model.ts';

@@ -2,8 +2,8 @@
 // resync goes out once its socket has taken what was queued before the gap, not only in front
 // of some later event that may not come for a long time.
 import { afterEach, describe, expect, it } from 'vitest';
-import { SseTestClient } from '../support/sse-client.ts';
-import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+import { SseTestClient } from '#test-support/sse-client';
+import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 const running: TestInstance[] = [];
 const clients: SseTestClient[] = [];

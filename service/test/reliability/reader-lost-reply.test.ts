@@ -9,7 +9,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { entryFields, normaliseEvent, type StreamEntry } from '../../src/bus/index.ts';
 import { createRedis } from '../../src/redis/index.ts';
 import { StreamReader } from '../../src/bus/stream-reader.ts';
-import { eventually, testStream } from '../support/instance.ts';
+import { eventually, testStream } from '#test-support/instance';
 import { startCuttingProxy } from './support/cutting-proxy.ts';
 
 const cleanups: (() => unknown)[] = [];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_EVENTS } from '#contract';
 import { decodeEntry } from '../../src/bus/index.ts';
-import { startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+import { startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 let service: TestInstance;
 let producer: string;

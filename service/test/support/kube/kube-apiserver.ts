@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { freePort } from '../free-port.ts';
 import { spawnLogged, waitUntilReady, type Child } from './child.ts';
 import { kubeControllerManagerBinary, startControllerManager, type ControllerName } from './controller-manager.ts';
 import { startEtcd } from './etcd.ts';
