@@ -36,11 +36,10 @@ describe('a stream read whose reply is lost with the connection', () => {
       consumer: 'lost-reply',
       count: 10,
       blockMs: 5000,
-      deliver: (entries) => delivered.push(...entries),
       log: pino({ level: 'silent' }),
     });
     cleanups.push(() => reader.stop());
-    await reader.start();
+    await reader.start((entries) => delivered.push(...entries));
 
     const first = await append(1);
     await eventually(() => delivered.length === 1, 'the first entry');
