@@ -72,7 +72,6 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   });
   const matches = new MatchStore(bus.redis, {
     key: config.http.matchesKey,
-    streamKey: config.stream.key,
     cacheTtlMs: config.http.matchesCacheTtlMs,
     publisher: bus.publisher,
   });

@@ -44,6 +44,19 @@ describe('producers', () => {
     expect((await call('GET', `/api/matches/${match.id}`, { bearer: producer })).status).toBe(404);
   });
 
+  it('match changes trim the stream to REALTIME_STREAM_MAXLEN, as published events do', async () => {
+    const small = await startInstance(testConfig(testStream(), { REALTIME_STREAM_MAXLEN: '10' }));
+    try {
+      const { matches, bus } = small.app.realtime;
+      // XADD MAXLEN ~ trims whole radix nodes (100 entries by default): write well past that.
+      for (let i = 0; i < 300; i++) await matches.create({ title: `match ${i}` });
+      const length = await bus.redis.xlen(small.config.stream.key);
+      expect(length).toBeLessThan(200);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('users see only the matches of their rooms, in the list, by id and in their profile', async () => {
     const admin = await token('admin');
     const mine = (await call('POST', '/api/matches', { bearer: admin, body: { id: 'room-mine', title: 'mine' } })).body.match as { id: string };
