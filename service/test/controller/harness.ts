@@ -8,10 +8,7 @@ import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { FakeCluster } from '#test-support/fake-cluster';
 import { defaultRemediationPolicy } from '#test-support/remediation-policy';
 import type { RemediationPolicy } from '../../src/config/controller.ts';
-import { createControllerMetrics } from '../../src/controller/metrics.ts';
-import type { EffectiveSettings } from '../../src/controller/policy.ts';
-import { Reconciler } from '../../src/controller/reconciler.ts';
-import { RedisSource } from '../../src/controller/redis-source.ts';
+import { createControllerMetrics, type EffectiveSettings, Reconciler, RedisSource } from '../../src/controller/index.ts';
 
 export const PREFIX = 'realtime-consumers';
 export const POLL = 250; // controller-clock milliseconds between ticks

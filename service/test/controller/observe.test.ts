@@ -2,7 +2,7 @@
 // belongs to, including the groups of a pod's cluster workers (WEB_CONCURRENCY > 1).
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { observeStream } from '../../src/controller/observe.ts';
+import { observeStream } from '../../src/controller/index.ts';
 import { groupName, podOfInstance, workerInstance } from '#contract';
 import { testStream } from '#test-support/instance';
 

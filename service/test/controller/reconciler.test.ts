@@ -7,7 +7,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { startThrowawayRedis } from '#test-support/throwaway-redis';
 import type { StuckReason } from '#contract';
 import type { RemediationPolicy } from '../../src/config/controller.ts';
-import type { Action } from '../../src/controller/model.ts';
+import type { Action } from '../../src/controller/index.ts';
 import { POLL, PREFIX, addEntries, createGroup, harness, policy, read, redis } from './harness.ts';
 
 describe('a group that stops acknowledging', () => {
