@@ -20,7 +20,7 @@ const repoRoot = resolve(import.meta.dirname, '..', '..');
 const subpathImports = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { imports?: Record<string, string> }).imports ?? {};
 
 /** The file package.json "imports" maps a `#` specifier to (an exact key, else a `*` pattern). */
-export function subpathTarget(specifier: string): string | undefined {
+function subpathTarget(specifier: string): string | undefined {
   const exact = subpathImports[specifier];
   if (exact !== undefined) return join(repoRoot, exact);
   for (const [key, target] of Object.entries(subpathImports)) {

@@ -16,7 +16,7 @@ import { MatchStore, devTokenRoutes, healthRoutes, installErrorHandling, matchRo
 const TOKEN_IN_QUERY = /([?&]access_token=)[^&#]*/gi;
 
 /** What a request log line shows: Fastify's usual fields, with query tokens masked. */
-export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+function serializeRequest(request: FastifyRequest): Record<string, unknown> {
   return {
     method: request.method,
     url: request.url.replace(TOKEN_IN_QUERY, '$1[redacted]'),

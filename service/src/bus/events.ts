@@ -6,7 +6,7 @@ import { Compile } from 'typebox/compile';
 import { STREAM_EVENTS, type StreamEventName } from '../contract/index.ts';
 
 /** Deepest nesting accepted inside `data` (guards JSON.stringify recursion and readers). */
-export const MAX_DATA_DEPTH = 16;
+const MAX_DATA_DEPTH = 16;
 
 export const MatchId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9:_.-]*$' });
 
@@ -140,9 +140,4 @@ export function compareStreamIds(a: string, b: string): number {
     return compareDigitsIn(a, 0, da, b, 0, db) || compareDigitsIn(a, da + 1, a.length, b, db + 1, b.length);
   }
   return compareDecimal(a.slice(0, da), b.slice(0, db)) || compareDecimal(a.slice(da + 1), b.slice(db + 1));
-}
-
-/** Milliseconds part of a stream id (the time Redis assigned it). */
-export function streamIdTime(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
 }

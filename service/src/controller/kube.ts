@@ -62,7 +62,7 @@ function time(value: Date | string | undefined): number | undefined {
  * `<object>.`: the apiserver (1.37) rejects a generateName that does not end in an
  * alphanumeric, so every Event write failed with 422.
  */
-export function eventName(object: string, now = Date.now()): string {
+function eventName(object: string, now = Date.now()): string {
   const random = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
   return `${object}.${now.toString(16)}${random}`;
 }

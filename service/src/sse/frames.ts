@@ -22,7 +22,7 @@ export interface OutgoingEvent extends WireFrame {
 const CRLF = Buffer.from('\r\n');
 
 /** `bytes` as one chunk of a chunked HTTP/1.1 body: size in hex, CRLF, data, CRLF. */
-export function asChunk(bytes: Buffer): Buffer {
+function asChunk(bytes: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF]);
 }
 

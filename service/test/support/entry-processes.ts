@@ -30,7 +30,7 @@ export interface ServiceProcess {
 /** The service's production entry. */
 export const serviceEntry = join(import.meta.dirname, '../../src/main.ts');
 /** The controller's entry (it has no readiness route; ready means its metrics answer). */
-export const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts');
+const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts');
 
 /** Starts the service entry (or another build of it, e.g. dist/main.js); ready when /readyz answers 200. */
 export async function startServiceProcess(env: Record<string, string>, entry = serviceEntry): Promise<ServiceProcess> {

@@ -23,7 +23,7 @@ import { ADMIN_USER, createApiserverPki, type ApiserverPki } from './pki.ts';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-export const BUILD_SCRIPT = join(here, 'build-kube-apiserver.sh');
+const BUILD_SCRIPT = join(here, 'build-kube-apiserver.sh');
 
 export interface KubeApiserver {
   /** https://127.0.0.1:<port> */
