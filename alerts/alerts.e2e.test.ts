@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { thresholds } from '../service/src/thresholds.ts';
+import { thresholds } from '#contract';
 import {
   controllerExposition,
   healthyGroup,
@@ -15,9 +15,9 @@ import {
   serviceExposition,
   type ControllerScenario,
   type ServiceScenario,
-} from '../service/test/support/fake-exposition.ts';
-import { startFakeMetricsTarget, type FakeMetricsTarget } from '../service/test/support/fake-metrics-target.ts';
-import { startPrometheus, withShortFor, type RunningPrometheus } from '../service/test/support/prometheus.ts';
+} from '#test-support/fake-exposition';
+import { startFakeMetricsTarget, type FakeMetricsTarget } from '#test-support/fake-metrics-target';
+import { startPrometheus, withShortFor, type RunningPrometheus } from '#test-support/prometheus';
 import { rulesPath } from './generate.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../service/src/auth/tokens.ts';
-import { createRedis, type Redis } from '../service/src/bus/redis.ts';
-import { startThrowawayRedis, type ThrowawayRedis } from '../service/src/bus/throwaway-redis.ts';
-import { controllerMetrics } from '../service/src/metrics/names.ts';
-import { thresholds } from '../service/src/thresholds.ts';
-import { startControllerProcess, startServiceProcess, type ServiceProcess } from '../service/test/support/entry-processes.ts';
-import { startPrometheus, withShortFor, type RunningPrometheus } from '../service/test/support/prometheus.ts';
+import { createRedis, type Redis } from '../service/src/redis/index.ts';
+import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
+import { controllerMetrics, thresholds } from '#contract';
+import { startControllerProcess, startServiceProcess, type ServiceProcess } from '#test-support/entry-processes';
+import { startPrometheus, withShortFor, type RunningPrometheus } from '#test-support/prometheus';
 import { panelQueries, toPromQL, variableQueries } from '../dashboards/queries.ts';
 import { rulesPath } from './generate.ts';
 

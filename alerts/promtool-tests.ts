@@ -2,14 +2,7 @@
 // healthy series (just on the good side of the threshold) that must keep it silent. The
 // series are built from the same thresholds as the rules, so moving a threshold moves the
 // tests with it. Expected annotations are expanded here from the rules' own templates.
-import {
-  controllerMetrics as c,
-  serviceMetrics as s,
-  type DropReason,
-  type RemediationResult,
-  type SkippedRemediationReason,
-} from '../service/src/metrics/names.ts';
-import { thresholds as t } from '../service/src/thresholds.ts';
+import { controllerMetrics as c, serviceMetrics as s, type DropReason, type RemediationResult, type SkippedRemediationReason, thresholds as t } from '#contract';
 import { ruleGroups, type AlertRule } from './rules.ts';
 
 export interface InputSeries {

@@ -1,9 +1,9 @@
-// The alert rules for the realtime path, as data. Every number comes from thresholds.ts and
-// every metric name from metrics/names.ts, so the controller, the dashboards and the alerts
-// cannot drift apart. Conventions follow the monitoring mixins: a `severity` label, a `for:`
-// that rides out blips, and summary / description / runbook_url annotations.
-import { controllerMetrics, serviceMetrics, type DropReason, type RemediationResult, type SkippedRemediationReason } from '../service/src/metrics/names.ts';
-import { thresholds } from '../service/src/thresholds.ts';
+// The alert rules for the realtime path, as data. Every number and every metric name comes
+// from the contract (#contract: its thresholds and metric names), so the controller, the
+// dashboards and the alerts cannot drift apart. Conventions follow the monitoring mixins: a
+// `severity` label, a `for:` that rides out blips, and summary / description / runbook_url
+// annotations.
+import { controllerMetrics, serviceMetrics, type DropReason, type RemediationResult, type SkippedRemediationReason, thresholds } from '#contract';
 
 export type Severity = 'critical' | 'warning';
 

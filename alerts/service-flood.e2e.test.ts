@@ -7,12 +7,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../service/src/auth/tokens.ts';
-import { startThrowawayRedis, type ThrowawayRedis } from '../service/src/bus/throwaway-redis.ts';
-import { controllerMetrics, serviceMetrics } from '../service/src/metrics/names.ts';
-import { thresholds } from '../service/src/thresholds.ts';
-import { startPrometheus, withShortFor, type RunningPrometheus } from '../service/test/support/prometheus.ts';
-import { openRawSseClient, type RawSseClient } from '../service/test/support/raw-sse-client.ts';
-import { startServiceProcess, type ServiceProcess } from '../service/test/support/entry-processes.ts';
+import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
+import { controllerMetrics, serviceMetrics, thresholds } from '#contract';
+import { startPrometheus, withShortFor, type RunningPrometheus } from '#test-support/prometheus';
+import { openRawSseClient, type RawSseClient } from '#test-support/raw-sse-client';
+import { startServiceProcess, type ServiceProcess } from '#test-support/entry-processes';
 import { panelQueries, toPromQL } from '../dashboards/queries.ts';
 import { rulesPath } from './generate.ts';
 

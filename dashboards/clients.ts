@@ -1,7 +1,6 @@
 // The "SSE clients" row: who is connected, how fast they churn, what they receive, what
 // they lose, and how late it reaches them. All per service instance.
-import { dropReasons, serviceMetrics as s } from '../service/src/metrics/names.ts';
-import { thresholds as t } from '../service/src/thresholds.ts';
+import { dropReasons, serviceMetrics as s, thresholds as t } from '#contract';
 import { slowClientDropMatcher } from '../alerts/rules.ts';
 import { instanceSelector as sel, query, select, timeseries } from './common.ts';
 

@@ -1,7 +1,7 @@
 // The "Controller" row: what the remediation controller did, what it held back, and which
 // replica leads. An on-call reads this after a stuck-consumer page.
 import { GraphDrawStyle } from '@grafana/grafana-foundation-sdk/common';
-import { controllerMetrics as c } from '../service/src/metrics/names.ts';
+import { controllerMetrics as c } from '#contract';
 import { namespaceSelector as sel, query, select, timeseries } from './common.ts';
 
 const increase = (metric: string) => `increase(${select(metric, sel)}[$__rate_interval])`;

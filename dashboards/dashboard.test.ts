@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { controllerMetrics, serviceMetrics } from '../service/src/metrics/names.ts';
-import { thresholds } from '../service/src/thresholds.ts';
+import { controllerMetrics, serviceMetrics, thresholds } from '#contract';
 import { realtimeOncallDashboard } from './index.ts';
 import { metricNamesIn, panelQueries, panelsOf, toPromQL, variableQueries } from './queries.ts';
 
@@ -26,7 +25,7 @@ describe('the on-call dashboard', () => {
     }
   });
 
-  it('queries only metrics named in service/src/metrics/names.ts', () => {
+  it('queries only metrics named in the contract', () => {
     for (const { panel, expr } of panelQueries(rendered)) {
       const names = metricNamesIn(expr);
       expect(names.length, `${panel}: ${expr}`).toBeGreaterThan(0);
@@ -55,7 +54,7 @@ describe('the on-call dashboard', () => {
     }
   });
 
-  it('draws the alert thresholds from thresholds.ts', () => {
+  it('draws the alert thresholds from the contract', () => {
     expect(drawnLevels('Dropped events / min')).toEqual([thresholds.droppedEventsPerMinute]);
     expect(drawnLevels('Pending entries per group')).toEqual([thresholds.pendingWarningEntries, thresholds.pendingEntries]);
     expect(drawnLevels('Oldest pending entry age')).toEqual([thresholds.oldestPendingAgeSeconds]);

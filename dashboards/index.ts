@@ -2,7 +2,7 @@
 // module per row (overview, clients, stream, runtime, controller) built on common.ts, and
 // rendered to dashboards/generated/realtime-oncall.json by generate.ts.
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { serviceMetrics } from '../service/src/metrics/names.ts';
+import { serviceMetrics } from '#contract';
 import * as clients from './clients.ts';
 import { queryVariable } from './common.ts';
 import * as controller from './controller.ts';

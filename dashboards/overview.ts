@@ -1,7 +1,6 @@
 // The top "At a glance" row: one number per alert, coloured by the same thresholds the
 // alerts use, so the on-call sees at once which part of the path is unhealthy.
-import { controllerMetrics as c, serviceMetrics as s } from '../service/src/metrics/names.ts';
-import { thresholds as t } from '../service/src/thresholds.ts';
+import { controllerMetrics as c, serviceMetrics as s, thresholds as t } from '#contract';
 import { slowClientDropMatcher } from '../alerts/rules.ts';
 import { instanceSelector, namespaceSelector, query, select, stat } from './common.ts';
 

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesPath } from '../alerts/generate.ts';
-import { controllerExposition, healthyGroup, healthyService, serviceExposition } from '../service/test/support/fake-exposition.ts';
-import { startFakeMetricsTarget, type FakeMetricsTarget } from '../service/test/support/fake-metrics-target.ts';
-import { startPrometheus, type RunningPrometheus } from '../service/test/support/prometheus.ts';
+import { controllerExposition, healthyGroup, healthyService, serviceExposition } from '#test-support/fake-exposition';
+import { startFakeMetricsTarget, type FakeMetricsTarget } from '#test-support/fake-metrics-target';
+import { startPrometheus, type RunningPrometheus } from '#test-support/prometheus';
 import { panelQueries, toPromQL, variableQueries } from './queries.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -1,6 +1,6 @@
 // The "Instance internals" row: the Node.js process and the stream reader inside each
 // service instance. This is where a stuck group's cause usually shows.
-import { serviceMetrics as s } from '../service/src/metrics/names.ts';
+import { serviceMetrics as s } from '#contract';
 import { instanceSelector as sel, query, select, timeseries } from './common.ts';
 
 export const eventLoopLag = () =>

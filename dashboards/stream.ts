@@ -1,7 +1,6 @@
 // The "Stream and consumer groups" row: the controller's view of the Redis Stream and of
 // every instance's consumer group. These are the panels that say which instance is stuck.
-import { controllerMetrics as c, serviceMetrics as s } from '../service/src/metrics/names.ts';
-import { thresholds as t } from '../service/src/thresholds.ts';
+import { controllerMetrics as c, serviceMetrics as s, thresholds as t } from '#contract';
 import { namespaceSelector as sel, query, select, timeseries } from './common.ts';
 
 const perGroup = (metric: string) => `max by (group) (${select(metric, sel)})`;

@@ -1,7 +1,8 @@
 // The load test reads the service's drop counters from its metrics port: the parser must
 // read what the service really exposes, under the names the service really uses.
 import { describe, expect, it } from 'vitest';
-import { createServiceMetrics, serviceMetrics } from '../service/src/metrics/index.ts';
+import { serviceMetrics } from '#contract';
+import { createServiceMetrics } from '../service/src/metrics/index.ts';
 import { SSE_METRIC_NAMES, parsePrometheus, snapshotDelta, sseSnapshot } from './prometheus.js';
 
 describe('the metrics the load test reads', () => {

@@ -7,12 +7,12 @@
 // an uninstall really finishes.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, startKubeApiserver, type KubeApiserver, type KubectlResult } from '../../service/test/k8s/index.ts';
+import { kubectl, startKubeApiserver, type KubeApiserver, type KubectlResult } from '#test-support/kube';
 import { k8sDir, repoRoot } from './render.ts';
 
 const NAMESPACE = 'trayb-realtime';
 const CRD = 'crd/streamremediationpolicies.realtime.trayb.io';
-const PROMETHEUS_OPERATOR_CRDS = join(repoRoot, 'service/test/k8s/crds/prometheus-operator-v0.85.0');
+const PROMETHEUS_OPERATOR_CRDS = join(repoRoot, 'service/test/support/kube/crds/prometheus-operator-v0.85.0');
 
 let apiserver: KubeApiserver;
 const run = (...args: string[]): Promise<KubectlResult> => kubectl(apiserver.kubeconfigPath, args);

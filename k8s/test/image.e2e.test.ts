@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../service/src/bus/throwaway-redis.ts';
+import { freePort } from '#test-support/free-port';
 import { copySources, execForm, instructions, readDockerfile } from './dockerfile.ts';
 import { onlyContainer, workload } from './manifests.ts';
 import { repoRoot, workspace } from './render.ts';

@@ -94,7 +94,7 @@ describe('the build context (.dockerignore)', () => {
       expect(existsSync(join(repoRoot, source)), source).toBe(true);
       expect(ignored(source), source).toBe(false);
     }
-    expect(ignored('service/src/bus/redis.ts')).toBe(false);
+    expect(ignored('service/src/redis/index.ts')).toBe(false);
   });
 
   it('keeps out history, local dependencies, builds, tests and anything secret-looking', () => {

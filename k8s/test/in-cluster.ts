@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { kubectl } from '../../service/test/k8s/index.ts';
+import { kubectl } from '#test-support/kube';
 import { k8sDir, workspace, type KubeObject } from './render.ts';
 
 export const CONTROLLER_ACCOUNT = 'trayb-realtime-controller';

@@ -4,7 +4,7 @@
 // client call to a grant on paper; this asks `kubectl auth can-i` as the ServiceAccount.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { kubeConfigFrom, kubectl, uniqueNamespace } from '../../service/test/k8s/index.ts';
+import { kubeConfigFrom, kubectl, uniqueNamespace } from '#test-support/kube';
 import { applyObjects, controllerRbac, CONTROLLER_ACCOUNT, installCrd } from './in-cluster.ts';
 
 const kubeconfigPath = inject('kubeconfigPath');

@@ -1,6 +1,6 @@
 // Builds the Fastify application of one service instance without listening: tests use it
 // with a real port or app.inject, main.ts and dev.ts listen and wire signals. The bus
-// starts when the app is ready and stops when it closes.
+// starts reading into the fan-out when the app is ready and stops when it closes.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
@@ -16,7 +16,7 @@ import { MatchStore, devTokenRoutes, healthRoutes, installErrorHandling, matchRo
 const TOKEN_IN_QUERY = /([?&]access_token=)[^&#]*/gi;
 
 /** What a request log line shows: Fastify's usual fields, with query tokens masked. */
-export function serializeRequest(request: FastifyRequest): Record<string, unknown> {
+function serializeRequest(request: FastifyRequest): Record<string, unknown> {
   return {
     method: request.method,
     url: request.url.replace(TOKEN_IN_QUERY, '$1[redacted]'),
@@ -56,16 +56,9 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   installErrorHandling(app);
 
   const metrics = createServiceMetrics();
-  // The bus delivers only after start (onReady), when the fan-out and store below exist.
-  const bus = new RealtimeBus({
-    config,
-    log: logger,
-    metrics,
-    deliver: (entries) => {
-      fanout.deliver(entries);
-      matches.invalidate();
-    },
-  });
+  // The fan-out and the match store are built on the bus's command connection; the bus gets
+  // what it delivers to when it starts reading (onReady below), after both exist.
+  const bus = new RealtimeBus({ config, log: logger, metrics });
   const counters = new SseHashCounters(bus.redis, (error) => logger.warn({ err: error }, 'could not update the metrics:sse hash'));
   const fanout = new Fanout({
     queueLimit: config.sse.queueLimit,
@@ -79,7 +72,6 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   });
   const matches = new MatchStore(bus.redis, {
     key: config.http.matchesKey,
-    streamKey: config.stream.key,
     cacheTtlMs: config.http.matchesCacheTtlMs,
     publisher: bus.publisher,
   });
@@ -102,7 +94,12 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   await app.register(clientRoutes, { devTokens: config.auth.devTokens && config.auth.jwtSecret !== undefined });
 
   app.addHook('onReady', async () => {
-    await bus.start();
+    // Every entry this instance reads goes to its clients, and may be another instance's
+    // change to a match this instance has cached.
+    await bus.start((entries) => {
+      fanout.deliver(entries);
+      matches.invalidate();
+    });
   });
   app.addHook('onClose', async () => {
     realtime.fanout.close();

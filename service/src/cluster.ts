@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/index.ts';
 import { runService } from './service.ts';
 import { startMetricsServer } from './metrics/index.ts';
-import { groupName, workerInstance } from './bus/instance-name.ts';
+import { groupName, workerInstance } from './contract/index.ts';
 
 interface WorkerMessage {
   readonly type: 'trayb:hello' | 'trayb:worker-index' | 'trayb:shutdown';
@@ -90,7 +90,11 @@ async function runWorker(config: ServiceConfig, log: Logger): Promise<void> {
   });
   const own = workerConfig(config, index);
   const service = await runService(own, log.child({ worker: index }), { metrics: 'cluster' });
-  // The primary collects this worker's metrics over IPC (prom-client's cluster protocol).
+  // The primary collects this worker's metrics over IPC (prom-client's cluster protocol). In a
+  // worker, prom-client answers the primary's requests only once an AggregatorRegistry has
+  // been constructed: its constructor installs that process 'message' listener (once per
+  // process; lib/cluster.js addListeners). The instance itself is never used, so it is
+  // built for that side effect alone; setRegistries names what the answers contain.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([service.app.realtime.metrics.registry]);
   process.on('message', (message: unknown) => {

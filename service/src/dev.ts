@@ -1,9 +1,11 @@
 // Local development entry (`npm start`): uses REDIS_URL when set, else a Redis answering on
-// 127.0.0.1:6379, else a private throwaway redis-server; makes up a random token secret and
-// serves development tokens, so the service runs in one command on a fresh checkout.
+// 127.0.0.1:6379, else a private throwaway redis-server (the one the test suites start);
+// makes up a random token secret and serves development tokens, so the service runs in one
+// command on a fresh checkout. Not part of the build (tsconfig.build.json): the image starts
+// main.ts, which never spawns anything.
 import { randomBytes } from 'node:crypto';
+import { RedisServerMissingError, redisAnswers, startThrowawayRedis } from '#test-support/throwaway-redis';
 import { ConfigError, loadServiceConfig } from './config/index.ts';
-import { RedisServerMissingError, redisAnswers, startThrowawayRedis } from './bus/throwaway-redis.ts';
 import { signToken } from './auth/index.ts';
 import { createLogger, runService } from './service.ts';
 

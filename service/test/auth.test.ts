@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier, type AuthError } from '../src/auth/index.ts';
-import { token } from './support/instance.ts';
+import { token } from '#test-support/instance';
 
 let jwks: Server;
 let jwksUrl: string;

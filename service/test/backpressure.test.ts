@@ -2,17 +2,12 @@
 // overflow is dropped and counted (Prometheus and the metrics:sse hash) or the client is
 // disconnected, and a fast client beside it still receives every event.
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { SseTestClient } from './support/sse-client.ts';
-import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
-import { SSE_METRICS_HASH } from '../src/metrics/index.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { SSE_METRICS_HASH } from '#contract';
+import { eventually, testStream, token, type TestInstance } from '#test-support/instance';
+import { perTest } from '#test-support/per-test';
 
-const running: TestInstance[] = [];
-const clients: SseTestClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(running.splice(0).map((instance) => instance.close()));
-});
+const { instance, open } = perTest();
 
 async function counter(service: TestInstance, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = await service.app.realtime.metrics.registry.getSingleMetric(name)?.get();
@@ -37,12 +32,10 @@ async function flood(service: TestInstance, done: () => boolean | Promise<boolea
 
 describe('a slow client', () => {
   it('overflows its queue under policy drop: drops are counted in Prometheus and metrics:sse, the client is told resync, a fast client gets everything', async () => {
-    const service = await startInstance(testConfig(testStream(), { REALTIME_STREAM_MAXLEN: '50000' }));
-    running.push(service);
+    const service = await instance(testStream(), { REALTIME_STREAM_MAXLEN: '50000' });
     const admin = await token('admin');
-    const slow = await SseTestClient.open(service.url, { token: admin });
-    const fast = await SseTestClient.open(service.url, { token: admin });
-    clients.push(slow, fast);
+    const slow = await open(service.url, { token: admin });
+    const fast = await open(service.url, { token: admin });
     const redis = new Redis(inject('redisUrl'), { protocol: 2 });
     const hashBefore = Number((await redis.hget(SSE_METRICS_HASH, 'dropped')) ?? 0);
     slow.pause();
@@ -78,13 +71,9 @@ describe('a slow client', () => {
   }, 60_000);
 
   it('is disconnected under policy disconnect, with its queued events counted, and resumes losslessly', async () => {
-    const service = await startInstance(
-      testConfig(testStream(), { SSE_OVERFLOW_POLICY: 'disconnect', REALTIME_STREAM_MAXLEN: '50000' }),
-    );
-    running.push(service);
+    const service = await instance(testStream(), { SSE_OVERFLOW_POLICY: 'disconnect', REALTIME_STREAM_MAXLEN: '50000' });
     const admin = await token('admin');
-    const slow = await SseTestClient.open(service.url, { token: admin });
-    clients.push(slow);
+    const slow = await open(service.url, { token: admin });
     slow.pause();
     const ids = await flood(service, () => service.app.realtime.fanout.size === 0);
     expect(service.app.realtime.fanout.size).toBe(0);
@@ -94,8 +83,7 @@ describe('a slow client', () => {
     await eventually(() => slow.ended, 'the slow client to see its stream end');
     const lastSeen = slow.ids.at(-1);
     expect(lastSeen).toBeDefined();
-    const resumed = await SseTestClient.open(service.url, { token: admin, lastEventId: lastSeen as string });
-    clients.push(resumed);
+    const resumed = await open(service.url, { token: admin, lastEventId: lastSeen as string });
     const missing = ids.length - slow.ids.length;
     await resumed.waitForEvents(missing, 30_000);
     expect([...slow.ids, ...resumed.ids]).toEqual(ids);

@@ -13,9 +13,9 @@ import {
   type StreamEntry,
 } from '../src/bus/index.ts';
 import { StreamReader } from '../src/bus/stream-reader.ts';
-import { createRedis } from '../src/bus/redis.ts';
+import { createRedis } from '../src/redis/index.ts';
 import { loadServiceConfig } from '../src/config/index.ts';
-import { testConfig, testStream, eventually } from './support/instance.ts';
+import { testConfig, testStream, eventually } from '#test-support/instance';
 import { RealtimeBus } from '../src/bus/index.ts';
 import { createServiceMetrics } from '../src/metrics/index.ts';
 
@@ -85,10 +85,9 @@ describe('the stream reader', () => {
       consumer: 'pod-a',
       count: 10,
       blockMs: 100,
-      deliver: (entries) => delivered.push(...entries),
       log: pino({ level: 'silent' }),
     });
-    await reader.start();
+    await reader.start((entries) => delivered.push(...entries));
     await eventually(() => delivered.length === 1, 'the pending entry to be delivered');
     expect(delivered[0]?.id).toBe(lost);
     await eventually(async () => ((await redis.xpending(key, group)) as [number])[0] === 0, 'the entry to be acknowledged');
@@ -101,16 +100,16 @@ describe('the stream reader', () => {
     const seen: Record<string, string[]> = { a: [], b: [] };
     const buses = ['a', 'b'].map((pod) => {
       const config = testConfig(stream, { POD_NAME: pod });
-      return new RealtimeBus({ config, log: pino({ level: 'silent' }), metrics: createServiceMetrics(), deliver: (entries) => seen[pod]?.push(...entries.map((e) => e.id)) });
+      return { pod, bus: new RealtimeBus({ config, log: pino({ level: 'silent' }), metrics: createServiceMetrics() }) };
     });
-    for (const bus of buses) await bus.start();
+    for (const { pod, bus } of buses) await bus.start((entries) => seen[pod]?.push(...entries.map((e) => e.id)));
     const ids: string[] = [];
-    for (let i = 0; i < 10; i++) ids.push((await buses[0]!.emitRealtimeEvent({ matchId: 'm', action: 'match:updated' })).id);
+    for (let i = 0; i < 10; i++) ids.push((await buses[0]!.bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated' })).id);
     await eventually(() => seen.a?.length === 10 && seen.b?.length === 10, 'both instances to read all entries');
     expect(seen.a).toEqual(ids);
     expect(seen.b).toEqual(ids);
     const groups = (await redis.call('XINFO', 'GROUPS', stream.key)) as string[][];
     expect(groups.map((group) => group[1]).sort()).toEqual(['realtime-consumers:a', 'realtime-consumers:b']);
-    for (const bus of buses) await bus.stop();
+    for (const { bus } of buses) await bus.stop();
   });
 });

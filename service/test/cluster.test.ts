@@ -4,9 +4,9 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { workerConfig } from '../src/cluster.ts';
-import { SseTestClient } from './support/sse-client.ts';
-import { startServiceProcess } from './support/entry-processes.ts';
-import { TEST_SECRET, eventually, publish, testConfig, testStream, token } from './support/instance.ts';
+import { SseTestClient } from '#test-support/sse-client';
+import { startServiceProcess } from '#test-support/entry-processes';
+import { TEST_SECRET, eventually, publish, testConfig, testStream, token } from '#test-support/instance';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {

@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareStreamIds } from '../src/bus/index.ts';
 import { FrameJoiner, wireFrame, type WireFrame } from '../src/sse/frames.ts';
-import { perTest } from './support/per-test.ts';
-import { eventually, testStream, token, type TestInstance } from './support/instance.ts';
+import { perTest } from '#test-support/per-test';
+import { eventually, testStream, token, type TestInstance } from '#test-support/instance';
 
 const { instance, open } = perTest();
 

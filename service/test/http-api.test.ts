@@ -2,7 +2,7 @@
 // refusal (400 / 401 / 403 / 404 / 413), never a crash.
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+import { TEST_SECRET, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 let service: TestInstance;
 beforeAll(async () => {
@@ -42,6 +42,19 @@ describe('producers', () => {
     expect(ours.map((entry) => entry.event.action)).toEqual(['match:created', 'match:updated', 'match:deleted']);
     expect(ours.map((entry) => entry.id)).toEqual([created.body.eventId, updated.body.eventId, deleted.body.eventId]);
     expect((await call('GET', `/api/matches/${match.id}`, { bearer: producer })).status).toBe(404);
+  });
+
+  it('match changes trim the stream to REALTIME_STREAM_MAXLEN, as published events do', async () => {
+    const small = await startInstance(testConfig(testStream(), { REALTIME_STREAM_MAXLEN: '10' }));
+    try {
+      const { matches, bus } = small.app.realtime;
+      // XADD MAXLEN ~ trims whole radix nodes (100 entries by default): write well past that.
+      for (let i = 0; i < 300; i++) await matches.create({ title: `match ${i}` });
+      const length = await bus.redis.xlen(small.config.stream.key);
+      expect(length).toBeLessThan(200);
+    } finally {
+      await small.close();
+    }
   });
 
   it('users see only the matches of their rooms, in the list, by id and in their profile', async () => {

@@ -3,10 +3,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { startThrowawayRedis, type ThrowawayRedis } from '../src/bus/throwaway-redis.ts';
-import { serviceEntry as mainEntry, startServiceProcess } from './support/entry-processes.ts';
-import { SseTestClient } from './support/sse-client.ts';
-import { TEST_SECRET, eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
+import { serviceEntry as mainEntry, startServiceProcess } from '#test-support/entry-processes';
+import { SseTestClient } from '#test-support/sse-client';
+import { TEST_SECRET, eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

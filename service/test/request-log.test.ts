@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { testConfig, testStream, token } from './support/instance.ts';
+import { testConfig, testStream, token } from '#test-support/instance';
 
 const lines: string[] = [];
 const sink = new Writable({

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, redisAnswers, startThrowawayRedis, type ThrowawayRedis } from '../src/bus/throwaway-redis.ts';
-import { SseTestClient } from './support/sse-client.ts';
-import { eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from './support/instance.ts';
+import { freePort } from '#test-support/free-port';
+import { redisAnswers, startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
+import { SseTestClient } from '#test-support/sse-client';
+import { eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 const stops: (() => Promise<void> | void)[] = [];
 afterAll(async () => {

@@ -1,8 +1,8 @@
 // The delivery path end to end, against real Redis and real sockets: what a browser sees.
 import { describe, expect, it } from 'vitest';
-import { perTest } from './support/per-test.ts';
-import type { SseTestClient } from './support/sse-client.ts';
-import { eventually, publish, testStream, token } from './support/instance.ts';
+import { perTest } from '#test-support/per-test';
+import type { SseTestClient } from '#test-support/sse-client';
+import { eventually, publish, testStream, token } from '#test-support/instance';
 
 const { instance, open } = perTest();
 

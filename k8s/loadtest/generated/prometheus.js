@@ -16,7 +16,7 @@
  * }} SseSnapshot
  */
 
-/** The metric names the snapshot reads (service/src/metrics/names.ts; a test keeps them equal). */
+/** The metric names the snapshot reads (service/src/contract/metric-names.ts; a test keeps them equal). */
 export const SSE_METRIC_NAMES = {
   dropped: 'sse_events_dropped_total',
   sent: 'sse_events_sent_total',

@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import { ROLES, signToken } from '../auth/index.ts';
 import { MatchId } from '../bus/index.ts';
 
-export const DEV_TOKEN_TTL_SECONDS = 15 * 60;
+const DEV_TOKEN_TTL_SECONDS = 15 * 60;
 
 export async function devTokenRoutes(instance: FastifyInstance, { secret }: { secret: string }): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();

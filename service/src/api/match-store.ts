@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Type, type Static } from 'typebox';
-import { MatchId, normaliseEvent, type EventPublisher, type StreamEntry, type StreamEventName } from '../bus/index.ts';
+import { MatchId, normaliseEvent, type EventPublisher, type StreamEntry } from '../bus/index.ts';
+import type { StreamEventName } from '../contract/index.ts';
 import { HttpError } from './errors.ts';
 
 const MatchStatus = Type.Enum(['scheduled', 'live', 'finished', 'cancelled']);
@@ -32,12 +33,13 @@ export const UpdateMatch = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-// KEYS: matches hash, stream. ARGV: id, expected current JSON ('' = absent), new JSON ('' = delete), maxlen, entry fields...
+// KEYS: matches hash, stream. ARGV: id, expected current JSON ('' = absent), new JSON ('' = delete),
+// then the XADD arguments after the key, as the publisher writes them (trim, id, fields).
 const CHANGE_AND_EMIT = `
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if (current or '') ~= ARGV[2] then return false end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
-return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+return redis.call('XADD', KEYS[2], unpack(ARGV, 4))
 `;
 
 const MAX_ATTEMPTS = 5;
@@ -47,16 +49,14 @@ type Changer = Redis & { matchChangeAndEmit(matches: string, stream: string, ...
 export class MatchStore {
   readonly #redis: Changer;
   readonly #key: string;
-  readonly #streamKey: string;
   readonly #publisher: EventPublisher;
   readonly #cacheTtlMs: number;
   #cache: { at: number; matches: Match[] } | undefined;
 
-  constructor(redis: Redis, options: { key: string; streamKey: string; cacheTtlMs: number; publisher: EventPublisher }) {
+  constructor(redis: Redis, options: { key: string; cacheTtlMs: number; publisher: EventPublisher }) {
     if (!('matchChangeAndEmit' in redis)) redis.defineCommand('matchChangeAndEmit', { numberOfKeys: 2, lua: CHANGE_AND_EMIT });
     this.#redis = redis as Changer;
     this.#key = options.key;
-    this.#streamKey = options.streamKey;
     this.#publisher = options.publisher;
     this.#cacheTtlMs = options.cacheTtlMs;
   }
@@ -120,8 +120,8 @@ export class MatchStore {
 
   async #change(id: string, expected: string, next: Match | undefined, action: StreamEventName): Promise<StreamEntry | null> {
     const event = normaliseEvent({ matchId: id, action, data: next === undefined ? { id } : { match: next } });
-    const entry = await this.#publisher.emitWith(event, (fields, maxLen) =>
-      this.#redis.matchChangeAndEmit(this.#key, this.#streamKey, id, expected, next === undefined ? '' : JSON.stringify(next), maxLen, ...fields),
+    const entry = await this.#publisher.emitWith(event, (stream, xadd) =>
+      this.#redis.matchChangeAndEmit(this.#key, stream, id, expected, next === undefined ? '' : JSON.stringify(next), ...xadd),
     );
     if (entry !== null) this.invalidate();
     return entry;

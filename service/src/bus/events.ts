@@ -1,19 +1,12 @@
-// What travels on the stream: the event schema, the list of topics, the stream-entry
-// encoding and Redis stream id arithmetic. Producers, readers and the SSE route all
-// depend on this one definition.
+// What travels on the stream: the event schema (over the topics named in the contract), the
+// stream-entry encoding and Redis stream id arithmetic. Producers, readers and the SSE route
+// all depend on this one definition.
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-
-/** Topics that producers may publish. New topics are added here and nowhere else. */
-export const STREAM_EVENTS = ['match:created', 'match:updated', 'match:deleted'] as const;
-export type StreamEventName = (typeof STREAM_EVENTS)[number];
-
-/** Control events an instance writes to its own clients; never stored in the stream. */
-export const CONTROL_EVENTS = ['shutdown', 'resync'] as const;
-export type ControlEventName = (typeof CONTROL_EVENTS)[number];
+import { STREAM_EVENTS, type StreamEventName } from '../contract/index.ts';
 
 /** Deepest nesting accepted inside `data` (guards JSON.stringify recursion and readers). */
-export const MAX_DATA_DEPTH = 16;
+const MAX_DATA_DEPTH = 16;
 
 export const MatchId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9:_.-]*$' });
 
@@ -147,9 +140,4 @@ export function compareStreamIds(a: string, b: string): number {
     return compareDigitsIn(a, 0, da, b, 0, db) || compareDigitsIn(a, da + 1, a.length, b, db + 1, b.length);
   }
   return compareDecimal(a.slice(0, da), b.slice(0, db)) || compareDecimal(a.slice(da + 1), b.slice(db + 1));
-}
-
-/** Milliseconds part of a stream id (the time Redis assigned it). */
-export function streamIdTime(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
 }

@@ -7,21 +7,18 @@ import type { ServiceConfig } from '../config/index.ts';
 import type { ServiceMetrics } from '../metrics/index.ts';
 import type { StreamEntry } from './events.ts';
 import { EventPublisher } from './publisher.ts';
-import { createRedis } from './redis.ts';
+import { createRedis } from '../redis/index.ts';
 import { recentEvents, replayEventsSince, resumeCoverage, type ResumeCoverage } from './replay.ts';
-import { StreamReader } from './stream-reader.ts';
+import { StreamReader, type Deliver } from './stream-reader.ts';
 
 export * from './events.ts';
 export { BusUnavailableError, EventPublisher } from './publisher.ts';
 export type { ResumeCoverage } from './replay.ts';
-export { createRedis } from './redis.ts';
 
 export interface RealtimeBusOptions {
   readonly config: ServiceConfig;
   readonly log: Logger;
   readonly metrics: ServiceMetrics;
-  /** Local fan-out: receives every entry this instance reads, in stream order. */
-  readonly deliver: (entries: readonly StreamEntry[]) => void;
 }
 
 export class RealtimeBus {
@@ -31,7 +28,7 @@ export class RealtimeBus {
   readonly #reader: StreamReader;
   readonly #config: ServiceConfig;
 
-  constructor({ config, log, metrics, deliver }: RealtimeBusOptions) {
+  constructor({ config, log, metrics }: RealtimeBusOptions) {
     this.#config = config;
     this.redis = createRedis(config.redis, { name: `trayb-realtime:${config.instance}:commands`, offlineQueue: false });
     // ioredis reconnects by itself; without a listener an 'error' event would be thrown.
@@ -48,7 +45,6 @@ export class RealtimeBus {
       consumer: config.stream.consumer,
       count: config.stream.readCount,
       blockMs: config.stream.readBlockMs,
-      deliver,
       onRead: () => {
         metrics.busReads.inc();
         metrics.busLastRead.set(Date.now() / 1000);
@@ -58,9 +54,14 @@ export class RealtimeBus {
     });
   }
 
-  async start(): Promise<void> {
+  /**
+   * Connects and starts reading this instance's group; every entry read goes to `deliver`
+   * (the local fan-out), in stream order. It is handed over here rather than at construction,
+   * so what it delivers to is built before it, from this bus's connection.
+   */
+  async start(deliver: Deliver): Promise<void> {
     await this.redis.connect();
-    await this.#reader.start();
+    await this.#reader.start(deliver);
   }
 
   async stop(): Promise<void> {
@@ -92,14 +93,4 @@ export class RealtimeBus {
   get redisReady(): boolean {
     return this.redis.status === 'ready';
   }
-}
-
-export async function startRealtimeBus(options: RealtimeBusOptions): Promise<RealtimeBus> {
-  const bus = new RealtimeBus(options);
-  await bus.start();
-  return bus;
-}
-
-export async function stopRealtimeBus(bus: RealtimeBus): Promise<void> {
-  await bus.stop();
 }

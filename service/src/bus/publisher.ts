@@ -1,7 +1,7 @@
 // emitRealtimeEvent(): validate, timestamp, XADD with an approximate MAXLEN trim. A Redis
 // failure reaches the caller as BusUnavailableError (producers answer 503), never a silent loss.
 import type { Redis } from 'ioredis';
-import type { StreamConfig } from '../config/index.ts';
+import type { StreamConfig } from '../config/common.ts';
 import { entryFields, normaliseEvent, type RealtimeEvent, type StreamEntry } from './events.ts';
 
 export class BusUnavailableError extends Error {
@@ -30,8 +30,8 @@ export class EventPublisher {
   /** Validates and appends an event; resolves with the stream entry as stored. */
   async emitRealtimeEvent(input: unknown): Promise<StreamEntry> {
     const event = normaliseEvent(input);
-    const entry = await this.emitWith(event, async (fields, maxLen) => {
-      const id = await this.#redis.xadd(this.#stream.key, 'MAXLEN', '~', maxLen, '*', ...fields);
+    const entry = await this.emitWith(event, async (stream, xadd) => {
+      const id = await this.#redis.xadd(stream, ...xadd);
       if (id === null) throw new Error('XADD returned no id');
       return id;
     });
@@ -39,14 +39,15 @@ export class EventPublisher {
   }
 
   /**
-   * Appends a validated event through `append`, which performs the XADD together with a
-   * state change (a script) and resolves with the entry id, or null when the state change
-   * was refused (a concurrent write won). Failures are counted and surface as 503s.
+   * Appends a validated event through `append`, which runs `XADD <stream> <xadd...>` (alone,
+   * or together with a state change in a script) and resolves with the entry id, or null when
+   * the state change was refused (a concurrent write won). The arguments carry the MAXLEN
+   * trim, so every writer trims the stream the same way. Failures are counted and surface as 503s.
    */
-  async emitWith(event: RealtimeEvent, append: (fields: string[], maxLen: number) => Promise<string | null>): Promise<StreamEntry | null> {
+  async emitWith(event: RealtimeEvent, append: (stream: string, xadd: readonly (string | number)[]) => Promise<string | null>): Promise<StreamEntry | null> {
     let id: string | null;
     try {
-      id = await append(entryFields(event), this.#stream.maxLen);
+      id = await append(this.#stream.key, ['MAXLEN', '~', this.#stream.maxLen, '*', ...entryFields(event)]);
     } catch (error) {
       this.#hooks.failed(event, error);
       throw new BusUnavailableError(error);

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decodeEntry, type StreamEntry } from './events.ts';
-import { reconnectDelay } from './redis.ts';
+import { reconnectDelay } from '../redis/index.ts';
 
 export interface StreamReaderOptions {
   readonly key: string;
@@ -13,12 +13,13 @@ export interface StreamReaderOptions {
   readonly consumer: string;
   readonly count: number;
   readonly blockMs: number;
-  /** Receives every decoded entry of a batch, in stream order, before it is acknowledged. */
-  readonly deliver: (entries: readonly StreamEntry[]) => void;
   readonly onRead?: () => void;
   readonly onError?: (error: unknown) => void;
   readonly log: Logger;
 }
+
+/** Receives every decoded entry of a batch, in stream order, before it is acknowledged. */
+export type Deliver = (entries: readonly StreamEntry[]) => void;
 
 type RawEntries = [id: string, fields: string[] | null][];
 type ReadReply = [key: string, entries: RawEntries][] | null;
@@ -49,10 +50,11 @@ export class StreamReader {
     return this.#lastReadAt;
   }
 
-  async start(): Promise<void> {
+  /** Starts reading; every batch goes to `deliver`, which is given here, once there is something to deliver to. */
+  async start(deliver: Deliver): Promise<void> {
     await this.#redis.connect();
     await this.#createGroup(true);
-    this.#running = this.#loop();
+    this.#running = this.#loop(deliver);
   }
 
   async stop(): Promise<void> {
@@ -83,7 +85,7 @@ export class StreamReader {
     }
   }
 
-  async #loop(): Promise<void> {
+  async #loop(deliver: Deliver): Promise<void> {
     const { key, group, consumer, count, blockMs, log } = this.#options;
     // '0' re-reads this consumer's pending entries; '>' asks for new ones.
     let cursor = '0';
@@ -108,7 +110,7 @@ export class StreamReader {
         const raw = reply?.[0]?.[1] ?? [];
         if (cursor !== '>') cursor = raw.length === 0 ? '>' : (raw[raw.length - 1]?.[0] ?? '>');
         if (raw.length === 0) continue;
-        this.#deliver(raw);
+        this.#deliver(raw, deliver);
         this.#lastDeliveredId = raw[raw.length - 1]?.[0];
         await this.#redis.xack(key, group, ...raw.map(([id]) => id));
       } catch (error) {
@@ -128,13 +130,13 @@ export class StreamReader {
     }
   }
 
-  #deliver(raw: RawEntries): void {
+  #deliver(raw: RawEntries, deliver: Deliver): void {
     const entries: StreamEntry[] = [];
     for (const [id, fields] of raw) {
       const entry = decodeEntry(id, fields);
       if (entry === undefined) this.#options.log.warn({ id }, 'skipping a stream entry this service did not write');
       else entries.push(entry);
     }
-    if (entries.length > 0) this.#options.deliver(entries);
+    if (entries.length > 0) deliver(entries);
   }
 }

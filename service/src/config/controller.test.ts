@@ -1,6 +1,7 @@
 // The controller's environment: defaults from the shared thresholds, overrides, and clear errors.
 import { describe, expect, it } from 'vitest';
-import { thresholds } from '../thresholds.ts';
+import { defaultRemediationPolicy } from '#test-support/remediation-policy';
+import { thresholds } from '../contract/index.ts';
 import { ConfigError } from './env.ts';
 import { loadControllerConfig } from './controller.ts';
 
@@ -14,12 +15,9 @@ describe('controller configuration', () => {
       oldestPendingAgeMs: thresholds.oldestPendingAgeSeconds * 1000,
       sustainMs: thresholds.stuckSustainSeconds * 1000,
       consumerIdleMs: thresholds.idleReadBlocks * 5000,
-      action: 'evict',
-      dryRun: false,
-      podCooldownMs: 300_000,
-      streamCooldownMs: 300_000,
-      budgetPerHour: 3,
     });
+    // The fixture the controller's tests start from is this default, field for field.
+    expect(config.policy).toEqual(defaultRemediationPolicy);
   });
 
   it('the consumer idle limit follows the read block unless set', () => {

@@ -2,10 +2,9 @@
 // start. In a cluster a StreamRemediationPolicy object overrides these defaults field by
 // field (controller/policy.ts); with no cluster they are all there is.
 import { hostname } from 'node:os';
-import { thresholds } from '../thresholds.ts';
-import { REMEDIATION_ACTIONS, type RemediationPolicy } from '../controller/model.ts';
+import { remediationActions, thresholds, type RemediationAction } from '../contract/index.ts';
 import { bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
-import { redisConfigFrom, redisEnv, streamEnv, type RedisConfig, type StreamConfig } from './index.ts';
+import { redisConfigFrom, redisEnv, streamEnv, type RedisConfig, type StreamConfig } from './common.ts';
 
 const POSITIVE = { min: 1 };
 const NON_NEGATIVE = { min: 0 };
@@ -23,7 +22,7 @@ export const controllerEnv = {
   CONTROLLER_OLDEST_PENDING_AGE_SECONDS: int('A group whose oldest pending entry was delivered longer ago is stuck', thresholds.oldestPendingAgeSeconds, POSITIVE),
   CONTROLLER_CONSUMER_IDLE_SECONDS: optional(int(`A group whose lag grows while its consumer is idle longer is stuck (default ${thresholds.idleReadBlocks} read blocks)`, undefined, POSITIVE)),
   CONTROLLER_SUSTAIN_SECONDS: int('How long a stuck condition must hold before anything happens', thresholds.stuckSustainSeconds, NON_NEGATIVE),
-  CONTROLLER_ACTION: oneOf('How a stuck pod is restarted', 'evict', REMEDIATION_ACTIONS),
+  CONTROLLER_ACTION: oneOf('How a stuck pod is restarted', 'evict', remediationActions),
   CONTROLLER_DRY_RUN: bool('Log and record what would be done, change nothing', false),
   CONTROLLER_POD_COOLDOWN_SECONDS: int('Minimum time between two remediations of the same pod', 300, NON_NEGATIVE),
   CONTROLLER_STREAM_COOLDOWN_SECONDS: int('Minimum time between any two remediations on the stream', 300, NON_NEGATIVE),
@@ -37,6 +36,30 @@ export const controllerEnv = {
   CONTROLLER_LEASE_DURATION_SECONDS: int('Lease duration; a leader that stops renewing loses it after this long', 15, { min: 2 }),
   LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
 } satisfies EnvSpec;
+
+/**
+ * Everything decide() needs to know about how to behave; durations in milliseconds. The
+ * environment gives the defaults below, a StreamRemediationPolicy overrides them (controller/policy.ts).
+ */
+export interface RemediationPolicy {
+  readonly pendingEntries: number;
+  readonly oldestPendingAgeMs: number;
+  readonly consumerIdleMs: number;
+  readonly sustainMs: number;
+  readonly action: RemediationAction;
+  readonly dryRun: boolean;
+  /** Minimum time between two remediations of the same pod. */
+  readonly podCooldownMs: number;
+  /** Minimum time between any two remediations on the stream. */
+  readonly streamCooldownMs: number;
+  readonly budgetPerHour: number;
+  readonly minReadyPods: number;
+  readonly staleGroupGraceMs: number;
+  /** Wait after the API refused an eviction (429) or failed. */
+  readonly backoffMs: number;
+  /** A remediation counts as in flight until its pod is gone, or this long at most. */
+  readonly inFlightTimeoutMs: number;
+}
 
 export interface ControllerConfig {
   readonly metricsPort: number;

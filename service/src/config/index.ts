@@ -2,28 +2,13 @@
 // meaning, parsed and validated once at start. The only module that reads process.env
 // (entry points pass process.env in; tests pass their own object).
 import { hostname } from 'node:os';
-import { groupName } from '../bus/instance-name.ts';
-import { bool, int, list, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+import { groupName } from '../contract/index.ts';
+import { redisConfigFrom, redisEnv, streamEnv, type RedisConfig, type StreamConfig } from './common.ts';
+import { bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
 
 export { ConfigError } from './env.ts';
 
 const POSITIVE = { min: 1 };
-
-/** Redis connection settings, shared by the service and the controller. */
-export const redisEnv = {
-  REDIS_URL: str('Redis address, redis:// or rediss:// (TLS); ignored when REDIS_SENTINELS is set', 'redis://127.0.0.1:6379', /^rediss?:\/\//),
-  REDIS_SENTINELS: list('Comma-separated Sentinel host:port list; enables Sentinel failover'),
-  REDIS_SENTINEL_NAME: str('Sentinel master name', 'mymaster'),
-  REDIS_PASSWORD: optional(str('Password for the Redis data nodes when it is not in REDIS_URL (Sentinel mode)')),
-  REDIS_SENTINEL_PASSWORD: optional(str('Password for the Sentinels themselves')),
-} satisfies EnvSpec;
-
-/** The stream the bus writes and every reader reads. */
-export const streamEnv = {
-  REALTIME_STREAM_KEY: str('Redis Stream that carries realtime events', 'trayb:events:realtime'),
-  REALTIME_STREAM_GROUP: str('Consumer group prefix; each instance reads through its own group <prefix>:<POD_NAME>', 'realtime-consumers'),
-  REALTIME_STREAM_MAXLEN: int('Approximate cap on stream length (XADD MAXLEN ~); bounds the resume window', 5000, POSITIVE),
-} satisfies EnvSpec;
 
 export const serviceEnv = {
   PORT: int('Public HTTP port (API and SSE stream)', 4001, { min: 0, max: 65535 }),
@@ -56,22 +41,6 @@ export const serviceEnv = {
   AUTH_DEV_TOKENS: bool('Serve GET /api/dev/token for the demo page; only `npm start` turns this on', false),
   LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
 } satisfies EnvSpec;
-
-export type RedisConfig =
-  | { readonly mode: 'standalone'; readonly url: string }
-  | {
-      readonly mode: 'sentinel';
-      readonly sentinels: readonly { host: string; port: number }[];
-      readonly name: string;
-      readonly password: string | undefined;
-      readonly sentinelPassword: string | undefined;
-    };
-
-export interface StreamConfig {
-  readonly key: string;
-  readonly groupPrefix: string;
-  readonly maxLen: number;
-}
 
 export interface ServiceConfig {
   readonly port: number;
@@ -111,20 +80,6 @@ export interface ServiceConfig {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-export function redisConfigFrom(values: { REDIS_URL: string; REDIS_SENTINELS: string[]; REDIS_SENTINEL_NAME: string; REDIS_PASSWORD: string | undefined; REDIS_SENTINEL_PASSWORD: string | undefined }): RedisConfig {
-  if (values.REDIS_SENTINELS.length === 0) return { mode: 'standalone', url: values.REDIS_URL };
-  return {
-    mode: 'sentinel',
-    sentinels: values.REDIS_SENTINELS.map((entry) => {
-      const match = /^(.+):(\d+)$/.exec(entry);
-      return match ? { host: match[1] ?? entry, port: Number(match[2]) } : { host: entry, port: 26379 };
-    }),
-    name: values.REDIS_SENTINEL_NAME,
-    password: values.REDIS_PASSWORD,
-    sentinelPassword: values.REDIS_SENTINEL_PASSWORD,
-  };
-}
 
 export function loadServiceConfig(env: Env): ServiceConfig {
   const v = readEnv(serviceEnv, env);

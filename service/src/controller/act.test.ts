@@ -2,10 +2,11 @@
 // Event on the pod and on the policy, the metric with its result.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeCluster } from '../../test/controller/fake-cluster.ts';
+import { FakeCluster } from '#test-support/fake-cluster';
 import { carryOutRemediation, carryOutSkip, type ActContext } from './act.ts';
 import { createControllerMetrics } from './metrics.ts';
-import type { Action, RemediationAction } from './model.ts';
+import type { RemediationAction } from '../contract/index.ts';
+import type { Action } from './model.ts';
 
 function context(cluster: FakeCluster | undefined, policy: { name?: string } = { name: 'realtime' }) {
   const policyName = policy.name;

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { ClusterEvent, ClusterPort, ObjectRef } from './cluster.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import type { Action, RemediationAction, RemediationResult } from './model.ts';
+import type { RemediationAction, RemediationResult } from '../contract/index.ts';
+import type { Action } from './model.ts';
 import { destroyGroup } from './observe.ts';
 
 export interface ActContext {

@@ -1,25 +1,12 @@
 // decide() as the runbook's rules, one table row per rule.
 import { describe, expect, it } from 'vitest';
 import { decide, recordOutcome, stuckCondition } from './decide.ts';
-import { emptyHistory, type Action, type GroupObservation, type History, type Observations, type PodView, type RemediationPolicy } from './model.ts';
+import { defaultRemediationPolicy as policy } from '#test-support/remediation-policy';
+import type { RemediationPolicy } from '../config/controller.ts';
+import { emptyHistory, type Action, type GroupObservation, type History, type Observations, type PodView } from './model.ts';
 
 const S = 1000;
 const MIN = 60 * S;
-const policy: RemediationPolicy = {
-  pendingEntries: 500,
-  oldestPendingAgeMs: 30 * S,
-  consumerIdleMs: 30 * S,
-  sustainMs: 15 * S,
-  action: 'evict',
-  dryRun: false,
-  podCooldownMs: 5 * MIN,
-  streamCooldownMs: 5 * MIN,
-  budgetPerHour: 3,
-  minReadyPods: 1,
-  staleGroupGraceMs: 10 * MIN,
-  backoffMs: 30 * S,
-  inFlightTimeoutMs: 2 * MIN,
-};
 
 function group(pod: string, over: Partial<GroupObservation> = {}): GroupObservation {
   return { group: `realtime-consumers:${pod}`, pod, pending: 0, oldestPendingAgeMs: undefined, lag: 0, entriesRead: 10, consumerIdleMs: 1 * S, consumers: [], ...over };

@@ -2,7 +2,9 @@
 // policy, decide which pod to remediate, which remediations to hold back (and why), and
 // which stale groups to collect. No I/O and no clock: `now` is an argument, so every rule
 // is tested as a table row.
-import type { Action, Decision, GroupObservation, History, Observations, PodView, Remediation, RemediationPolicy, RemediationResult, SkipReason, StuckReason } from './model.ts';
+import type { RemediationPolicy } from '../config/controller.ts';
+import type { RemediationResult, SkippedRemediationReason, StuckReason } from '../contract/index.ts';
+import type { Action, Decision, GroupObservation, History, Observations, PodView, Remediation } from './model.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -40,7 +42,7 @@ function isIdleBeyondLimit(group: GroupObservation, policy: RemediationPolicy): 
 }
 
 /** Why this remediation must wait, checked from the most to the least fundamental gate. */
-function gate(pod: string, pods: readonly PodView[] | undefined, history: History, recent: readonly Remediation[], policy: RemediationPolicy, now: number): { reason: SkipReason; detail: string } | undefined {
+function gate(pod: string, pods: readonly PodView[] | undefined, history: History, recent: readonly Remediation[], policy: RemediationPolicy, now: number): { reason: SkippedRemediationReason; detail: string } | undefined {
   if (history.inFlight !== undefined) {
     return { reason: 'in_flight', detail: `remediation of ${history.inFlight.pod} is still in flight` };
   }
@@ -73,7 +75,7 @@ function outageDecision(obs: Extract<Observations, { redis: 'unreachable' }>, hi
   // Redis being down is an outage, not a stuck consumer: restarting pods cannot help, and
   // once Redis is back every group briefly looks stuck, so sustain timers start afresh.
   const actions: Action[] = [];
-  const announced: Record<string, SkipReason | 'collect'> = { ...history.announced };
+  const announced: Record<string, SkippedRemediationReason | 'collect'> = { ...history.announced };
   for (const [group, stuck] of Object.entries(history.stuckSince)) {
     if (now - stuck.since < policy.sustainMs || announced[group] === 'redis_unreachable') continue;
     const pod = group.slice(group.indexOf(':') + 1);
@@ -99,7 +101,7 @@ export function decide(obs: Observations, history: History, policy: RemediationP
   const stuckSince: Record<string, { since: number; reason: StuckReason }> = {};
   const idleLagBaseline: Record<string, number> = {};
   const podMissingSince: Record<string, number> = {};
-  const announced: Record<string, SkipReason | 'collect'> = {};
+  const announced: Record<string, SkippedRemediationReason | 'collect'> = {};
   const candidates: { group: GroupObservation; since: number; reason: StuckReason; detail: string }[] = [];
   const actions: Action[] = [];
 

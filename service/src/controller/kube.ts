@@ -32,6 +32,20 @@ function statusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
 }
 
+/**
+ * Makes an API call whose one expected refusal is an answer, not a failure: 404 (the object
+ * is absent), 409 (another writer won the race) or 429 (a PodDisruptionBudget does not allow
+ * the eviction now). That status resolves to `answer`; every other error is thrown.
+ */
+async function callOr<T, A>(status: 404 | 409 | 429, answer: A, call: () => Promise<T>): Promise<T | A> {
+  try {
+    return await call();
+  } catch (error) {
+    if (statusOf(error) === status) return answer;
+    throw error;
+  }
+}
+
 function podView(pod: V1Pod): PodView {
   const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   return { name: pod.metadata?.name ?? '', ready, terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null };
@@ -48,7 +62,7 @@ function time(value: Date | string | undefined): number | undefined {
  * `<object>.`: the apiserver (1.37) rejects a generateName that does not end in an
  * alphanumeric, so every Event write failed with 422.
  */
-export function eventName(object: string, now = Date.now()): string {
+function eventName(object: string, now = Date.now()): string {
   const random = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
   return `${object}.${now.toString(16)}${random}`;
 }
@@ -89,18 +103,15 @@ export class KubeCluster implements ClusterPort {
   }
 
   async evictPod(pod: string): Promise<EvictionResult> {
-    try {
+    // Refused: a PodDisruptionBudget does not allow the disruption right now. Try again later.
+    return callOr(429, 'refused' as const, async () => {
       await this.#core.createNamespacedPodEviction({
         name: pod,
         namespace: this.#namespace,
         body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: this.#namespace } },
       });
-      return 'evicted';
-    } catch (error) {
-      // 429: a PodDisruptionBudget does not allow the disruption right now. Try again later.
-      if (statusOf(error) === 429) return 'refused';
-      throw error;
-    }
+      return 'evicted' as const;
+    });
   }
 
   async deletePod(pod: string): Promise<void> {
@@ -153,7 +164,7 @@ export class KubeCluster implements ClusterPort {
   }
 
   async readPolicy(name: string): Promise<PolicyObject | undefined> {
-    try {
+    return callOr(404, undefined, async () => {
       const object = (await this.#custom.getNamespacedCustomObject({
         group: POLICY_GROUP,
         version: POLICY_VERSION,
@@ -162,14 +173,11 @@ export class KubeCluster implements ClusterPort {
         name,
       })) as { metadata?: { generation?: number }; spec?: unknown; status?: unknown };
       return { name, generation: object.metadata?.generation, spec: object.spec, status: object.status };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    });
   }
 
   async createPolicy(name: string, spec: PolicySpec): Promise<boolean> {
-    try {
+    return callOr(409, false, async () => {
       await this.#custom.createNamespacedCustomObject({
         group: POLICY_GROUP,
         version: POLICY_VERSION,
@@ -183,10 +191,7 @@ export class KubeCluster implements ClusterPort {
         },
       });
       return true;
-    } catch (error) {
-      if (statusOf(error) === 409) return false;
-      throw error;
-    }
+    });
   }
 
   async updatePolicyStatus(name: string, status: PolicyStatus): Promise<void> {
@@ -203,12 +208,7 @@ export class KubeCluster implements ClusterPort {
   }
 
   async readLease(name: string): Promise<LeaseRecord | undefined> {
-    try {
-      return leaseRecord(await this.#coordination.readNamespacedLease({ name, namespace: this.#namespace }));
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    return callOr(404, undefined, async () => leaseRecord(await this.#coordination.readNamespacedLease({ name, namespace: this.#namespace })));
   }
 
   #leaseBody(name: string, lease: LeaseRecord): V1Lease {
@@ -228,22 +228,16 @@ export class KubeCluster implements ClusterPort {
   }
 
   async createLease(name: string, lease: LeaseRecord): Promise<boolean> {
-    try {
+    return callOr(409, false, async () => {
       await this.#coordination.createNamespacedLease({ namespace: this.#namespace, body: this.#leaseBody(name, lease) });
       return true;
-    } catch (error) {
-      if (statusOf(error) === 409) return false;
-      throw error;
-    }
+    });
   }
 
   async replaceLease(name: string, lease: LeaseRecord): Promise<boolean> {
-    try {
+    return callOr(409, false, async () => {
       await this.#coordination.replaceNamespacedLease({ name, namespace: this.#namespace, body: this.#leaseBody(name, lease) });
       return true;
-    } catch (error) {
-      if (statusOf(error) === 409) return false;
-      throw error;
-    }
+    });
   }
 }

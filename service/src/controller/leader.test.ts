@@ -1,7 +1,7 @@
 // Leader election: the lease rules as a table, and two electors on one lease store never
 // lead at the same time.
 import { describe, expect, it } from 'vitest';
-import { FakeCluster } from '../../test/controller/fake-cluster.ts';
+import { FakeCluster } from '#test-support/fake-cluster';
 import type { LeaseRecord } from './cluster.ts';
 import { LeaderElector, leaseStep } from './leader.ts';
 

@@ -2,7 +2,7 @@
 // figures it exports: the stream-wide ones no service instance can see alone, and the
 // controller's own decisions. Served on METRICS_PORT by metrics/server.ts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { controllerMetrics } from '../metrics/names.ts';
+import { controllerMetrics } from '../contract/index.ts';
 import type { StreamObservation } from './observe.ts';
 
 export type ControllerMetrics = ReturnType<typeof createControllerMetrics>;

@@ -1,21 +1,10 @@
-// The controller's vocabulary: what it observes about the stream and the pods, the policy
-// it follows, what it remembers between polls, and the actions it decides on. Plain data,
-// so decide() stays a pure function and tests can write observations as tables.
-import type { RemediationResult, SkippedRemediationReason as SkipReason } from '../metrics/names.ts';
-
-export const REMEDIATION_ACTIONS = ['evict', 'delete', 'rollout-restart'] as const;
-export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
-
-/** Why a group counts as stuck (label `reason` of controller_remediations_total). */
-export const STUCK_REASONS = ['pending_entries', 'oldest_pending_age', 'lag_growing_idle_consumer'] as const;
-export type StuckReason = (typeof STUCK_REASONS)[number];
-
-/**
- * Why a remediation the controller wanted was not carried out, and how an attempt ended:
- * label values of its metrics, which the alert rules match, so they are named in names.ts.
- */
-export { skippedRemediationReasons as SKIP_REASONS } from '../metrics/names.ts';
-export type { RemediationResult, SkipReason };
+// The controller's vocabulary: what it observes about the stream and the pods, what it
+// remembers between polls, and the actions it decides on. Plain data, so decide() stays a
+// pure function and tests can write observations as tables. The policy decide() follows is
+// declared with the configuration that fills it (config/controller.ts); the words shared
+// with its metrics (actions, stuck reasons, skip reasons, results) are label values the
+// dashboards and alert rules match, so the contract names them.
+import type { RemediationAction, SkippedRemediationReason, StuckReason } from '../contract/index.ts';
 
 export interface ConsumerObservation {
   readonly name: string;
@@ -56,27 +45,6 @@ export type Observations =
       readonly pods: readonly PodView[] | undefined;
     };
 
-/** Everything decide() needs to know about how to behave; durations in milliseconds. */
-export interface RemediationPolicy {
-  readonly pendingEntries: number;
-  readonly oldestPendingAgeMs: number;
-  readonly consumerIdleMs: number;
-  readonly sustainMs: number;
-  readonly action: RemediationAction;
-  readonly dryRun: boolean;
-  /** Minimum time between two remediations of the same pod. */
-  readonly podCooldownMs: number;
-  /** Minimum time between any two remediations on the stream. */
-  readonly streamCooldownMs: number;
-  readonly budgetPerHour: number;
-  readonly minReadyPods: number;
-  readonly staleGroupGraceMs: number;
-  /** Wait after the API refused an eviction (429) or failed. */
-  readonly backoffMs: number;
-  /** A remediation counts as in flight until its pod is gone, or this long at most. */
-  readonly inFlightTimeoutMs: number;
-}
-
 export interface Remediation {
   readonly pod: string;
   readonly group: string;
@@ -95,7 +63,7 @@ export interface History {
   /** Per group: when its pod was first seen missing. */
   readonly podMissingSince: Readonly<Record<string, number>>;
   /** Per group: the last skip (or dry-run collection) announced, so each is announced once per episode, not every poll. */
-  readonly announced: Readonly<Record<string, SkipReason | 'collect'>>;
+  readonly announced: Readonly<Record<string, SkippedRemediationReason | 'collect'>>;
   /** Remediations carried out (or, in dry-run, that would have been), newest last, within the hour. */
   readonly remediations: readonly Remediation[];
   readonly inFlight: Remediation | undefined;
@@ -126,7 +94,7 @@ export type Action =
       readonly kind: 'skip';
       readonly pod: string;
       readonly group: string;
-      readonly reason: SkipReason;
+      readonly reason: SkippedRemediationReason;
       readonly stuckReason: StuckReason;
       readonly detail: string;
     }
@@ -136,5 +104,3 @@ export interface Decision {
   readonly actions: readonly Action[];
   readonly history: History;
 }
-
-/** How carrying out a remediation ended (label `result` of controller_remediations_total). */

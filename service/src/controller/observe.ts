@@ -1,7 +1,7 @@
 // The Redis edge: reads the stream's length and, for every consumer group under the
 // prefix, its pending count, the age of its oldest pending entry, its lag and its
 // consumers' idle times. One round trip for the groups, one pipeline for the details.
-import { podOfInstance } from '../bus/instance-name.ts';
+import { podOfInstance } from '../contract/index.ts';
 import type { Redis } from 'ioredis';
 import type { ConsumerObservation, GroupObservation } from './model.ts';
 

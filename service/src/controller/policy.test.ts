@@ -1,5 +1,6 @@
 // A policy object overrides the environment field by field; a bad one is rejected with a reason.
 import { describe, expect, it } from 'vitest';
+import { defaultRemediationPolicy } from '#test-support/remediation-policy';
 import { applyPolicySpec, parsePolicySpec, type EffectiveSettings } from './policy.ts';
 
 const defaults: EffectiveSettings = {
@@ -8,21 +9,7 @@ const defaults: EffectiveSettings = {
   maxLen: 5000,
   podSelector: 'app=x',
   redisSecret: undefined,
-  policy: {
-    pendingEntries: 500,
-    oldestPendingAgeMs: 30_000,
-    consumerIdleMs: 30_000,
-    sustainMs: 15_000,
-    action: 'evict',
-    dryRun: false,
-    podCooldownMs: 300_000,
-    streamCooldownMs: 300_000,
-    budgetPerHour: 3,
-    minReadyPods: 1,
-    staleGroupGraceMs: 600_000,
-    backoffMs: 30_000,
-    inFlightTimeoutMs: 120_000,
-  },
+  policy: defaultRemediationPolicy,
 };
 
 describe('StreamRemediationPolicy spec', () => {

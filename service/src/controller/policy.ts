@@ -4,8 +4,8 @@
 // that is set overrides the controller's environment default, one that is not leaves it.
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
-import type { ControllerConfig } from '../config/controller.ts';
-import { REMEDIATION_ACTIONS, STUCK_REASONS, type RemediationPolicy } from './model.ts';
+import type { ControllerConfig, RemediationPolicy } from '../config/controller.ts';
+import { remediationActions, stuckReasons } from '../contract/index.ts';
 
 export const POLICY_GROUP = 'realtime.trayb.io';
 export const POLICY_VERSION = 'v1alpha1';
@@ -49,7 +49,7 @@ export const PolicySpec = Type.Object(
         { description: 'When a consumer group counts as stuck' },
       ),
     ),
-    action: Type.Optional(Type.Enum(REMEDIATION_ACTIONS, { description: 'How a stuck pod is restarted' })),
+    action: Type.Optional(Type.Enum(remediationActions, { description: 'How a stuck pod is restarted' })),
     sustainSeconds: Type.Optional(Seconds('How long a stuck condition must hold before acting')),
     podCooldownSeconds: Type.Optional(Seconds('Minimum time between two remediations of the same pod')),
     streamCooldownSeconds: Type.Optional(Seconds('Minimum time between any two remediations on the stream')),
@@ -79,14 +79,14 @@ const GroupStatus = Type.Object({
   oldestPendingAgeSeconds: Type.Optional(Type.Number()),
   lag: Type.Optional(Type.Integer()),
   consumerIdleSeconds: Type.Optional(Type.Number()),
-  stuck: Type.Optional(Type.Enum(STUCK_REASONS)),
+  stuck: Type.Optional(Type.Enum(stuckReasons)),
 });
 
 const RemediationRecord = Type.Object({
   pod: Type.String(),
   group: Type.String(),
-  action: Type.Enum(REMEDIATION_ACTIONS),
-  reason: Type.Enum(STUCK_REASONS),
+  action: Type.Enum(remediationActions),
+  reason: Type.Enum(stuckReasons),
   result: Type.String(),
   time: Type.String({ format: 'date-time' }),
   dryRun: Type.Boolean(),

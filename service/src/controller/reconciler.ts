@@ -9,7 +9,8 @@ import { carryOutCollection, carryOutRemediation, carryOutSkip, type ActContext 
 import type { ClusterPort, PolicyObject } from './cluster.ts';
 import { decide, recordOutcome } from './decide.ts';
 import { forgetGroups, publishObservation, type ControllerMetrics } from './metrics.ts';
-import { emptyHistory, type Action, type History, type Observations, type PodView, type RemediationResult } from './model.ts';
+import type { RemediationResult } from '../contract/index.ts';
+import { emptyHistory, type Action, type History, type Observations, type PodView } from './model.ts';
 import { observeStream } from './observe.ts';
 import { applyPolicySpec, parsePolicySpec, type EffectiveSettings, type PolicyCondition } from './policy.ts';
 import type { RedisSource } from './redis-source.ts';

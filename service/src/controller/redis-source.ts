@@ -1,7 +1,7 @@
 // The controller's Redis connection. It follows the policy: when the policy points at a
 // Secret, the URL comes from there, and a changed URL replaces the connection.
-import { createRedis, type Redis } from '../bus/redis.ts';
-import type { RedisConfig } from '../config/index.ts';
+import { createRedis, type Redis } from '../redis/index.ts';
+import type { RedisConfig } from '../config/common.ts';
 
 export class RedisSource {
   readonly #fallback: RedisConfig;

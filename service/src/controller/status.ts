@@ -1,7 +1,8 @@
 // What the controller writes to its StreamRemediationPolicy's status: the last poll's
 // per-group figures, the worst of them for `kubectl get`, the conditions (Ready, Degraded,
 // Remediating) and the remediations of the last hour. Pure: built from plain data.
-import type { History, Observations, Remediation, RemediationResult } from './model.ts';
+import type { RemediationResult } from '../contract/index.ts';
+import type { History, Observations, Remediation } from './model.ts';
 import type { PolicyCondition, PolicyStatus, RemediationRecord } from './policy.ts';
 
 export interface StatusInput {

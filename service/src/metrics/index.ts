@@ -1,6 +1,8 @@
-// Metrics: the Prometheus registry of a service instance, its separate port, and the
-// `metrics:sse` Redis hash the runbook reads.
+// Prometheus for both processes: the listener that serves a registry on its own port
+// (server.ts: the service, the cluster primary and the controller all serve theirs through
+// it), and the service's own registry and the `metrics:sse` Redis hash the runbook reads.
+// The names are the contract's (contract/metric-names.ts); the controller's registry is
+// controller/metrics.ts.
 export { createServiceMetrics, type ServiceMetrics } from './registry.ts';
 export { SseHashCounters } from './sse-hash.ts';
 export { startMetricsServer } from './server.ts';
-export { serviceMetrics, controllerMetrics, dropReasons, SSE_METRICS_HASH, type DropReason } from './names.ts';

@@ -1,8 +1,8 @@
 // The service's Prometheus metrics, one registry per service instance (so two instances in
-// one test process never share counters). Names come from names.ts.
+// one test process never share counters). Names come from the contract.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { TallyHistogram } from './tally-histogram.ts';
-import { dropReasons, serviceMetrics as names, type DropReason } from './names.ts';
+import { dropReasons, serviceMetrics as names, type DropReason } from '../contract/index.ts';
 
 export function createServiceMetrics() {
   const registry = new Registry();

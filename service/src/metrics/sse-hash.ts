@@ -2,7 +2,7 @@
 // Increments are summed locally and flushed once a second, so a drop storm costs one
 // HINCRBY per field per second instead of one per dropped event.
 import type { Redis } from 'ioredis';
-import { SSE_METRICS_HASH } from './names.ts';
+import { SSE_METRICS_HASH } from '../contract/index.ts';
 
 type Field = 'connections' | 'disconnects' | 'dropped';
 

@@ -8,7 +8,7 @@
 // Frames go straight to the socket (see connection.ts) as the bytes the fan-out encoded
 // once for everyone, pre-framed as HTTP chunks when the response is chunked.
 import { compareStreamIds, type StreamEntry } from '../bus/index.ts';
-import type { DropReason } from '../metrics/index.ts';
+import type { DropReason } from '../contract/index.ts';
 import type { StreamConnection } from './connection.ts';
 import { controlFrame, joinFrames, wireFrame, type FrameJoiner, type OutgoingEvent, type WireFrame } from './frames.ts';
 
@@ -42,9 +42,9 @@ export class ClientQueue {
   readonly rooms: ReadonlySet<string> | null;
   readonly expiresAt: number | undefined;
   /** Id of the last event accepted for this client; events at or before it are skipped. */
-  cursor: string | undefined;
+  #cursor: string | undefined;
   /** The fan-out flush round that last listed this client (lets it dedupe without a Set). */
-  round = 0;
+  #round = 0;
   /** Frames waiting for the next write; one array per client, reused across writes. */
   readonly #queue: WireFrame[] = [];
   /** How many of the queued frames are events (the rest are control frames). */
@@ -98,6 +98,21 @@ export class ClientQueue {
     return this.#queue.length;
   }
 
+  /** Id of the last event this client was given (live or replayed). */
+  get cursor(): string | undefined {
+    return this.#cursor;
+  }
+
+  /**
+   * True the first time it is asked for a given flush round, false after: the fan-out lists
+   * each client it offered events to once per round, without a Set per round.
+   */
+  enterRound(round: number): boolean {
+    if (this.#round === round) return false;
+    this.#round = round;
+    return true;
+  }
+
   follows(matchId: string): boolean {
     return this.rooms === null || this.rooms.has(matchId);
   }
@@ -116,8 +131,8 @@ export class ClientQueue {
 
   #accept(event: OutgoingEvent): void {
     const { id } = event.entry;
-    if (this.cursor !== undefined && compareStreamIds(id, this.cursor) <= 0) return;
-    this.cursor = id;
+    if (this.#cursor !== undefined && compareStreamIds(id, this.#cursor) <= 0) return;
+    this.#cursor = id;
     // A full queue on a socket that is not pushing back is just a big burst: hand it to the
     // socket now. Only a client whose socket is over its budget is slow enough to lose events.
     if (this.#queue.length >= this.#options.limit && !this.#blocked) this.flush();
@@ -163,8 +178,19 @@ export class ClientQueue {
 
   /** Starts holding live events back while stream history is replayed from `cursor`. */
   beginCatchUp(cursor: string): void {
-    this.cursor = cursor;
+    this.#cursor = cursor;
     this.#catchingUp = true;
+  }
+
+  /**
+   * Ends a catch-up that cannot happen because the resume point is not in the stream (trimmed,
+   * or never there): the client is told to refetch state (`resync`), and live delivery starts
+   * without a cursor, so every held live event goes out.
+   */
+  abandonCatchUp(reason: 'resume_point_trimmed' | 'unknown_resume_point'): void {
+    this.#cursor = undefined;
+    this.writeRaw(controlFrame('resync', { reason }), true);
+    this.goLive();
   }
 
   /** Writes a batch of replayed entries; resolves when the socket can take more. */
@@ -173,8 +199,8 @@ export class ClientQueue {
     let count = 0;
     for (const entry of entries) {
       if (!this.follows(entry.event.matchId)) continue;
-      if (this.cursor !== undefined && compareStreamIds(entry.id, this.cursor) <= 0) continue;
-      this.cursor = entry.id;
+      if (this.#cursor !== undefined && compareStreamIds(entry.id, this.#cursor) <= 0) continue;
+      this.#cursor = entry.id;
       text += frameOf(entry);
       count++;
     }

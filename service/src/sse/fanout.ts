@@ -34,10 +34,7 @@ const EXPIRY_SWEEP_MS = 1000;
 /** Offers an event to a client and lists the client once per flush round for the flush. */
 function offerTo(client: ClientQueue, event: OutgoingEvent, round: number, touched: ClientQueue[]): void {
   client.offer(event);
-  if (client.round !== round) {
-    client.round = round;
-    touched.push(client);
-  }
+  if (client.enterRound(round)) touched.push(client);
 }
 
 export class Fanout {

@@ -1,7 +1,8 @@
 // Server-Sent Events framing. Each event is serialised and encoded once per instance; every
 // subscriber gets the same bytes. Streams are written straight to the socket, so a frame
 // also exists as one HTTP/1.1 chunk for responses that use chunked transfer encoding.
-import type { ControlEventName, StreamEntry } from '../bus/index.ts';
+import type { StreamEntry } from '../bus/index.ts';
+import type { ControlEventName } from '../contract/index.ts';
 
 export const HEARTBEAT_FRAME = ': heartbeat\n\n';
 
@@ -21,7 +22,7 @@ export interface OutgoingEvent extends WireFrame {
 const CRLF = Buffer.from('\r\n');
 
 /** `bytes` as one chunk of a chunked HTTP/1.1 body: size in hex, CRLF, data, CRLF. */
-export function asChunk(bytes: Buffer): Buffer {
+function asChunk(bytes: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF]);
 }
 

@@ -12,7 +12,7 @@ import { ErrorBody, HttpError } from '../api/index.ts';
 import type { ClientQueue } from './client-queue.ts';
 import { openStream } from './connection.ts';
 import type { Fanout } from './fanout.ts';
-import { controlFrame, eventFrame, retryFrame } from './frames.ts';
+import { eventFrame, retryFrame } from './frames.ts';
 
 export const STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -67,9 +67,7 @@ async function catchUp(client: ClientQueue, bus: RealtimeBus, lastId: string): P
   const coverage = await bus.resumeCoverage(lastId);
   if (coverage !== 'covered') {
     // The events after lastId are gone (trimmed) or never existed here: refetch over REST.
-    client.cursor = undefined;
-    client.writeRaw(controlFrame('resync', { reason: coverage === 'trimmed' ? 'resume_point_trimmed' : 'unknown_resume_point' }), true);
-    client.goLive();
+    client.abandonCatchUp(coverage === 'trimmed' ? 'resume_point_trimmed' : 'unknown_resume_point');
     return;
   }
   // Live events held during replay are bounded; if they overflowed, read history again

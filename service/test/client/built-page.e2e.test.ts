@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { startServiceProcess } from '../support/entry-processes.ts';
-import { launchChromium } from '../support/browser.ts';
-import { TEST_SECRET, testStream, token } from '../support/instance.ts';
+import { startServiceProcess } from '#test-support/entry-processes';
+import { launchChromium } from '#test-support/browser';
+import { TEST_SECRET, testStream, token } from '#test-support/instance';
 
 const root = join(import.meta.dirname, '../../..');
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchChromium, type TestBrowser } from '../support/browser.ts';
-import { eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+import { launchChromium, type TestBrowser } from '#test-support/browser';
+import { eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 export const SCREENSHOT_DIR = join(import.meta.dirname, '../../../.cache/screenshots');
 

@@ -2,7 +2,7 @@
 // for development tokens only when GET /api/dev/token exists, no inline script (the CSP
 // allows only same-origin script files), and nothing outside the fixed set of files.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startInstance, testConfig, testStream, type TestInstance } from '../support/instance.ts';
+import { startInstance, testConfig, testStream, type TestInstance } from '#test-support/instance';
 
 const instances: TestInstance[] = [];
 afterEach(async () => {

@@ -2,7 +2,8 @@
 // how long it waits, what `shutdown` does, and which events count as new.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { STREAM_EVENTS as SERVER_STREAM_EVENTS, compareStreamIds as serverCompare } from '../../src/bus/index.ts';
+import { STREAM_EVENTS as SERVER_STREAM_EVENTS } from '#contract';
+import { compareStreamIds as serverCompare } from '../../src/bus/index.ts';
 import {
   DEFAULT_POLICY,
   STREAM_EVENTS,

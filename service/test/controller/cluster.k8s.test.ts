@@ -11,15 +11,10 @@ import { pino } from 'pino';
 import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyObjects, controllerRbac, CONTROLLER_ACCOUNT, installCrd, serviceAccountConfig } from '../../../k8s/test/in-cluster.ts';
-import { startThrowawayRedis, type ThrowawayRedis } from '../../src/bus/throwaway-redis.ts';
+import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 import { loadControllerConfig } from '../../src/config/controller.ts';
-import { KubeCluster } from '../../src/controller/kube.ts';
-import { LeaderElector } from '../../src/controller/leader.ts';
-import { createControllerMetrics } from '../../src/controller/metrics.ts';
-import { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, settingsFromConfig, type PolicyStatus } from '../../src/controller/policy.ts';
-import { Reconciler } from '../../src/controller/reconciler.ts';
-import { RedisSource } from '../../src/controller/redis-source.ts';
-import { kubeConfigFrom, markPodRunning, setPdbStatus, uniqueNamespace } from '../k8s/index.ts';
+import { KubeCluster, LeaderElector, createControllerMetrics, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, settingsFromConfig, type PolicyStatus, Reconciler, RedisSource } from '../../src/controller/index.ts';
+import { kubeConfigFrom, markPodRunning, setPdbStatus, uniqueNamespace } from '#test-support/kube';
 
 const admin = kubeConfigFrom(inject('kubeconfigPath'));
 const core = admin.makeApiClient(CoreV1Api);

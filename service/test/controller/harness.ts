@@ -5,30 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
-import { createControllerMetrics } from '../../src/controller/metrics.ts';
-import type { RemediationPolicy } from '../../src/controller/model.ts';
-import type { EffectiveSettings } from '../../src/controller/policy.ts';
-import { Reconciler } from '../../src/controller/reconciler.ts';
-import { RedisSource } from '../../src/controller/redis-source.ts';
-import { FakeCluster } from './fake-cluster.ts';
+import { FakeCluster } from '#test-support/fake-cluster';
+import { defaultRemediationPolicy } from '#test-support/remediation-policy';
+import type { RemediationPolicy } from '../../src/config/controller.ts';
+import { createControllerMetrics, type EffectiveSettings, Reconciler, RedisSource } from '../../src/controller/index.ts';
 
 export const PREFIX = 'realtime-consumers';
 export const POLL = 250; // controller-clock milliseconds between ticks
-export const policy: RemediationPolicy = {
-  pendingEntries: 500,
-  oldestPendingAgeMs: 30_000,
-  consumerIdleMs: 30_000,
-  sustainMs: 1000,
-  action: 'evict',
-  dryRun: false,
-  podCooldownMs: 300_000,
-  streamCooldownMs: 300_000,
-  budgetPerHour: 3,
-  minReadyPods: 1,
-  staleGroupGraceMs: 600_000,
-  backoffMs: 30_000,
-  inFlightTimeoutMs: 120_000,
-};
+/** The default policy with a sustain period of a few ticks, so a test sees a remediation soon. */
+export const policy: RemediationPolicy = { ...defaultRemediationPolicy, sustainMs: 1000 };
 
 export let redis: Redis;
 const sources: RedisSource[] = [];

@@ -2,9 +2,9 @@
 // belongs to, including the groups of a pod's cluster workers (WEB_CONCURRENCY > 1).
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { observeStream } from '../../src/controller/observe.ts';
-import { groupName, podOfInstance, workerInstance } from '../../src/bus/instance-name.ts';
-import { testStream } from '../support/instance.ts';
+import { observeStream } from '../../src/controller/index.ts';
+import { groupName, podOfInstance, workerInstance } from '#contract';
+import { testStream } from '#test-support/instance';
 
 const redis = new Redis(inject('redisUrl'), { protocol: 2 });
 afterAll(async () => redis.quit());

@@ -2,7 +2,7 @@
 // its status shows what the controller sees and did, a follower never acts, and a new
 // leader honours the cooldown its predecessor started.
 import { describe, expect, inject, it } from 'vitest';
-import type { PolicyStatus } from '../../src/controller/policy.ts';
+import type { PolicyStatus } from '../../src/controller/index.ts';
 import { PREFIX, addEntries, createGroup, harness, read } from './harness.ts';
 
 function lastStatus(h: ReturnType<typeof harness>): PolicyStatus | undefined {

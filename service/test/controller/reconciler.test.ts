@@ -4,8 +4,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { startThrowawayRedis } from '../../src/bus/throwaway-redis.ts';
-import type { Action, RemediationPolicy, StuckReason } from '../../src/controller/model.ts';
+import { startThrowawayRedis } from '#test-support/throwaway-redis';
+import type { StuckReason } from '#contract';
+import type { RemediationPolicy } from '../../src/config/controller.ts';
+import type { Action } from '../../src/controller/index.ts';
 import { POLL, PREFIX, addEntries, createGroup, harness, policy, read, redis } from './harness.ts';
 
 describe('a group that stops acknowledging', () => {

@@ -1,16 +1,11 @@
 // A slow client whose dropped events were the last ones published must still be told: the
 // resync goes out once its socket has taken what was queued before the gap, not only in front
 // of some later event that may not come for a long time.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SseTestClient } from '../support/sse-client.ts';
-import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+import { describe, expect, it } from 'vitest';
+import { eventually, testStream, token, type TestInstance } from '#test-support/instance';
+import { perTest } from '#test-support/per-test';
 
-const running: TestInstance[] = [];
-const clients: SseTestClient[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(running.splice(0).map((instance) => instance.close()));
-});
+const { instance, open } = perTest();
 
 async function dropped(service: TestInstance): Promise<number> {
   const metric = await service.app.realtime.metrics.registry.getSingleMetric('sse_events_dropped_total')?.get();
@@ -19,10 +14,8 @@ async function dropped(service: TestInstance): Promise<number> {
 
 describe('events dropped at the end of a burst', () => {
   it('are announced with resync when the client reads again, with no further event needed', async () => {
-    const service = await startInstance(testConfig(testStream(), { REALTIME_STREAM_MAXLEN: '50000', SSE_CLIENT_SOCKET_BUFFER_BYTES: '16384', SSE_CLIENT_QUEUE_LIMIT: '20' }));
-    running.push(service);
-    const slow = await SseTestClient.open(service.url, { token: await token('admin') });
-    clients.push(slow);
+    const service = await instance(testStream(), { REALTIME_STREAM_MAXLEN: '50000', SSE_CLIENT_SOCKET_BUFFER_BYTES: '16384', SSE_CLIENT_QUEUE_LIMIT: '20' });
+    const slow = await open(service.url, { token: await token('admin') });
     slow.pause();
     const data = { blob: 'x'.repeat(8 * 1024) };
     const ids: string[] = [];

@@ -4,10 +4,10 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { decodeEntry } from '../../src/bus/index.ts';
-import { eventually, testStream, token } from '../support/instance.ts';
+import { eventually, testStream, token } from '#test-support/instance';
 import { flood } from './support/flood.ts';
 import { ResumingClient } from './support/resuming-client.ts';
-import { spawnService, type ServiceProcess } from './support/service-process.ts';
+import { spawnService, type ServiceProcess } from '#test-support/entry-processes';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -7,9 +7,9 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { entryFields, normaliseEvent, type StreamEntry } from '../../src/bus/index.ts';
-import { createRedis } from '../../src/bus/redis.ts';
+import { createRedis } from '../../src/redis/index.ts';
 import { StreamReader } from '../../src/bus/stream-reader.ts';
-import { eventually, testStream } from '../support/instance.ts';
+import { eventually, testStream } from '#test-support/instance';
 import { startCuttingProxy } from './support/cutting-proxy.ts';
 
 const cleanups: (() => unknown)[] = [];
@@ -36,11 +36,10 @@ describe('a stream read whose reply is lost with the connection', () => {
       consumer: 'lost-reply',
       count: 10,
       blockMs: 5000,
-      deliver: (entries) => delivered.push(...entries),
       log: pino({ level: 'silent' }),
     });
     cleanups.push(() => reader.stop());
-    await reader.start();
+    await reader.start((entries) => delivered.push(...entries));
 
     const first = await append(1);
     await eventually(() => delivered.length === 1, 'the first entry');

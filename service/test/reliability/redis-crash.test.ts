@@ -5,11 +5,11 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeEntry } from '../../src/bus/index.ts';
-import { startThrowawayRedis } from '../../src/bus/throwaway-redis.ts';
-import { eventually, testStream, token } from '../support/instance.ts';
+import { startThrowawayRedis } from '#test-support/throwaway-redis';
+import { eventually, testStream, token } from '#test-support/instance';
 import { flood } from './support/flood.ts';
 import { ResumingClient } from './support/resuming-client.ts';
-import { spawnService } from './support/service-process.ts';
+import { spawnService } from '#test-support/entry-processes';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

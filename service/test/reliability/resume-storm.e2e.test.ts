@@ -6,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { decodeEntry, type StreamEntry } from '../../src/bus/index.ts';
-import { eventually, testStream, token } from '../support/instance.ts';
+import { eventually, testStream, token } from '#test-support/instance';
 import { flood } from './support/flood.ts';
 import { ResumingClient } from './support/resuming-client.ts';
-import { spawnService } from './support/service-process.ts';
+import { spawnService } from '#test-support/entry-processes';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -6,11 +6,11 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { decodeEntry } from '../../src/bus/index.ts';
-import { eventually, testStream, token } from '../support/instance.ts';
-import { SseTestClient } from '../support/sse-client.ts';
+import { eventually, testStream, token } from '#test-support/instance';
+import { SseTestClient } from '#test-support/sse-client';
 import { flood } from './support/flood.ts';
 import { ResumingClient } from './support/resuming-client.ts';
-import { spawnService } from './support/service-process.ts';
+import { spawnService } from '#test-support/entry-processes';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -3,8 +3,9 @@
 // one JSON error shape and the stream untouched. Never a 5xx, never a partial entry.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAM_EVENTS, decodeEntry } from '../../src/bus/index.ts';
-import { startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+import { STREAM_EVENTS } from '#contract';
+import { decodeEntry } from '../../src/bus/index.ts';
+import { startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 let service: TestInstance;
 let producer: string;

@@ -7,8 +7,8 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareStreamIds } from '../../src/bus/index.ts';
-import { SseTestClient } from '../support/sse-client.ts';
-import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+import { SseTestClient } from '#test-support/sse-client';
+import { eventually, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 let service: TestInstance;
 let admin: string;

@@ -2,8 +2,8 @@
 // resume on another instance, in the replay, in the REST history, and however it phrases
 // the request (filters, resume points, a second token in the query).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SseTestClient } from '../support/sse-client.ts';
-import { publish, startInstance, testConfig, testStream, token, type TestInstance } from '../support/instance.ts';
+import { SseTestClient } from '#test-support/sse-client';
+import { publish, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
 
 let first: TestInstance;
 let second: TestInstance;

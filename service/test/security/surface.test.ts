@@ -4,9 +4,9 @@
 // routes carry the browser security headers.
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { request } from 'node:http';
-import { testStream, token } from '../support/instance.ts';
-import { SseTestClient } from '../support/sse-client.ts';
-import { spawnService, type ServiceProcess } from '../reliability/support/service-process.ts';
+import { testStream, token } from '#test-support/instance';
+import { SseTestClient } from '#test-support/sse-client';
+import { spawnService, type ServiceProcess } from '#test-support/entry-processes';
 
 const CONNECTS_PER_MINUTE = 5;
 let service: ServiceProcess;

@@ -5,8 +5,8 @@
 // on the same path is admitted, so the refusals are about the token and nothing else.
 import { SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SseTestClient } from '../support/sse-client.ts';
-import { TEST_SECRET, eventually, startInstance, testConfig, testStream, type TestInstance } from '../support/instance.ts';
+import { SseTestClient } from '#test-support/sse-client';
+import { TEST_SECRET, eventually, startInstance, testConfig, testStream, type TestInstance } from '#test-support/instance';
 
 const ISSUER = 'https://id.example.test';
 const AUDIENCE = 'trayb-realtime';

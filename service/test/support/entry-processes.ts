@@ -1,10 +1,11 @@
 // The production entries (service/src/main.ts, service/src/controller/main.ts) as child
 // processes on free loopback ports, the way Kubernetes runs them: configuration only from
 // the environment. End-to-end suites use them when they need the real process (its metrics
-// port, its signals), not an in-process app.
+// port, its signals, a real crash), not an in-process app.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { freePort } from './free-port.ts';
+import { TEST_SECRET } from './instance.ts';
 import { waitUntil } from './prometheus.ts';
 
 export interface ServiceProcess {
@@ -29,11 +30,37 @@ export interface ServiceProcess {
 /** The service's production entry. */
 export const serviceEntry = join(import.meta.dirname, '../../src/main.ts');
 /** The controller's entry (it has no readiness route; ready means its metrics answer). */
-export const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts');
+const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts');
 
 /** Starts the service entry (or another build of it, e.g. dist/main.js); ready when /readyz answers 200. */
 export async function startServiceProcess(env: Record<string, string>, entry = serviceEntry): Promise<ServiceProcess> {
   return startEntryProcess(entry, env, (url) => `${url}/readyz`);
+}
+
+export interface TestServiceOptions {
+  readonly redisUrl: string;
+  readonly streamKey: string;
+  readonly pod: string;
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * The service entry configured for one test stream and one pod name, with the test secret
+ * and a short read block and drain window. Fault tests use it so kill -9 is a real crash
+ * (sockets reset by the kernel, nothing flushed, nothing said to the clients).
+ */
+export function spawnService(options: TestServiceOptions): Promise<ServiceProcess> {
+  return startServiceProcess({
+    REDIS_URL: options.redisUrl,
+    AUTH_JWT_SECRET: TEST_SECRET,
+    POD_NAME: options.pod,
+    REALTIME_STREAM_KEY: options.streamKey,
+    MATCHES_KEY: `${options.streamKey}:matches`,
+    REALTIME_STREAM_READ_BLOCK_MS: '1000',
+    SSE_DRAIN_WINDOW_MS: '200',
+    LOG_LEVEL: 'error',
+    ...options.env,
+  });
 }
 
 /**

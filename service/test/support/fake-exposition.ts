@@ -1,8 +1,8 @@
 // Prometheus text that looks like what the service and the controller export: the metric
-// names, types and labels of the contract in metrics/names.ts, with counters that grow at
+// names, types and labels of the contract (#contract), with counters that grow at
 // configurable rates from a start time. Used to prove the dashboards' and alerts' PromQL
 // against a real Prometheus before (and besides) the real processes.
-import { controllerMetrics as c, dropReasons, serviceMetrics as s, type DropReason } from '../../src/metrics/names.ts';
+import { controllerMetrics as c, dropReasons, serviceMetrics as s, type DropReason } from '#contract';
 
 /** Seconds since `since`, with a head start so counters look like a process that has been up a while. */
 const uptime = (since: number, now: number) => (now - since) / 1000 + 600;

@@ -1,7 +1,7 @@
 // Vitest global setup: one private redis-server for the whole run, handed to tests as
 // inject('redisUrl'). Tests isolate themselves with their own stream keys.
 import type { TestProject } from 'vitest/node';
-import { startThrowawayRedis, type ThrowawayRedis } from '../../src/bus/throwaway-redis.ts';
+import { startThrowawayRedis, type ThrowawayRedis } from './throwaway-redis.ts';
 
 let redis: ThrowawayRedis | undefined;
 

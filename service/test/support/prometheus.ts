@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { freePort } from './free-port.ts';
 
 export interface ScrapeTarget {
   readonly job: string;

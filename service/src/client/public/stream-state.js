@@ -23,7 +23,7 @@
  * @typedef {{ matchId: string, action: string, data?: Record<string, unknown>, timestamp?: string }} StreamEvent
  */
 
-/** Topics the stream carries; mirrors STREAM_EVENTS in service/src/bus/events.ts (a test keeps them equal). */
+/** Topics the stream carries; mirrors STREAM_EVENTS in service/src/contract/stream-topics.ts (a test keeps them equal). */
 export const STREAM_EVENTS = Object.freeze(['match:created', 'match:updated', 'match:deleted']);
 
 /** @type {Policy} */

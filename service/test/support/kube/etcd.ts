@@ -3,7 +3,7 @@
 // (ETCD_BIN overrides it).
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { freePort } from '../free-port.ts';
 import { spawnLogged, waitUntilReady, type Child } from './child.ts';
 
 export interface TestEtcd {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { freePort } from '../free-port.ts';
 import { spawnLogged, waitUntilReady, type Child } from './child.ts';
 import { kubeControllerManagerBinary, startControllerManager, type ControllerName } from './controller-manager.ts';
 import { startEtcd } from './etcd.ts';
@@ -23,7 +23,7 @@ import { ADMIN_USER, createApiserverPki, type ApiserverPki } from './pki.ts';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-export const BUILD_SCRIPT = join(here, 'build-kube-apiserver.sh');
+const BUILD_SCRIPT = join(here, 'build-kube-apiserver.sh');
 
 export interface KubeApiserver {
   /** https://127.0.0.1:<port> */

@@ -1,13 +1,16 @@
 // A private redis-server child process on a free loopback port, keeping nothing on disk
 // unless asked to (`appendOnly`, for crash tests that need acknowledged writes to survive).
-// `npm start` uses it when no Redis is configured or reachable, and the test suite uses it
-// so tests never touch a shared Redis. The production entry never spawns anything.
+// The test suites start it so tests never touch a shared Redis, and `npm start`
+// (service/src/dev.ts) borrows it when no Redis is configured or reachable. It lives here,
+// outside service/src, so the production build cannot contain it: tsc refuses a file outside
+// the build's rootDir even when something imports it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.ts';
 
 export interface ThrowawayRedis {
   readonly url: string;
@@ -38,16 +41,6 @@ export class RedisServerMissingError extends Error {
     );
     this.name = 'RedisServerMissingError';
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port assigned');
-  return address.port;
 }
 
 /** Resolves true when something answers a Redis PING at host:port within timeoutMs. */

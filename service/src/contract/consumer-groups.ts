@@ -1,6 +1,7 @@
-// How an instance's consumer group is named, and how the controller reads a group name back
-// to the pod it belongs to. A pod runs one instance (group `<prefix>:<pod>`) or, with
-// WEB_CONCURRENCY > 1, one per worker (`<prefix>:<pod>-w<N>`); all of them are that pod's.
+// The stream-consumer naming rule the service and the controller share: how an instance's
+// consumer group is named, and how the controller reads a group name back to the pod it
+// belongs to. A pod runs one instance (group `<prefix>:<pod>`) or, with WEB_CONCURRENCY > 1,
+// one per worker (`<prefix>:<pod>-w<N>`); all of them are that pod's.
 
 const WORKER_SUFFIX = /-w\d+$/;
 

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../src/bus/throwaway-redis.ts';
+import { freePort } from '../free-port.ts';
 import { spawnLogged, waitUntilReady, type Child } from './child.ts';
 import type { ApiserverPki } from './pki.ts';
 

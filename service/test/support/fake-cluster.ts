@@ -1,8 +1,6 @@
 // A recording fake of the ClusterPort for unit tests: pods, a lease store with optimistic
 // concurrency, and a log of every call. The real adapter (kube.ts) is for the apiserver suite.
-import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, PolicyObject } from '../../src/controller/cluster.ts';
-import type { PodView } from '../../src/controller/model.ts';
-import type { PolicySpec, PolicyStatus } from '../../src/controller/policy.ts';
+import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, PolicyObject, PodView, PolicySpec, PolicyStatus } from '../../src/controller/index.ts';
 
 export type Call =
   | { op: 'evict' | 'delete' | 'restart'; pod: string }

@@ -1,7 +1,8 @@
-// Redis connections for the bus: standalone (redis://, rediss://) or Sentinel, with
-// reconnection and backoff left to ioredis so the reader and publisher heal by themselves.
+// Redis connections for both processes (the service's bus and the controller): standalone
+// (redis://, rediss://) or Sentinel, with reconnection and backoff left to ioredis so readers
+// and writers heal by themselves.
 import { Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../config/index.ts';
+import type { RedisConfig } from '../config/common.ts';
 
 export type { Redis } from 'ioredis';
 

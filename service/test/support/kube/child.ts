@@ -53,7 +53,7 @@ export async function spawnLogged(
   };
 }
 
-export async function logTail(child: Child, lines = 40): Promise<string> {
+async function logTail(child: Child, lines = 40): Promise<string> {
   const text = await readFile(child.logPath, 'utf8').catch(() => '');
   return text.split('\n').slice(-lines).join('\n');
 }

@@ -1,5 +1,6 @@
-// The one place that names metrics. The service and the controller register them under
-// these names; the dashboards and alert rules query them by these names.
+// The one place that names metrics and the label values queries match on. The service and
+// the controller register them under these names; the dashboards and alert rules query them
+// by these names.
 
 /** Exported by every service instance on METRICS_PORT (9464). */
 export const serviceMetrics = {
@@ -42,6 +43,17 @@ export const controllerMetrics = {
   leader: 'controller_leader',
   observeErrors: 'controller_observe_errors_total',
 } as const;
+
+/**
+ * How the controller restarts a stuck pod (label `action` of controller_remediations_total;
+ * also CONTROLLER_ACTION and the policy's `action`, and each needs its own RBAC grant).
+ */
+export const remediationActions = ['evict', 'delete', 'rollout-restart'] as const;
+export type RemediationAction = (typeof remediationActions)[number];
+
+/** Why a group counts as stuck (label `reason` of controller_remediations_total). */
+export const stuckReasons = ['pending_entries', 'oldest_pending_age', 'lag_growing_idle_consumer'] as const;
+export type StuckReason = (typeof stuckReasons)[number];
 
 /**
  * How a remediation attempt ended (label `result` of controller_remediations_total): done, a

@@ -1,0 +1,51 @@
+// The settings the service and the controller both read, declared once so the two can never
+// read REDIS_URL or the stream differently: the Redis connection (standalone or Sentinel) and
+// the stream (key, consumer-group prefix, MAXLEN). Each process spreads them into its own spec.
+import { int, list, optional, str, type EnvSpec } from './env.ts';
+
+const POSITIVE = { min: 1 };
+
+export const redisEnv = {
+  REDIS_URL: str('Redis address, redis:// or rediss:// (TLS); ignored when REDIS_SENTINELS is set', 'redis://127.0.0.1:6379', /^rediss?:\/\//),
+  REDIS_SENTINELS: list('Comma-separated Sentinel host:port list; enables Sentinel failover'),
+  REDIS_SENTINEL_NAME: str('Sentinel master name', 'mymaster'),
+  REDIS_PASSWORD: optional(str('Password for the Redis data nodes when it is not in REDIS_URL (Sentinel mode)')),
+  REDIS_SENTINEL_PASSWORD: optional(str('Password for the Sentinels themselves')),
+} satisfies EnvSpec;
+
+/** The stream the bus writes and every reader reads. */
+export const streamEnv = {
+  REALTIME_STREAM_KEY: str('Redis Stream that carries realtime events', 'trayb:events:realtime'),
+  REALTIME_STREAM_GROUP: str('Consumer group prefix; each instance reads through its own group <prefix>:<POD_NAME>', 'realtime-consumers'),
+  REALTIME_STREAM_MAXLEN: int('Approximate cap on stream length (XADD MAXLEN ~); bounds the resume window', 5000, POSITIVE),
+} satisfies EnvSpec;
+
+export type RedisConfig =
+  | { readonly mode: 'standalone'; readonly url: string }
+  | {
+      readonly mode: 'sentinel';
+      readonly sentinels: readonly { host: string; port: number }[];
+      readonly name: string;
+      readonly password: string | undefined;
+      readonly sentinelPassword: string | undefined;
+    };
+
+export interface StreamConfig {
+  readonly key: string;
+  readonly groupPrefix: string;
+  readonly maxLen: number;
+}
+
+export function redisConfigFrom(values: { REDIS_URL: string; REDIS_SENTINELS: string[]; REDIS_SENTINEL_NAME: string; REDIS_PASSWORD: string | undefined; REDIS_SENTINEL_PASSWORD: string | undefined }): RedisConfig {
+  if (values.REDIS_SENTINELS.length === 0) return { mode: 'standalone', url: values.REDIS_URL };
+  return {
+    mode: 'sentinel',
+    sentinels: values.REDIS_SENTINELS.map((entry) => {
+      const match = /^(.+):(\d+)$/.exec(entry);
+      return match ? { host: match[1] ?? entry, port: Number(match[2]) } : { host: entry, port: 26379 };
+    }),
+    name: values.REDIS_SENTINEL_NAME,
+    password: values.REDIS_PASSWORD,
+    sentinelPassword: values.REDIS_SENTINEL_PASSWORD,
+  };
+}
