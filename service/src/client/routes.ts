@@ -39,6 +39,19 @@ function loadAssets(dir: string): Map<string, Asset> {
   return assets;
 }
 
+const DEV_TOKENS_MARKER = /(<meta name="trayb-dev-tokens" content=")off(")/;
+
+/**
+ * Turns the page's development-token marker on. Matched on the attribute, not the whole tag,
+ * so reformatting index.html cannot silently switch development tokens off; a page without
+ * the marker fails at start rather than serving a page that never asks for a token.
+ */
+function markDevTokens(html: string): string {
+  if (!DEV_TOKENS_MARKER.test(html))
+    throw new Error('index.html has no <meta name="trayb-dev-tokens" content="off"> marker');
+  return html.replace(DEV_TOKENS_MARKER, '$1on$2');
+}
+
 const FileParams = Type.Object({ file: Type.String({ pattern: '^[a-z0-9-]+\\.(js|css)$', maxLength: 64 }) });
 
 export async function clientRoutes(instance: FastifyInstance, options: ClientRoutesOptions): Promise<void> {
@@ -46,15 +59,17 @@ export async function clientRoutes(instance: FastifyInstance, options: ClientRou
   const assets = loadAssets(options.publicDir ?? PUBLIC_DIR);
   const index = assets.get('index.html');
   if (index === undefined) throw new Error(`the live page is missing from ${options.publicDir ?? PUBLIC_DIR}`);
-  const page = options.devTokens
-    ? Buffer.from(index.body.toString('utf8').replace('<meta name="trayb-dev-tokens" content="off">', '<meta name="trayb-dev-tokens" content="on">'))
-    : index.body;
+  const page = options.devTokens ? Buffer.from(markDevTokens(index.body.toString('utf8'))) : index.body;
 
   // no-cache: browsers revalidate, so a deploy never leaves a page running old modules.
   app.get('/', async (_request, reply) => reply.header('cache-control', 'no-cache').type(index.contentType).send(page));
-  app.get('/client/:file', { schema: { params: FileParams, response: { 200: Type.Unknown(), 400: ErrorBody, 404: ErrorBody } } }, async (request, reply) => {
-    const asset = assets.get(request.params.file);
-    if (asset === undefined) throw new HttpError(404, `no client file ${request.params.file}`);
-    return reply.header('cache-control', 'no-cache').type(asset.contentType).send(asset.body);
-  });
+  app.get(
+    '/client/:file',
+    { schema: { params: FileParams, response: { 200: Type.Unknown(), 400: ErrorBody, 404: ErrorBody } } },
+    async (request, reply) => {
+      const asset = assets.get(request.params.file);
+      if (asset === undefined) throw new HttpError(404, `no client file ${request.params.file}`);
+      return reply.header('cache-control', 'no-cache').type(asset.contentType).send(asset.body);
+    },
+  );
 }
