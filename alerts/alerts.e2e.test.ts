@@ -48,13 +48,21 @@ beforeAll(async () => {
     return target.address;
   };
   const calmService = await start(() => serviceExposition(healthyService(), since));
-  const calmController = await start(() => controllerExposition(controllerWith([healthyGroup('realtime-consumers:realtime-calm-1')]), since));
+  const calmController = await start(() =>
+    controllerExposition(controllerWith([healthyGroup('realtime-consumers:realtime-calm-1')]), since),
+  );
   const incidentService = await start(() => serviceExposition(flooded(), since));
   const incidentController = await start(() =>
     controllerExposition(
       controllerWith([
         healthyGroup('realtime-consumers:realtime-6b7f9-fine'),
-        { group: stuckGroup, pending: thresholds.pendingEntries + 300, oldestPendingAgeSeconds: 4 * thresholds.oldestPendingAgeSeconds, lag: 40, consumerIdleSeconds: 90 },
+        {
+          group: stuckGroup,
+          pending: thresholds.pendingEntries + 300,
+          oldestPendingAgeSeconds: 4 * thresholds.oldestPendingAgeSeconds,
+          lag: 40,
+          consumerIdleSeconds: 90,
+        },
       ]),
       since,
     ),
@@ -88,8 +96,16 @@ describe('the generated alert rules in a real Prometheus, against fake service a
   });
 
   it('page StreamConsumerStuck for the stuck group, on both pending count and pending age', async () => {
-    await running().waitForAlert('StreamConsumerStuck', { namespace: 'incident', group: stuckGroup, cause: 'pending_entries' });
-    await running().waitForAlert('StreamConsumerStuck', { namespace: 'incident', group: stuckGroup, cause: 'oldest_pending_age' });
+    await running().waitForAlert('StreamConsumerStuck', {
+      namespace: 'incident',
+      group: stuckGroup,
+      cause: 'pending_entries',
+    });
+    await running().waitForAlert('StreamConsumerStuck', {
+      namespace: 'incident',
+      group: stuckGroup,
+      cause: 'oldest_pending_age',
+    });
   });
 
   it('stay silent for the healthy namespace and the healthy group', async () => {

@@ -37,16 +37,35 @@ describe('StreamConsumerStuck from the real service and controller processes', (
     home = await mkdtemp(join(tmpdir(), 'trayb-no-kube-'));
     const common = { REDIS_URL: redis.url, REALTIME_STREAM_KEY: streamKey };
     for (const pod of [stuckPod, finePod]) {
-      processes[pod] = await startServiceProcess({ ...common, AUTH_JWT_SECRET: secret, POD_NAME: pod, REALTIME_STREAM_READ_BLOCK_MS: '1000' });
+      processes[pod] = await startServiceProcess({
+        ...common,
+        AUTH_JWT_SECRET: secret,
+        POD_NAME: pod,
+        REALTIME_STREAM_READ_BLOCK_MS: '1000',
+      });
     }
     processes.controller = await startControllerProcess(
-      { ...common, POD_NAME: 'controller-e2e', POD_NAMESPACE: namespace, CONTROLLER_POLL_INTERVAL_MS: '500', CONTROLLER_SUSTAIN_SECONDS: '1' },
+      {
+        ...common,
+        POD_NAME: 'controller-e2e',
+        POD_NAMESPACE: namespace,
+        CONTROLLER_POLL_INTERVAL_MS: '500',
+        CONTROLLER_SUSTAIN_SECONDS: '1',
+      },
       home,
     );
     prometheus = await startPrometheus({
       targets: [
-        ...[stuckPod, finePod].map((pod) => ({ job: 'realtime', address: processes[pod]?.metricsAddress ?? '', labels: { namespace, pod } })),
-        { job: 'realtime-controller', address: processes.controller.metricsAddress, labels: { namespace, pod: 'controller-e2e' } },
+        ...[stuckPod, finePod].map((pod) => ({
+          job: 'realtime',
+          address: processes[pod]?.metricsAddress ?? '',
+          labels: { namespace, pod },
+        })),
+        {
+          job: 'realtime-controller',
+          address: processes.controller.metricsAddress,
+          labels: { namespace, pod: 'controller-e2e' },
+        },
       ],
       ruleFiles: [withShortFor(readFileSync(join(root, rulesPath), 'utf8'), '3s')],
     });
@@ -97,14 +116,20 @@ describe('StreamConsumerStuck from the real service and controller processes', (
     await publish(backlog);
     // What the frozen instance would have been handed had it read once more before hanging.
     await thief.call('XREADGROUP', 'GROUP', groupOf(stuckPod), stuckPod, 'COUNT', backlog, 'STREAMS', streamKey, '>');
-    const alert = await prometheus.waitForAlert('StreamConsumerStuck', { namespace, group: groupOf(stuckPod), cause: 'pending_entries' });
+    const alert = await prometheus.waitForAlert('StreamConsumerStuck', {
+      namespace,
+      group: groupOf(stuckPod),
+      cause: 'pending_entries',
+    });
     expect(Number(alert.value)).toBeGreaterThan(thresholds.pendingEntries);
     expect((await prometheus.alerts()).filter((a) => a.labels.group === groupOf(finePod))).toEqual([]);
   });
 
   it('gives data for every dashboard expression and variable', async () => {
     const { prometheus } = running();
-    const dashboard = JSON.parse(readFileSync(join(root, 'dashboards/generated/realtime-oncall.json'), 'utf8')) as unknown;
+    const dashboard = JSON.parse(
+      readFileSync(join(root, 'dashboards/generated/realtime-oncall.json'), 'utf8'),
+    ) as unknown;
     const empty: string[] = [];
     for (const { panel, expr } of panelQueries(dashboard)) {
       if ((await prometheus.query(toPromQL(expr))).length === 0) empty.push(`${panel}: ${expr}`);

@@ -2,7 +2,14 @@
 // healthy series (just on the good side of the threshold) that must keep it silent. The
 // series are built from the same thresholds as the rules, so moving a threshold moves the
 // tests with it. Expected annotations are expanded here from the rules' own templates.
-import { controllerMetrics as c, serviceMetrics as s, type DropReason, type RemediationResult, type SkippedRemediationReason, thresholds as t } from '#contract';
+import {
+  controllerMetrics as c,
+  serviceMetrics as s,
+  type DropReason,
+  type RemediationResult,
+  type SkippedRemediationReason,
+  thresholds as t,
+} from '#contract';
 import { ruleGroups, type AlertRule } from './rules.ts';
 
 export interface InputSeries {
@@ -83,7 +90,8 @@ function bothWays(
 }
 
 const pod = (name: string) => ({ namespace: ns, instance: `${name}:9464` });
-const dropped = (name: string, reason: DropReason, values: string) => series(s.eventsDropped, { ...pod(name), reason }, values);
+const dropped = (name: string, reason: DropReason, values: string) =>
+  series(s.eventsDropped, { ...pod(name), reason }, values);
 const controllerPod = (name: string) => ({ namespace: ns, instance: `${name}:9465` });
 
 function droppedEvents(): PromtoolTest[] {
@@ -199,12 +207,18 @@ function nearMaxLen(): PromtoolTest[] {
     '35m',
     {
       what: `the stream is at MAXLEN and turns over in ${(60 * maxLen) / fastPerMinute} s`,
-      series: [...stream, series(s.eventsPublished, { ...pod('realtime-a'), action: 'match:updated' }, `0+${fastPerMinute}x40`)],
+      series: [
+        ...stream,
+        series(s.eventsPublished, { ...pod('realtime-a'), action: 'match:updated' }, `0+${fastPerMinute}x40`),
+      ],
       alerts: [raised(rule, { namespace: ns }, maxLen)],
     },
     {
       what: `the stream is at MAXLEN but holds ${(60 * maxLen) / slowPerMinute} s of history`,
-      series: [...stream, series(s.eventsPublished, { ...pod('realtime-a'), action: 'match:updated' }, `0+${slowPerMinute}x40`)],
+      series: [
+        ...stream,
+        series(s.eventsPublished, { ...pod('realtime-a'), action: 'match:updated' }, `0+${slowPerMinute}x40`),
+      ],
     },
   );
 }
@@ -234,7 +248,11 @@ function controllerHealth(): PromtoolTest[] {
     ...bothWays(
       'RealtimeControllerSplitBrain',
       '10m',
-      { what: 'both replicas claim the lease', series: leaders(1, 1), alerts: [raised(splitBrain, { namespace: ns }, 2)] },
+      {
+        what: 'both replicas claim the lease',
+        series: leaders(1, 1),
+        alerts: [raised(splitBrain, { namespace: ns }, 2)],
+      },
       { what: 'one replica leads', series: leaders(1, 0) },
     ),
   ];
@@ -244,8 +262,13 @@ function remediation(): PromtoolTest[] {
   const failing = ruleNamed('RealtimeRemediationFailing');
   const budget = ruleNamed('RealtimeRemediationBudgetExhausted');
   const remediations = (result: RemediationResult, values: string) =>
-    series(c.remediations, { ...controllerPod('controller-a'), action: 'evict', reason: 'pending_entries', result }, values);
-  const skipped = (reason: SkippedRemediationReason, values: string) => series(c.skippedRemediations, { ...controllerPod('controller-a'), reason }, values);
+    series(
+      c.remediations,
+      { ...controllerPod('controller-a'), action: 'evict', reason: 'pending_entries', result },
+      values,
+    );
+  const skipped = (reason: SkippedRemediationReason, values: string) =>
+    series(c.skippedRemediations, { ...controllerPod('controller-a'), reason }, values);
   return [
     ...bothWays(
       'RealtimeRemediationFailing',
@@ -255,7 +278,10 @@ function remediation(): PromtoolTest[] {
         series: [remediations('done', '0+0x20'), remediations('failed', '0 0 0 0 0 1+0x16')],
         alerts: [raised(failing, { namespace: ns, action: 'evict' }, 1)],
       },
-      { what: 'evictions succeed', series: [remediations('done', '0 0 0 0 1 1 2+0x14'), remediations('failed', '0+0x20')] },
+      {
+        what: 'evictions succeed',
+        series: [remediations('done', '0 0 0 0 1 1 2+0x14'), remediations('failed', '0+0x20')],
+      },
     ),
     ...bothWays(
       'RealtimeRemediationBudgetExhausted',
@@ -265,7 +291,10 @@ function remediation(): PromtoolTest[] {
         series: [skipped('budget_exhausted', '0 0 0 0 0 1+0x15')],
         alerts: [raised(budget, { namespace: ns }, 1)],
       },
-      { what: 'remediations are only held back by a cooldown', series: [skipped('pod_cooldown', '0 0 0 1 2 3+0x15'), skipped('budget_exhausted', '0+0x20')] },
+      {
+        what: 'remediations are only held back by a cooldown',
+        series: [skipped('pod_cooldown', '0 0 0 1 2 3+0x15'), skipped('budget_exhausted', '0+0x20')],
+      },
     ),
   ];
 }
@@ -275,6 +304,13 @@ export function promtoolTestFile(ruleFile: string) {
   return {
     rule_files: [ruleFile],
     evaluation_interval: '1m',
-    tests: [...droppedEvents(), ...consumerStuck(), ...consumerLagging(), ...nearMaxLen(), ...controllerHealth(), ...remediation()],
+    tests: [
+      ...droppedEvents(),
+      ...consumerStuck(),
+      ...consumerLagging(),
+      ...nearMaxLen(),
+      ...controllerHealth(),
+      ...remediation(),
+    ],
   };
 }

@@ -12,7 +12,7 @@ export class PromtoolMissingError extends Error {
     super(
       'promtool was not found on PATH, so the alert rules cannot be checked. Install it with ' +
         '`apt-get install prometheus` (Debian/Ubuntu; then stop the service it starts) or put a ' +
-        'Prometheus release\'s promtool on PATH.',
+        "Prometheus release's promtool on PATH.",
     );
     this.name = 'PromtoolMissingError';
   }

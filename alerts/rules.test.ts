@@ -27,8 +27,14 @@ describe('the generated alert rules', () => {
     const checks = file.tests.flatMap((test) => test.alert_rule_test);
     for (const alert of alertNames) {
       const mine = checks.filter((check) => check.alertname === alert);
-      expect(mine.some((check) => check.exp_alerts.length > 0), `${alert} has no firing case`).toBe(true);
-      expect(mine.some((check) => check.exp_alerts.length === 0), `${alert} has no silent case`).toBe(true);
+      expect(
+        mine.some((check) => check.exp_alerts.length > 0),
+        `${alert} has no firing case`,
+      ).toBe(true);
+      expect(
+        mine.some((check) => check.exp_alerts.length === 0),
+        `${alert} has no silent case`,
+      ).toBe(true);
     }
   });
 
@@ -52,9 +58,9 @@ describe('the generated alert rules', () => {
 
 describe('the promtool test generator', () => {
   it('expands the label and value templates the rules use', () => {
-    expect(expandTemplate('{{ $labels.group }} has {{ $value }} ({{ $value | printf "%.0f" }})', { group: 'g1' }, 612.4)).toBe(
-      'g1 has 612.4 (612)',
-    );
+    expect(
+      expandTemplate('{{ $labels.group }} has {{ $value }} ({{ $value | printf "%.0f" }})', { group: 'g1' }, 612.4),
+    ).toBe('g1 has 612.4 (612)');
   });
 
   it('refuses a template it cannot expand rather than writing a wrong expectation', () => {

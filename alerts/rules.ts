@@ -3,7 +3,14 @@
 // dashboards and the alerts cannot drift apart. Conventions follow the monitoring mixins: a
 // `severity` label, a `for:` that rides out blips, and summary / description / runbook_url
 // annotations.
-import { controllerMetrics, serviceMetrics, type DropReason, type RemediationResult, type SkippedRemediationReason, thresholds } from '#contract';
+import {
+  controllerMetrics,
+  serviceMetrics,
+  type DropReason,
+  type RemediationResult,
+  type SkippedRemediationReason,
+  thresholds,
+} from '#contract';
 
 export type Severity = 'critical' | 'warning';
 

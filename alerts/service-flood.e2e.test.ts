@@ -95,7 +95,12 @@ describe('SSEDroppedEventsHigh against the real service', () => {
     // Large events fill the paused sockets' kernel buffers quickly; after that every event
     // overflows each slow client's queue of SSE_CLIENT_QUEUE_LIMIT.
     await publish(600, 30_000);
-    const alert = await prometheus.waitForAlert('SSEDroppedEventsHigh', { namespace, severity: 'critical' }, 'firing', 90_000);
+    const alert = await prometheus.waitForAlert(
+      'SSEDroppedEventsHigh',
+      { namespace, severity: 'critical' },
+      'firing',
+      90_000,
+    );
     expect(Number(alert.value)).toBeGreaterThan(thresholds.droppedEventsPerMinute);
     const dropped = await prometheus.query(`sum by (reason) (${serviceMetrics.eventsDropped})`);
     expect(dropped.find((s) => s.metric.reason === 'queue_full')?.value[1]).not.toBe('0');
@@ -103,7 +108,9 @@ describe('SSEDroppedEventsHigh against the real service', () => {
 
   it('gives data for every dashboard expression over service metrics', async () => {
     const { prometheus } = running();
-    const dashboard = JSON.parse(readFileSync(join(root, 'dashboards/generated/realtime-oncall.json'), 'utf8')) as unknown;
+    const dashboard = JSON.parse(
+      readFileSync(join(root, 'dashboards/generated/realtime-oncall.json'), 'utf8'),
+    ) as unknown;
     const controllerNames = Object.values(controllerMetrics) as string[];
     const serviceSide = panelQueries(dashboard).filter((q) => !controllerNames.some((name) => q.expr.includes(name)));
     expect(serviceSide.length).toBeGreaterThan(10);

@@ -48,8 +48,7 @@ export const droppedPerMinute = () =>
     .withTarget(query(`sum by (reason) (${rate(s.eventsDropped)}) * 60`, '{{reason}}'))
     .withTarget(query(`sum(${rate(s.eventsDropped, slowClientDropMatcher)}) * 60`, 'total (alerting)'));
 
-const latencyQuantile = (q: number) =>
-  `histogram_quantile(${q}, sum by (le) (${rate(`${s.deliveryLatency}_bucket`)}))`;
+const latencyQuantile = (q: number) => `histogram_quantile(${q}, sum by (le) (${rate(`${s.deliveryLatency}_bucket`)}))`;
 
 export const deliveryLatency = () =>
   timeseries(

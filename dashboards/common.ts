@@ -57,7 +57,12 @@ const steps = (limits: Limits): dashboard.ThresholdsConfigBuilder =>
     .mode(dashboard.ThresholdsMode.Absolute)
     .steps([{ value: null, color: limits.floor === undefined ? 'green' : 'red' }, ...levelsOf(limits)]);
 
-export const timeseries = (title: string, description: string, unit: string, limits: Limits = {}): TimeseriesBuilder => {
+export const timeseries = (
+  title: string,
+  description: string,
+  unit: string,
+  limits: Limits = {},
+): TimeseriesBuilder => {
   const levels = levelsOf(limits);
   return new TimeseriesBuilder()
     .title(title)
@@ -78,7 +83,9 @@ export const timeseries = (title: string, description: string, unit: string, lim
         .placement(common.LegendPlacement.Bottom)
         .displayMode(common.LegendDisplayMode.List),
     )
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending))
+    .tooltip(
+      new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending),
+    )
     .thresholds(steps(limits))
     .thresholdsStyle(
       new common.GraphThresholdsStyleConfigBuilder().mode(

@@ -16,7 +16,9 @@ export const remediations = () =>
   )
     // Remediations are rare, discrete events: bars show each one.
     .drawStyle(GraphDrawStyle.Bars)
-    .withTarget(query(`sum by (action, reason, result) (${increase(c.remediations)})`, '{{action}} {{reason}} {{result}}'));
+    .withTarget(
+      query(`sum by (action, reason, result) (${increase(c.remediations)})`, '{{action}} {{reason}} {{result}}'),
+    );
 
 export const skippedRemediations = () =>
   timeseries(

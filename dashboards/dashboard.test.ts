@@ -12,7 +12,9 @@ const known = new Set<string>([
 ]);
 
 const drawnLevels = (title: string): number[] => {
-  const panel = panels.find((p) => p.title === title) as { fieldConfig?: { defaults?: { thresholds?: { steps?: { value: number | null }[] } } } };
+  const panel = panels.find((p) => p.title === title) as {
+    fieldConfig?: { defaults?: { thresholds?: { steps?: { value: number | null }[] } } };
+  };
   expect(panel, `panel "${title}"`).toBeDefined();
   return (panel.fieldConfig?.defaults?.thresholds?.steps ?? []).flatMap((s) => (s.value === null ? [] : [s.value]));
 };
@@ -56,7 +58,10 @@ describe('the on-call dashboard', () => {
 
   it('draws the alert thresholds from the contract', () => {
     expect(drawnLevels('Dropped events / min')).toEqual([thresholds.droppedEventsPerMinute]);
-    expect(drawnLevels('Pending entries per group')).toEqual([thresholds.pendingWarningEntries, thresholds.pendingEntries]);
+    expect(drawnLevels('Pending entries per group')).toEqual([
+      thresholds.pendingWarningEntries,
+      thresholds.pendingEntries,
+    ]);
     expect(drawnLevels('Oldest pending entry age')).toEqual([thresholds.oldestPendingAgeSeconds]);
     expect(drawnLevels('Lag per group')).toEqual([thresholds.laggingEntries]);
     expect(drawnLevels('Replay window (estimated)')).toEqual([thresholds.minReplayWindowSeconds]);
@@ -64,7 +69,9 @@ describe('the on-call dashboard', () => {
   });
 
   it('shows stream length and MAXLEN on one panel', () => {
-    const exprs = panelQueries(rendered).filter((q) => q.panel === 'Stream length against MAXLEN').map((q) => q.expr);
+    const exprs = panelQueries(rendered)
+      .filter((q) => q.panel === 'Stream length against MAXLEN')
+      .map((q) => q.expr);
     expect(exprs.some((e) => e.includes(controllerMetrics.streamLength))).toBe(true);
     expect(exprs.some((e) => e.includes(controllerMetrics.streamMaxLen))).toBe(true);
   });

@@ -5,5 +5,11 @@ import { realtimeOncallDashboard } from './index.ts';
 export const dashboardPath = 'dashboards/generated/realtime-oncall.json';
 
 export function dashboardFiles(): { path: string; source: string; content: string }[] {
-  return [{ path: dashboardPath, source: 'dashboards/index.ts', content: `${JSON.stringify(realtimeOncallDashboard(), null, 2)}\n` }];
+  return [
+    {
+      path: dashboardPath,
+      source: 'dashboards/index.ts',
+      content: `${JSON.stringify(realtimeOncallDashboard(), null, 2)}\n`,
+    },
+  ];
 }

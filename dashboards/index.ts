@@ -15,7 +15,9 @@ export const dashboardUid = 'trayb-realtime-oncall';
 export function realtimeOncallDashboard(): dashboard.Dashboard {
   return new dashboard.DashboardBuilder('Realtime delivery / on-call')
     .uid(dashboardUid)
-    .description('SSE fan-out, the Redis Stream consumer groups and the remediation controller, one screen for the on-call.')
+    .description(
+      'SSE fan-out, the Redis Stream consumer groups and the remediation controller, one screen for the on-call.',
+    )
     .tags(['trayb-realtime', 'generated'])
     .editable()
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
@@ -25,7 +27,11 @@ export function realtimeOncallDashboard(): dashboard.Dashboard {
     .withVariable(new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'))
     .withVariable(queryVariable('namespace', 'Namespace', `label_values(${serviceMetrics.connections}, namespace)`))
     .withVariable(
-      queryVariable('instance', 'Instance', `label_values(${serviceMetrics.connections}{namespace=~"$namespace"}, instance)`),
+      queryVariable(
+        'instance',
+        'Instance',
+        `label_values(${serviceMetrics.connections}{namespace=~"$namespace"}, instance)`,
+      ),
     )
     .withRow(new dashboard.RowBuilder('At a glance'))
     .withPanel(overview.connectedClients())

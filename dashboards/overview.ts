@@ -21,7 +21,10 @@ export const droppedPerMinute = () =>
     'short',
     { critical: t.droppedEventsPerMinute },
   ).withTarget(
-    query(`sum(rate(${select(s.eventsDropped, instanceSelector, slowClientDropMatcher)}[$__rate_interval])) * 60`, 'dropped/min'),
+    query(
+      `sum(rate(${select(s.eventsDropped, instanceSelector, slowClientDropMatcher)}[$__rate_interval])) * 60`,
+      'dropped/min',
+    ),
   );
 
 export const worstPending = () =>

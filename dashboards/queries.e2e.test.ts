@@ -23,10 +23,17 @@ const targets: FakeMetricsTarget[] = [];
 
 beforeAll(async () => {
   const since = Date.now();
-  for (let i = 0; i < pods.length; i++) targets.push(await startFakeMetricsTarget(() => serviceExposition(healthyService(), since)));
+  for (let i = 0; i < pods.length; i++)
+    targets.push(await startFakeMetricsTarget(() => serviceExposition(healthyService(), since)));
   const controller = await startFakeMetricsTarget(() =>
     controllerExposition(
-      { streamLength: 5012, maxLen: 5000, leader: 1, failedPerHour: 0, groups: pods.map((pod) => healthyGroup(`realtime-consumers:${pod}`)) },
+      {
+        streamLength: 5012,
+        maxLen: 5000,
+        leader: 1,
+        failedPerHour: 0,
+        groups: pods.map((pod) => healthyGroup(`realtime-consumers:${pod}`)),
+      },
       since,
     ),
   );
@@ -34,7 +41,11 @@ beforeAll(async () => {
   prometheus = await startPrometheus({
     targets: [
       ...pods.map((pod, i) => ({ job: 'realtime', address: targets[i]?.address ?? '', labels: { namespace, pod } })),
-      { job: 'realtime-controller', address: controller.address, labels: { namespace, pod: 'realtime-controller-5f6b8-k3j7d' } },
+      {
+        job: 'realtime-controller',
+        address: controller.address,
+        labels: { namespace, pod: 'realtime-controller-5f6b8-k3j7d' },
+      },
     ],
     ruleFiles: [readFileSync(join(root, rulesPath), 'utf8')],
   });
@@ -56,15 +67,21 @@ const running = () => {
 };
 
 describe('the on-call dashboard against a real Prometheus', () => {
-  it.each(panelQueries(dashboard).map((q) => [q.panel, q.expr, q.legendLabels] as const))('panel "%s" returns data for %s', async (_panel, expr, legendLabels) => {
-    const result = await running().query(toPromQL(expr));
-    expect(result.length, `no series for ${toPromQL(expr)}`).toBeGreaterThan(0);
-    for (const label of legendLabels) {
-      expect(result.every((sample) => sample.metric[label] !== undefined), `legend {{${label}}} missing from ${expr}`).toBe(true);
-    }
-    const values = result.map((sample) => Number(sample.value[1]));
-    expect(values.some(Number.isFinite), `only NaN/Inf for ${toPromQL(expr)}: ${values.join(', ')}`).toBe(true);
-  });
+  it.each(panelQueries(dashboard).map((q) => [q.panel, q.expr, q.legendLabels] as const))(
+    'panel "%s" returns data for %s',
+    async (_panel, expr, legendLabels) => {
+      const result = await running().query(toPromQL(expr));
+      expect(result.length, `no series for ${toPromQL(expr)}`).toBeGreaterThan(0);
+      for (const label of legendLabels) {
+        expect(
+          result.every((sample) => sample.metric[label] !== undefined),
+          `legend {{${label}}} missing from ${expr}`,
+        ).toBe(true);
+      }
+      const values = result.map((sample) => Number(sample.value[1]));
+      expect(values.some(Number.isFinite), `only NaN/Inf for ${toPromQL(expr)}: ${values.join(', ')}`).toBe(true);
+    },
+  );
 
   it.each(variableQueries(dashboard).map((v) => [v.variable, v.selector, v.label] as const))(
     'variable $%s offers values from %s',
@@ -77,14 +94,22 @@ describe('the on-call dashboard against a real Prometheus', () => {
 
   it('evaluates every generated alert rule without an error', async () => {
     const response = await fetch(`${running().url}/api/v1/rules`);
-    const body = (await response.json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } };
+    const body = (await response.json()) as {
+      data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+    };
     const rules = body.data.groups.flatMap((g) => g.rules);
     expect(rules.length).toBeGreaterThan(0);
     await expect
-      .poll(async () => {
-        const again = (await (await fetch(`${running().url}/api/v1/rules`)).json()) as typeof body;
-        return again.data.groups.flatMap((g) => g.rules).filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
-      }, { timeout: 10_000, interval: 500 })
+      .poll(
+        async () => {
+          const again = (await (await fetch(`${running().url}/api/v1/rules`)).json()) as typeof body;
+          return again.data.groups
+            .flatMap((g) => g.rules)
+            .filter((r) => r.health !== 'ok')
+            .map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`);
+        },
+        { timeout: 10_000, interval: 500 },
+      )
       .toEqual([]);
   });
 

@@ -51,7 +51,8 @@ export function variableQueries(rendered: unknown): VariableQuery[] {
     .filter((v) => v.type === 'query')
     .map((v) => {
       const match = /^label_values\((.+),\s*([a-zA-Z_]\w*)\)$/.exec(String(v.query));
-      if (!match?.[1] || !match[2]) throw new Error(`variable ${v.name}: expected label_values(selector, label), got ${String(v.query)}`);
+      if (!match?.[1] || !match[2])
+        throw new Error(`variable ${v.name}: expected label_values(selector, label), got ${String(v.query)}`);
       return { variable: v.name, selector: match[1], label: match[2] };
     });
 }

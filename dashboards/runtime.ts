@@ -17,10 +17,12 @@ export const eventLoopLag = () =>
 export const processResources = () =>
   timeseries(
     'CPU per instance',
-    'CPU seconds used per second by each process. Close to the pod\'s CPU limit, the instance is throttled and ' +
+    "CPU seconds used per second by each process. Close to the pod's CPU limit, the instance is throttled and " +
       'event-loop lag climbs: scale out rather than raising queue limits.',
     'percentunit',
-  ).withTarget(query(`sum by (instance) (rate(${select(s.processCpuSeconds, sel)}[$__rate_interval]))`, '{{instance}}'));
+  ).withTarget(
+    query(`sum by (instance) (rate(${select(s.processCpuSeconds, sel)}[$__rate_interval]))`, '{{instance}}'),
+  );
 
 export const memory = () =>
   timeseries(
@@ -39,7 +41,9 @@ export const busReads = () =>
     'ops',
   )
     .withTarget(query(`sum by (instance) (rate(${select(s.busReads, sel)}[$__rate_interval]))`, 'reads {{instance}}'))
-    .withTarget(query(`sum by (instance) (rate(${select(s.busErrors, sel)}[$__rate_interval]))`, 'errors {{instance}}'));
+    .withTarget(
+      query(`sum by (instance) (rate(${select(s.busErrors, sel)}[$__rate_interval]))`, 'errors {{instance}}'),
+    );
 
 export const sinceLastRead = () =>
   timeseries(

@@ -37,7 +37,7 @@ export const lagPerGroup = () =>
 export const consumerIdle = () =>
   timeseries(
     'Consumer idle time',
-    'Seconds since each group\'s consumer last read. A read blocks for up to REALTIME_STREAM_READ_BLOCK_MS, so a ' +
+    "Seconds since each group's consumer last read. A read blocks for up to REALTIME_STREAM_READ_BLOCK_MS, so a " +
       `few seconds is normal; idle for ${t.idleReadBlocks} read blocks while lag grows is one of the controller's stuck ` +
       'signals. Groups of pods that no longer exist show here until the controller removes them.',
     's',

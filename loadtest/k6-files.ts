@@ -4,4 +4,14 @@
 // what sse.js really imports.
 export const K6_SCRIPT = 'sse.js';
 
-export const K6_FILES = [K6_SCRIPT, 'plan.js', 'room.js', 'subscriber-ledger.js', 'room-ledger.js', 'ids.js', 'verdict.js', 'prometheus.js', 'summary.js'] as const;
+export const K6_FILES = [
+  K6_SCRIPT,
+  'plan.js',
+  'room.js',
+  'subscriber-ledger.js',
+  'room-ledger.js',
+  'ids.js',
+  'verdict.js',
+  'prometheus.js',
+  'summary.js',
+] as const;

@@ -11,7 +11,11 @@ const env = { TOKEN: 't', METRICS_URL: 'http://m:9464/metrics' };
 
 /** A message as the service frames it: id, action as name, the event JSON as data. */
 function message(id: string | undefined, body: { data?: Record<string, unknown> }, name = 'match:updated') {
-  return { id, name, data: JSON.stringify({ matchId: 'loadtest', action: name, timestamp: '2026-11-27T08:00:00.000Z', ...body }) };
+  return {
+    id,
+    name,
+    data: JSON.stringify({ matchId: 'loadtest', action: name, timestamp: '2026-11-27T08:00:00.000Z', ...body }),
+  };
 }
 
 describe('a subscriber ledger', () => {
@@ -19,7 +23,9 @@ describe('a subscriber ledger', () => {
     const ledger = new SubscriberLedger('run', 'fast', 4, 1000, { keepIds: true });
     expect(ledger.observe({ id: '', name: '', data: '' }, 1001)).toBe('other'); // heartbeat, as xk6-sse hands it over
     expect(ledger.observe(message('5-0', { data: { loadtest: 'other-run', kind: 'update' } }), 1002)).toBe('other');
-    expect(ledger.observe(message('5-1', { data: { loadtest: 'run', kind: 'hello', role: 'fast', subscriber: 4 } }), 1003)).toBe('other');
+    expect(
+      ledger.observe(message('5-1', { data: { loadtest: 'run', kind: 'hello', role: 'fast', subscriber: 4 } }), 1003),
+    ).toBe('other');
     expect(ledger.observe(message('6-0', { data: { loadtest: 'run', kind: 'update', seq: 0 } }), 1250)).toBe('first');
     expect(ledger.observe({ name: 'resync', data: '{"action":"resync"}' }, 1300)).toBe('resync');
     expect(ledger.observe(message('6-1', { data: { loadtest: 'run', kind: 'update', seq: 1 } }), 1301)).toBe('update');
@@ -69,7 +75,9 @@ describe('the room ledger', () => {
     });
 
     // A subscriber is owed every event of the run up to the last one it saw, whatever its kind.
-    expect([room.owedUpTo(null), room.owedUpTo('5-9'), room.owedUpTo('6-1'), room.owedUpTo('8-0')]).toEqual([0, 1, 3, 5]);
+    expect([room.owedUpTo(null), room.owedUpTo('5-9'), room.owedUpTo('6-1'), room.owedUpTo('8-0')]).toEqual([
+      0, 1, 3, 5,
+    ]);
 
     const trimmed = new RoomLedger('run', '9-0');
     trimmed.observe({ name: 'resync', data: '{"action":"resync","reason":"resume_point_trimmed"}' });

@@ -33,8 +33,19 @@ describe('the plan', () => {
       DURATION: '1m30s',
       SLOW_PAUSE: '500ms',
     });
-    expect(custom).toMatchObject({ baseUrl: 'http://svc:4001', metricsUrls: ['http://a/metrics', 'http://b/metrics'], subscriberTokens: ['x', 'y'] });
-    expect(custom).toMatchObject({ producerToken: 'p', fastSubscribers: 3, slowSubscribers: 0, rate: 2.5, durationSeconds: 90, slowPauseSeconds: 0.5 });
+    expect(custom).toMatchObject({
+      baseUrl: 'http://svc:4001',
+      metricsUrls: ['http://a/metrics', 'http://b/metrics'],
+      subscriberTokens: ['x', 'y'],
+    });
+    expect(custom).toMatchObject({
+      producerToken: 'p',
+      fastSubscribers: 3,
+      slowSubscribers: 0,
+      rate: 2.5,
+      durationSeconds: 90,
+      slowPauseSeconds: 0.5,
+    });
     expect([0, 1, 2, 3].map((n) => subscriberToken(custom, n))).toEqual(['x', 'y', 'x', 'y']);
     expect(parseDurationSeconds('2h')).toBe(7200);
     expect(parseDurationSeconds('45')).toBe(45);
@@ -46,7 +57,9 @@ describe('the plan', () => {
     expect(() => planFrom({ ...env, RATE: '0' })).toThrow(/RATE must be a positive/);
     expect(() => planFrom({ ...env, DURATION: 'soon' })).toThrow(/not a duration/);
     expect(() => planFrom({ ...env, MATCH_ID: 'no spaces' })).toThrow(/MATCH_ID/);
-    expect(() => planFrom({ ...env, DURATION: '10s', SLOW_PAUSE: '10s' })).toThrow(/SLOW_PAUSE .* shorter than DURATION/);
+    expect(() => planFrom({ ...env, DURATION: '10s', SLOW_PAUSE: '10s' })).toThrow(
+      /SLOW_PAUSE .* shorter than DURATION/,
+    );
     expect(() => planFrom({ ...env, DURATION: '10s', SLOW_PAUSE: '10s', SLOW_VUS: '0' })).not.toThrow();
   });
 });

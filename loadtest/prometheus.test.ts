@@ -40,7 +40,14 @@ describe('the metrics the load test reads', () => {
     const after = sseSnapshot([pod(5, 300, 2), pod(3, 90, 1)]);
     expect(before.dropped.queue_full).toBe(1);
     expect(after.targets).toBe(2);
-    expect(snapshotDelta(before, after)).toEqual({ dropped: { queue_full: 7 }, droppedTotal: 7, sent: 240, connections: 0, opened: 0, targets: 2 });
+    expect(snapshotDelta(before, after)).toEqual({
+      dropped: { queue_full: 7 },
+      droppedTotal: 7,
+      sent: 240,
+      connections: 0,
+      opened: 0,
+      targets: 2,
+    });
   });
 
   it('parses labels with escapes, timestamps and special values, and refuses garbage', () => {

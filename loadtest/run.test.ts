@@ -36,7 +36,9 @@ async function serviceUnderTest(knobs: Record<string, string>): Promise<Record<s
   const baseUrl = service.url;
   const subscribers = Number(knobs.VUS) + Number(knobs.SLOW_VUS) + 1;
   // One identity per subscriber: the service limits stream connects per identity.
-  const tokens = await Promise.all(Array.from({ length: subscribers }, (_, n) => token('admin', [], { sub: `loadtest-${n}` })));
+  const tokens = await Promise.all(
+    Array.from({ length: subscribers }, (_, n) => token('admin', [], { sub: `loadtest-${n}` })),
+  );
   return {
     BASE_URL: baseUrl,
     METRICS_URL: service.metricsUrl,
@@ -53,7 +55,14 @@ async function serviceUnderTest(knobs: Record<string, string>): Promise<Record<s
 describe('the load test scenario (Node runner)', () => {
   it('with slow subscribers: the service drops events for them and counts every one; fast subscribers get every published id', async () => {
     const plan = planFrom(
-      await serviceUnderTest({ VUS: '12', SLOW_VUS: '2', RATE: '120', DURATION: '6s', PAYLOAD_BYTES: '16384', SLOW_PAUSE: '5s' }),
+      await serviceUnderTest({
+        VUS: '12',
+        SLOW_VUS: '2',
+        RATE: '120',
+        DURATION: '6s',
+        PAYLOAD_BYTES: '16384',
+        SLOW_PAUSE: '5s',
+      }),
     );
     const result = await runScenario(plan);
     const { summary } = result;
@@ -72,7 +81,10 @@ describe('the load test scenario (Node runner)', () => {
     // while their queue was full) is one the service counted as dropped; what they did get
     // is the published list with holes, in order, each hole announced.
     expect(summary.numbers?.slowMissed).toBe(dropped);
-    const missedUpdates = slow.reduce((total, subscriber) => total + result.published.length - subscriber.ids.length, 0);
+    const missedUpdates = slow.reduce(
+      (total, subscriber) => total + result.published.length - subscriber.ids.length,
+      0,
+    );
     expect(missedUpdates).toBeGreaterThan(0);
     expect(missedUpdates).toBeLessThanOrEqual(dropped);
     for (const subscriber of slow) {
@@ -82,7 +94,9 @@ describe('the load test scenario (Node runner)', () => {
   }, 90_000);
 
   it('without slow subscribers: nothing is dropped and every subscriber gets every published id', async () => {
-    const plan = planFrom(await serviceUnderTest({ VUS: '20', SLOW_VUS: '0', RATE: '100', DURATION: '2s', PAYLOAD_BYTES: '4096' }));
+    const plan = planFrom(
+      await serviceUnderTest({ VUS: '20', SLOW_VUS: '0', RATE: '100', DURATION: '2s', PAYLOAD_BYTES: '4096' }),
+    );
     const result = await runScenario(plan);
     expect(passed(result.summary), summaryText(result.summary)).toBe(true);
     expect(result.summary.numbers?.droppedTotal).toBe(0);
@@ -93,7 +107,14 @@ describe('the load test scenario (Node runner)', () => {
   it('as a command (npm run loadtest:node) fails the run when a verdict fails: slow subscribers that never overflow', async () => {
     // A pause far too short to fill any buffer: the service drops nothing, which the run
     // must report as a failure rather than as "no drops, all good".
-    const env = await serviceUnderTest({ VUS: '3', SLOW_VUS: '1', RATE: '20', DURATION: '1s', PAYLOAD_BYTES: '256', SLOW_PAUSE: '100ms' });
+    const env = await serviceUnderTest({
+      VUS: '3',
+      SLOW_VUS: '1',
+      RATE: '20',
+      DURATION: '1s',
+      PAYLOAD_BYTES: '256',
+      SLOW_PAUSE: '100ms',
+    });
     const dir = mkdtempSync(join(tmpdir(), 'loadtest-'));
     try {
       const child = spawn(process.execPath, [runnerEntry], {
@@ -106,7 +127,9 @@ describe('the load test scenario (Node runner)', () => {
       expect(code, stdout).toBe(1);
       expect(stdout).toMatch(/FAIL drops_only_with_slow: slow subscribers ran but nothing was dropped/);
       const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
-      expect(summary.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule)).toEqual(['drops_only_with_slow']);
+      expect(summary.verdicts.filter((verdict) => !verdict.ok).map((verdict) => verdict.rule)).toEqual([
+        'drops_only_with_slow',
+      ]);
       expect(summary.numbers?.published).toBe(20);
     } finally {
       rmSync(dir, { recursive: true, force: true });

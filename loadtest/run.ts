@@ -67,7 +67,15 @@ async function readMetrics(plan: Plan): Promise<SseSnapshot> {
 }
 
 /** One subscriber, as sse.js's subscribe(): stream from the start marker to the end marker, then report. */
-async function subscribe(plan: Plan, run: string, startId: string, role: Role, subscriber: number, giveUpAt: number, counts: Counts) {
+async function subscribe(
+  plan: Plan,
+  run: string,
+  startId: string,
+  role: Role,
+  subscriber: number,
+  giveUpAt: number,
+  counts: Counts,
+) {
   await publish(plan, helloEvent(plan, run, role, subscriber), counts);
   const ledger = new SubscriberLedger(run, role, subscriber, Date.now(), { keepIds: true });
   let paused = false;
@@ -120,10 +128,15 @@ export async function runScenario(plan: Plan, log: (line: string) => void = () =
   const run = newRunId();
   const startId = await publish(plan, roomEvent(plan, run, 'start'), counts);
   if (startId === undefined) throw new Error('could not publish the start marker: check BASE_URL and PRODUCER_TOKEN');
-  log(`run ${run}: ${plan.fastSubscribers} fast and ${plan.slowSubscribers} slow subscribers, ${plan.rate}/s for ${plan.durationSeconds}s`);
+  log(
+    `run ${run}: ${plan.fastSubscribers} fast and ${plan.slowSubscribers} slow subscribers, ${plan.rate}/s for ${plan.durationSeconds}s`,
+  );
 
   const giveUpAt = Date.now() + (plan.durationSeconds + plan.settleSeconds + 60) * 1000;
-  const roles: Role[] = [...Array<Role>(plan.fastSubscribers).fill('fast'), ...Array<Role>(plan.slowSubscribers).fill('slow')];
+  const roles: Role[] = [
+    ...Array<Role>(plan.fastSubscribers).fill('fast'),
+    ...Array<Role>(plan.slowSubscribers).fill('slow'),
+  ];
   const subscribers = roles.map((role, index) => subscribe(plan, run, startId, role, index + 1, giveUpAt, counts));
 
   await produce(plan, run, counts);
@@ -152,7 +165,9 @@ export async function runScenario(plan: Plan, log: (line: string) => void = () =
     Date.now() + 60_000,
   );
   const { verdicts, numbers } = judgeRun(plan, room.facts(), snapshotDelta(before, await settledMetrics(plan, before)));
-  const timeToFirstEventMs = timingOf(ledgers.flatMap((ledger) => (ledger.firstEventMs === null ? [] : [ledger.firstEventMs])));
+  const timeToFirstEventMs = timingOf(
+    ledgers.flatMap((ledger) => (ledger.firstEventMs === null ? [] : [ledger.firstEventMs])),
+  );
   const summary: RunSummary = {
     runner: 'node',
     run,
@@ -163,7 +178,12 @@ export async function runScenario(plan: Plan, log: (line: string) => void = () =
   return {
     summary,
     published: room.ids ?? [],
-    subscribers: ledgers.map((ledger) => ({ role: ledger.role, subscriber: ledger.subscriber, ids: ledger.ids ?? [], resyncs: ledger.resyncs })),
+    subscribers: ledgers.map((ledger) => ({
+      role: ledger.role,
+      subscriber: ledger.subscriber,
+      ids: ledger.ids ?? [],
+      resyncs: ledger.resyncs,
+    })),
   };
 }
 
@@ -172,6 +192,7 @@ if (import.meta.main) {
   const result = await runScenario(plan, (line) => console.log(line));
   process.stdout.write(summaryText(result.summary));
   const jsonPath = process.env.SUMMARY_JSON;
-  if (jsonPath !== undefined && jsonPath !== '') writeFileSync(jsonPath, `${JSON.stringify(result.summary, null, 2)}\n`);
+  if (jsonPath !== undefined && jsonPath !== '')
+    writeFileSync(jsonPath, `${JSON.stringify(result.summary, null, 2)}\n`);
   process.exitCode = passed(result.summary) ? 0 : 1;
 }

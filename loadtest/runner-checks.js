@@ -14,12 +14,21 @@
 export function runnerChecks(facts) {
   const ttfe = facts.timeToFirstEventMs;
   return [
-    { rule: 'no_publish_failures', ok: facts.publishFailures === 0, detail: `${facts.publishFailures} publishes failed` },
-    { rule: 'no_stream_errors', ok: facts.streamErrors === 0, detail: `${facts.streamErrors} streams failed or ended early` },
+    {
+      rule: 'no_publish_failures',
+      ok: facts.publishFailures === 0,
+      detail: `${facts.publishFailures} publishes failed`,
+    },
+    {
+      rule: 'no_stream_errors',
+      ok: facts.streamErrors === 0,
+      detail: `${facts.streamErrors} streams failed or ended early`,
+    },
     {
       rule: 'time_to_first_event',
       ok: ttfe !== null && ttfe.p95 < facts.ttfeP95Ms,
-      detail: ttfe === null ? 'no subscriber saw an event' : `p95 ${ttfe.p95.toFixed(0)} ms (limit ${facts.ttfeP95Ms} ms)`,
+      detail:
+        ttfe === null ? 'no subscriber saw an event' : `p95 ${ttfe.p95.toFixed(0)} ms (limit ${facts.ttfeP95Ms} ms)`,
     },
   ];
 }

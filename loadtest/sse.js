@@ -70,7 +70,14 @@ for (const rule of VERDICT_RULES) thresholds[verdictMetric(rule)] = ['value==1']
  * @returns {import('k6/options').Scenario}
  */
 function subscribers(fn, vus) {
-  return { executor: 'per-vu-iterations', exec: fn, vus, iterations: 1, maxDuration: `${subscriberDeadline}s`, gracefulStop: '10s' };
+  return {
+    executor: 'per-vu-iterations',
+    exec: fn,
+    vus,
+    iterations: 1,
+    maxDuration: `${subscriberDeadline}s`,
+    gracefulStop: '10s',
+  };
 }
 
 /** @type {Record<string, import('k6/options').Scenario>} */
@@ -129,7 +136,8 @@ function publish(body) {
 function readMetrics() {
   const texts = plan.metricsUrls.map((url) => {
     const response = http.get(url, { tags: { name: 'metrics' } });
-    if (response.status !== 200 || typeof response.body !== 'string') throw new Error(`${url} answered ${response.status}`);
+    if (response.status !== 200 || typeof response.body !== 'string')
+      throw new Error(`${url} answered ${response.status}`);
     return response.body;
   });
   return sseSnapshot(texts);
@@ -193,31 +201,35 @@ function subscribe(data, role) {
     reported = true;
     publish(reportEvent(plan, data.run, ledger.report()));
   };
-  const response = sse.open(streamUrl(plan, data.startId), { headers: bearer(subscriberToken(plan, subscriber)), tags: { role } }, (client) => {
-    client.on('event', (event) => {
-      const seen = ledger.observe(event, Date.now());
-      if (seen === 'first') {
-        timeToFirstEvent.add(ledger.firstEventMs ?? 0, { role });
-        if (role === 'slow' && !paused) {
-          paused = true;
-          sleep(plan.slowPauseSeconds);
+  const response = sse.open(
+    streamUrl(plan, data.startId),
+    { headers: bearer(subscriberToken(plan, subscriber)), tags: { role } },
+    (client) => {
+      client.on('event', (event) => {
+        const seen = ledger.observe(event, Date.now());
+        if (seen === 'first') {
+          timeToFirstEvent.add(ledger.firstEventMs ?? 0, { role });
+          if (role === 'slow' && !paused) {
+            paused = true;
+            sleep(plan.slowPauseSeconds);
+          }
         }
-      }
-      // The end marker ends the run for this subscriber; under the k6-operator, where only
-      // one runner has the end marker's VU, so does any message (heartbeats included) after
-      // the run's end time. Report before closing: the report must not wait on close().
-      const now = Date.now();
-      if (seen === 'end' || (segmented && now >= runEndsAt)) ledger.markEnded();
-      if (ledger.ended || now > giveUpAt) {
-        report();
-        client.close();
-      }
-    });
-    client.on('error', (error) => {
-      streamErrors.add(1, { role });
-      console.error(`${role} subscriber ${subscriber}: ${error.error()}`);
-    });
-  });
+        // The end marker ends the run for this subscriber; under the k6-operator, where only
+        // one runner has the end marker's VU, so does any message (heartbeats included) after
+        // the run's end time. Report before closing: the report must not wait on close().
+        const now = Date.now();
+        if (seen === 'end' || (segmented && now >= runEndsAt)) ledger.markEnded();
+        if (ledger.ended || now > giveUpAt) {
+          report();
+          client.close();
+        }
+      });
+      client.on('error', (error) => {
+        streamErrors.add(1, { role });
+        console.error(`${role} subscriber ${subscriber}: ${error.error()}`);
+      });
+    },
+  );
   check(response, { 'stream answered 200': (r) => r.status === 200 }, { role });
   report();
 }
@@ -289,16 +301,20 @@ export function teardown(data) {
     const room = new RoomLedger(data.run, fenceId);
     const giveUpAt = Date.now() + 60_000;
     let closing = false;
-    const response = sse.open(streamUrl(plan, data.startId), { headers: bearer(subscriberToken(plan, 0)), tags: { role: 'teardown' } }, (client) => {
-      client.on('event', (event) => {
-        const done = room.observe(event);
-        if ((done || room.resyncs > 0 || Date.now() > giveUpAt) && !closing) {
-          closing = true;
-          client.close();
-        }
-      });
-      client.on('error', (error) => console.error(`teardown replay: ${error.error()}`));
-    });
+    const response = sse.open(
+      streamUrl(plan, data.startId),
+      { headers: bearer(subscriberToken(plan, 0)), tags: { role: 'teardown' } },
+      (client) => {
+        client.on('event', (event) => {
+          const done = room.observe(event);
+          if ((done || room.resyncs > 0 || Date.now() > giveUpAt) && !closing) {
+            closing = true;
+            client.close();
+          }
+        });
+        client.on('error', (error) => console.error(`teardown replay: ${error.error()}`));
+      },
+    );
     check(response, { 'replay answered 200': (r) => r.status === 200 });
     judge(data, room);
   } catch (error) {

@@ -1,7 +1,16 @@
 // The summary a person reads after a run: k6's end-of-test data turned back into verdicts
 // and numbers (teardown hands them over as gauges), and the runner's own checks.
 import { describe, expect, it } from 'vitest';
-import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, passed, summaryFromK6, summaryText, timingOf, verdictMetric, type K6SummaryData } from './summary.js';
+import {
+  NUMBER_METRICS,
+  TIME_TO_FIRST_EVENT,
+  passed,
+  summaryFromK6,
+  summaryText,
+  timingOf,
+  verdictMetric,
+  type K6SummaryData,
+} from './summary.js';
 import { VERDICT_RULES } from './verdict.js';
 import { runnerChecks } from './runner-checks.js';
 
@@ -9,9 +18,11 @@ function k6Data(verdict: (rule: string) => number | undefined): K6SummaryData {
   const metrics: K6SummaryData['metrics'] = {};
   for (const rule of VERDICT_RULES) {
     const value = verdict(rule);
-    if (value !== undefined) metrics[verdictMetric(rule)] = { type: 'gauge', values: { value, min: value, max: value } };
+    if (value !== undefined)
+      metrics[verdictMetric(rule)] = { type: 'gauge', values: { value, min: value, max: value } };
   }
-  for (const [key, name] of Object.entries(NUMBER_METRICS)) metrics[name] = { type: 'gauge', values: { value: key === 'published' ? 3000 : 7 } };
+  for (const [key, name] of Object.entries(NUMBER_METRICS))
+    metrics[name] = { type: 'gauge', values: { value: key === 'published' ? 3000 : 7 } };
   metrics[TIME_TO_FIRST_EVENT] = { type: 'trend', values: { avg: 12.4, 'p(95)': 40.2, max: 90, count: 52 } };
   return { metrics, setup_data: { run: 'lt-abc', startId: '1-0' } };
 }
@@ -41,9 +52,23 @@ describe('the run summary', () => {
   it('computes timings and the checks k6 makes with thresholds', () => {
     expect(timingOf([])).toBeNull();
     expect(timingOf(Array.from({ length: 20 }, (_, n) => n + 1))).toEqual({ avg: 10.5, p95: 19, max: 20, count: 20 });
-    const ok = runnerChecks({ publishFailures: 0, streamErrors: 0, timeToFirstEventMs: timingOf([10, 20]), ttfeP95Ms: 100 });
+    const ok = runnerChecks({
+      publishFailures: 0,
+      streamErrors: 0,
+      timeToFirstEventMs: timingOf([10, 20]),
+      ttfeP95Ms: 100,
+    });
     expect(ok.every((check) => check.ok)).toBe(true);
-    const bad = runnerChecks({ publishFailures: 1, streamErrors: 2, timeToFirstEventMs: timingOf([500]), ttfeP95Ms: 100 });
-    expect(bad.filter((check) => !check.ok).map((check) => check.rule)).toEqual(['no_publish_failures', 'no_stream_errors', 'time_to_first_event']);
+    const bad = runnerChecks({
+      publishFailures: 1,
+      streamErrors: 2,
+      timeToFirstEventMs: timingOf([500]),
+      ttfeP95Ms: 100,
+    });
+    expect(bad.filter((check) => !check.ok).map((check) => check.rule)).toEqual([
+      'no_publish_failures',
+      'no_stream_errors',
+      'time_to_first_event',
+    ]);
   });
 });

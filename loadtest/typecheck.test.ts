@@ -11,7 +11,11 @@ const probePath = fileURLToPath(new URL('./typecheck-probe.js', import.meta.url)
 
 /** Diagnostics of the loadtest project, plus a probe file that exists only in memory. */
 function check(probe?: string): string[] {
-  const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const config = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+  );
   if (config === undefined) throw new Error(`cannot read ${configPath}`);
   const host = ts.createCompilerHost(config.options);
   if (probe !== undefined) {
@@ -20,12 +24,20 @@ function check(probe?: string): string[] {
     const readFile = host.readFile.bind(host);
     host.fileExists = (name) => name === probePath || fileExists(name);
     host.readFile = (name) => (name === probePath ? probe : readFile(name));
-    host.getSourceFile = (name, language, ...rest) => (name === probePath ? ts.createSourceFile(name, probe, language) : getSourceFile(name, language, ...rest));
+    host.getSourceFile = (name, language, ...rest) =>
+      name === probePath ? ts.createSourceFile(name, probe, language) : getSourceFile(name, language, ...rest);
   }
-  const program = ts.createProgram(probe === undefined ? config.fileNames : [...config.fileNames, probePath], config.options, host);
+  const program = ts.createProgram(
+    probe === undefined ? config.fileNames : [...config.fileNames, probePath],
+    config.options,
+    host,
+  );
   return ts
     .getPreEmitDiagnostics(program)
-    .map((diagnostic) => `${diagnostic.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`);
+    .map(
+      (diagnostic) =>
+        `${diagnostic.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`,
+    );
 }
 
 // Every import is used, so an unused-import error can never stand in for the one expected.
@@ -48,10 +60,26 @@ export default function () {
   });
 
   const wrong: [string, string, RegExp][] = [
-    ['an event field xk6-sse does not have', `sse.open('u', null, (c) => c.on('event', (e) => e.event));`, /Property 'event' does not exist on type 'SseEvent'/],
-    ['sse.open without its callback', `sse.open('u', { headers: {} });`, /'headers' does not exist in type '\(client: SseClient\) => void'/],
-    ['a handler for an event xk6-sse never emits', `sse.open('u', (c) => c.on('message', () => undefined));`, /No overload matches this call/],
-    ['a header value that is not a string', `sse.open('u', { headers: { 'X-N': 1 } }, () => undefined);`, /not assignable to type 'string'/],
+    [
+      'an event field xk6-sse does not have',
+      `sse.open('u', null, (c) => c.on('event', (e) => e.event));`,
+      /Property 'event' does not exist on type 'SseEvent'/,
+    ],
+    [
+      'sse.open without its callback',
+      `sse.open('u', { headers: {} });`,
+      /'headers' does not exist in type '\(client: SseClient\) => void'/,
+    ],
+    [
+      'a handler for an event xk6-sse never emits',
+      `sse.open('u', (c) => c.on('message', () => undefined));`,
+      /No overload matches this call/,
+    ],
+    [
+      'a header value that is not a string',
+      `sse.open('u', { headers: { 'X-N': 1 } }, () => undefined);`,
+      /not assignable to type 'string'/,
+    ],
     ['a k6/http call with a wrong argument', `http.get(42);`, /not assignable to parameter of type/],
     ['a Trend fed a string', `new Trend('t').add('slow');`, /not assignable to parameter of type/],
   ];

@@ -89,7 +89,11 @@ export function judgeRun(plan, room, delta, options = {}) {
   const expectedSlow = shared ? room.started.slow : plan.slowSubscribers;
   judge(
     'reports_complete',
-    fast.length === expectedFast && slow.length === expectedSlow && room.started.fast === expectedFast && room.started.slow === expectedSlow && unfinished === 0,
+    fast.length === expectedFast &&
+      slow.length === expectedSlow &&
+      room.started.fast === expectedFast &&
+      room.started.slow === expectedSlow &&
+      unfinished === 0,
     `${fast.length}/${expectedFast} fast and ${slow.length}/${expectedSlow} slow subscribers reported (${room.started.fast} and ${room.started.slow} started)` +
       (unfinished > 0 ? `, ${unfinished} gave up before the run ended` : ''),
   );
@@ -107,7 +111,8 @@ export function judgeRun(plan, room, delta, options = {}) {
   );
 
   const misbehaving = slow.filter(
-    (report) => report.outOfOrder > 0 || report.received > room.published || (missedBy(report) > 0 && report.resyncs === 0),
+    (report) =>
+      report.outOfOrder > 0 || report.received > room.published || (missedBy(report) > 0 && report.resyncs === 0),
   );
   judge(
     'slow_in_order_and_told',

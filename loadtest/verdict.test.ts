@@ -6,7 +6,14 @@ import type { SubscriberReport } from './subscriber-ledger.js';
 import type { SseSnapshot } from './prometheus.js';
 import type { RoomFacts, RoomReport } from './verdict.js';
 
-const plan = planFrom({ TOKEN: 't', METRICS_URL: 'http://m/metrics', VUS: '2', SLOW_VUS: '1', DURATION: '10s', SLOW_PAUSE: '5s' });
+const plan = planFrom({
+  TOKEN: 't',
+  METRICS_URL: 'http://m/metrics',
+  VUS: '2',
+  SLOW_VUS: '1',
+  DURATION: '10s',
+  SLOW_PAUSE: '5s',
+});
 const DIGEST = '100:abcdef01';
 
 /**
@@ -14,7 +21,18 @@ const DIGEST = '100:abcdef01';
  * (markers, hellos, reports) owed to it, all received unless `changes` says otherwise.
  */
 function report(role: 'fast' | 'slow', subscriber: number, changes: Partial<RoomReport> = {}): RoomReport {
-  const base: SubscriberReport = { role, subscriber, received: 100, digest: DIGEST, resyncs: 0, outOfOrder: 0, ended: true, firstEventMs: 5, eventsReceived: 110, lastEventId: '9-0' };
+  const base: SubscriberReport = {
+    role,
+    subscriber,
+    received: 100,
+    digest: DIGEST,
+    resyncs: 0,
+    outOfOrder: 0,
+    ended: true,
+    firstEventMs: 5,
+    eventsReceived: 110,
+    lastEventId: '9-0',
+  };
   return { ...base, owed: 110, ...changes };
 }
 
@@ -24,13 +42,24 @@ function healthy(): { room: RoomFacts; delta: SseSnapshot } {
     room: {
       published: 100,
       digest: DIGEST,
-      reports: [report('fast', 1), report('fast', 2), report('slow', 3, { received: 70, eventsReceived: 80, digest: '70:00000001', resyncs: 2 })],
+      reports: [
+        report('fast', 1),
+        report('fast', 2),
+        report('slow', 3, { received: 70, eventsReceived: 80, digest: '70:00000001', resyncs: 2 }),
+      ],
       started: { fast: 2, slow: 1 },
       endSeen: true,
       resyncs: 0,
       complete: true,
     },
-    delta: { dropped: { queue_full: 30, shutdown: 0 }, droppedTotal: 30, sent: 270, connections: 0, opened: 4, targets: 1 },
+    delta: {
+      dropped: { queue_full: 30, shutdown: 0 },
+      droppedTotal: 30,
+      sent: 270,
+      connections: 0,
+      opened: 4,
+      targets: 1,
+    },
   };
 }
 
@@ -60,20 +89,64 @@ describe('judging a run', () => {
   });
 
   const regressions: [string, (run: ReturnType<typeof healthy>) => void, string[]][] = [
-    ['a fast subscriber silently missed one update', (run) => (run.room.reports[0] = report('fast', 1, { received: 99, eventsReceived: 109, digest: '99:1' })), ['fast_received_everything', 'drops_accounted']],
-    ['a fast subscriber silently missed an end marker', (run) => (run.room.reports[0] = report('fast', 1, { eventsReceived: 109 })), ['fast_received_everything', 'drops_accounted']],
-    ['a fast subscriber got the right count but other ids', (run) => (run.room.reports[1] = report('fast', 2, { digest: '100:ffffffff' })), ['fast_received_everything']],
-    ['a fast subscriber was told to resync', (run) => (run.room.reports[0] = report('fast', 1, { resyncs: 1 })), ['fast_received_everything']],
+    [
+      'a fast subscriber silently missed one update',
+      (run) => (run.room.reports[0] = report('fast', 1, { received: 99, eventsReceived: 109, digest: '99:1' })),
+      ['fast_received_everything', 'drops_accounted'],
+    ],
+    [
+      'a fast subscriber silently missed an end marker',
+      (run) => (run.room.reports[0] = report('fast', 1, { eventsReceived: 109 })),
+      ['fast_received_everything', 'drops_accounted'],
+    ],
+    [
+      'a fast subscriber got the right count but other ids',
+      (run) => (run.room.reports[1] = report('fast', 2, { digest: '100:ffffffff' })),
+      ['fast_received_everything'],
+    ],
+    [
+      'a fast subscriber was told to resync',
+      (run) => (run.room.reports[0] = report('fast', 1, { resyncs: 1 })),
+      ['fast_received_everything'],
+    ],
     ['a subscriber never reported', (run) => run.room.reports.splice(1, 1), ['reports_complete']],
-    ['a subscriber gave up before the run ended', (run) => (run.room.reports[0] = report('fast', 1, { ended: false })), ['reports_complete']],
-    ['fewer subscribers started than planned', (run) => ((run.room.started.fast = 1), run.room.reports.splice(1, 1)), ['reports_complete']],
-    ['the service dropped more than the slow subscribers missed', (run) => ((run.delta.dropped.queue_full = 31), (run.delta.droppedTotal = 31)), ['drops_accounted']],
-    ['the slow subscriber lost events silently', (run) => (run.room.reports[2] = report('slow', 3, { received: 70, eventsReceived: 80, resyncs: 0 })), ['slow_in_order_and_told']],
-    ['the service dropped a marker for the slow subscriber without counting it', (run) => (run.room.reports[2] = report('slow', 3, { received: 70, eventsReceived: 79, resyncs: 2 })), ['drops_accounted']],
-    ['events were dropped for another reason', (run) => ((run.delta.dropped.shutdown = 3), (run.delta.droppedTotal = 33)), ['drops_only_with_slow']],
+    [
+      'a subscriber gave up before the run ended',
+      (run) => (run.room.reports[0] = report('fast', 1, { ended: false })),
+      ['reports_complete'],
+    ],
+    [
+      'fewer subscribers started than planned',
+      (run) => ((run.room.started.fast = 1), run.room.reports.splice(1, 1)),
+      ['reports_complete'],
+    ],
+    [
+      'the service dropped more than the slow subscribers missed',
+      (run) => ((run.delta.dropped.queue_full = 31), (run.delta.droppedTotal = 31)),
+      ['drops_accounted'],
+    ],
+    [
+      'the slow subscriber lost events silently',
+      (run) => (run.room.reports[2] = report('slow', 3, { received: 70, eventsReceived: 80, resyncs: 0 })),
+      ['slow_in_order_and_told'],
+    ],
+    [
+      'the service dropped a marker for the slow subscriber without counting it',
+      (run) => (run.room.reports[2] = report('slow', 3, { received: 70, eventsReceived: 79, resyncs: 2 })),
+      ['drops_accounted'],
+    ],
+    [
+      'events were dropped for another reason',
+      (run) => ((run.delta.dropped.shutdown = 3), (run.delta.droppedTotal = 33)),
+      ['drops_only_with_slow'],
+    ],
     ['a connection stayed open', (run) => (run.delta.connections = 1), ['no_connection_leak']],
     ['the stream was trimmed under the replay', (run) => (run.room.resyncs = 1), ['room_replayed']],
-    ['nothing was published', (run) => ((run.room.published = 0), (run.room.reports = [])), ['room_replayed', 'reports_complete', 'fast_received_everything']],
+    [
+      'nothing was published',
+      (run) => ((run.room.published = 0), (run.room.reports = [])),
+      ['room_replayed', 'reports_complete', 'fast_received_everything'],
+    ],
   ];
   for (const [what, breakRun, rules] of regressions) {
     it(`fails ${rules.join(', ')} when ${what}`, () => {
@@ -90,7 +163,10 @@ describe('judging a run', () => {
     room.reports = room.reports.filter((entry) => entry.role === 'fast');
     room.started.slow = 0;
     expect(failedRules(room, { ...delta, dropped: { queue_full: 0 }, droppedTotal: 0 }, fastOnly)).toEqual([]);
-    expect(failedRules(room, { ...delta, dropped: { queue_full: 1 }, droppedTotal: 1 }, fastOnly)).toEqual(['drops_only_with_slow', 'drops_accounted']);
+    expect(failedRules(room, { ...delta, dropped: { queue_full: 1 }, droppedTotal: 1 }, fastOnly)).toEqual([
+      'drops_only_with_slow',
+      'drops_accounted',
+    ]);
   });
 
   it("sharing the service with other generators (k6-operator runners), judges this generator's own subscribers and bounds the shared counters", () => {
@@ -100,16 +176,29 @@ describe('judging a run', () => {
     room.started = { fast: 1, slow: 0 };
     const othersDropped = { ...delta, dropped: { queue_full: 40 }, droppedTotal: 40, connections: 3 };
     expect(failedRules(room, othersDropped, plan, true)).toEqual([]);
-    expect(failedRules(room, othersDropped, plan, false)).toEqual(expect.arrayContaining(['reports_complete', 'drops_accounted', 'no_connection_leak']));
+    expect(failedRules(room, othersDropped, plan, false)).toEqual(
+      expect.arrayContaining(['reports_complete', 'drops_accounted', 'no_connection_leak']),
+    );
     // Still caught when sharing: a subscriber that said hello and never reported, a drop for another reason.
-    expect(failedRules({ ...room, started: { fast: 2, slow: 0 } }, othersDropped, plan, true)).toEqual(['reports_complete']);
-    expect(failedRules(room, { ...othersDropped, dropped: { queue_full: 40, shutdown: 1 }, droppedTotal: 41 }, plan, true)).toEqual(['drops_only_with_slow']);
+    expect(failedRules({ ...room, started: { fast: 2, slow: 0 } }, othersDropped, plan, true)).toEqual([
+      'reports_complete',
+    ]);
+    expect(
+      failedRules(room, { ...othersDropped, dropped: { queue_full: 40, shutdown: 1 }, droppedTotal: 41 }, plan, true),
+    ).toEqual(['drops_only_with_slow']);
   });
 
   it('with slow subscribers that never overflowed, says how to make them overflow', () => {
     const { room } = healthy();
     room.reports[2] = report('slow', 3);
-    const { verdicts } = judgeRun(plan, room, { dropped: { queue_full: 0 }, droppedTotal: 0, sent: 300, connections: 0, opened: 4, targets: 1 });
+    const { verdicts } = judgeRun(plan, room, {
+      dropped: { queue_full: 0 },
+      droppedTotal: 0,
+      sent: 300,
+      connections: 0,
+      opened: 4,
+      targets: 1,
+    });
     const verdict = verdicts.find((entry) => entry.rule === 'drops_only_with_slow');
     expect(verdict?.ok).toBe(false);
     expect(verdict?.detail).toMatch(/raise SLOW_PAUSE/);

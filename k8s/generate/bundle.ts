@@ -94,8 +94,16 @@ export function monitoringFiles(sources: MonitoringSources): GeneratedFile[] {
   const first = dashboards[0];
   if (first === undefined) throw new Error('no dashboard to put into the monitoring component');
   const out: GeneratedFile[] = [
-    { path: `${MONITORING_DIR}/prometheusrule.yaml`, source: sources.alerts.path, content: prometheusRule(sources.alerts) },
-    { path: `${MONITORING_DIR}/kustomization.yaml`, source: dirname(first.path), content: dashboardsKustomization(dashboards.map((file) => basename(file.path))) },
+    {
+      path: `${MONITORING_DIR}/prometheusrule.yaml`,
+      source: sources.alerts.path,
+      content: prometheusRule(sources.alerts),
+    },
+    {
+      path: `${MONITORING_DIR}/kustomization.yaml`,
+      source: dirname(first.path),
+      content: dashboardsKustomization(dashboards.map((file) => basename(file.path))),
+    },
   ];
   for (const file of dashboards) {
     const dashboard = JSON.parse(file.content) as { uid?: unknown; title?: unknown };
@@ -115,5 +123,9 @@ export function monitoringFiles(sources: MonitoringSources): GeneratedFile[] {
  * (loadtest/k6-files.ts lists them), side by side as the script imports them.
  */
 export function loadtestFiles(scripts: readonly SourceFile[]): GeneratedFile[] {
-  return scripts.map((file) => ({ path: `${LOADTEST_DIR}/${basename(file.path)}`, source: file.path, content: file.content }));
+  return scripts.map((file) => ({
+    path: `${LOADTEST_DIR}/${basename(file.path)}`,
+    source: file.path,
+    content: file.content,
+  }));
 }

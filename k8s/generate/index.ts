@@ -21,7 +21,13 @@ export const repoRoot = resolve(import.meta.dirname, '..', '..');
  * source went away goes too; the freshness test flags anything else found in them. The CRD
  * is the one generated file that lives beside hand-written ones (k8s/base/crd/).
  */
-export const GENERATED_DIRS = ['alerts/generated', 'alerts/promtool', 'dashboards/generated', MONITORING_DIR, LOADTEST_DIR] as const;
+export const GENERATED_DIRS = [
+  'alerts/generated',
+  'alerts/promtool',
+  'dashboards/generated',
+  MONITORING_DIR,
+  LOADTEST_DIR,
+] as const;
 
 /** Every generated file with its committed text, by path relative to the repository root. */
 export function generatedFiles(root = repoRoot): { path: string; content: string }[] {
@@ -31,11 +37,14 @@ export function generatedFiles(root = repoRoot): { path: string; content: string
   const rules = alerts.find((file) => file.path === rulesPath);
   if (rules === undefined) throw new Error(`alerts/generate.ts no longer renders ${rulesPath}`);
   const monitoring = monitoringFiles({ alerts: rules, dashboards });
-  const loadtest = loadtestFiles(K6_FILES.map((file) => ({ path: `loadtest/${file}`, content: readFileSync(join(root, 'loadtest', file), 'utf8') })));
+  const loadtest = loadtestFiles(
+    K6_FILES.map((file) => ({ path: `loadtest/${file}`, content: readFileSync(join(root, 'loadtest', file), 'utf8') })),
+  );
   const files = [crd, ...alerts, ...dashboards, ...monitoring, ...loadtest];
   // A header naming a file that is not there would send its reader nowhere.
   for (const file of files) {
-    if (!existsSync(join(root, file.source))) throw new Error(`${file.path} names its source ${file.source}, which does not exist`);
+    if (!existsSync(join(root, file.source)))
+      throw new Error(`${file.path} names its source ${file.source}, which does not exist`);
   }
   return [...files.map((file) => ({ path: file.path, content: stamped(file) })), ...headerlessNotes(files)];
 }

@@ -74,7 +74,13 @@ describe('the production overlay, with the monitoring component', () => {
   it('applies server-side once the pinned Prometheus Operator CRDs are served', async () => {
     succeeded(await run('apply', '--server-side', '-f', PROMETHEUS_OPERATOR_CRDS));
     succeeded(
-      await run('wait', '--for=condition=Established', '--timeout=60s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com'),
+      await run(
+        'wait',
+        '--for=condition=Established',
+        '--timeout=60s',
+        'crd/servicemonitors.monitoring.coreos.com',
+        'crd/prometheusrules.monitoring.coreos.com',
+      ),
     );
     succeeded(await run('apply', '-k', k8s('overlays/production'), '--server-side', '--dry-run=server'));
     succeeded(await run('apply', '-k', k8s('overlays/production'), '--server-side'));

@@ -6,10 +6,23 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serviceEnv } from '../../service/src/config/index.ts';
 import { controllerEnv } from '../../service/src/config/controller.ts';
-import { envNames, envValue, imagesIn, named, ofKind, onlyContainer, portNamed, selects, workload, workloads, type Container } from './manifests.ts';
+import {
+  envNames,
+  envValue,
+  imagesIn,
+  named,
+  ofKind,
+  onlyContainer,
+  portNamed,
+  selects,
+  workload,
+  workloads,
+  type Container,
+} from './manifests.ts';
 import { repoRoot, workspace, type KubeObject } from './render.ts';
 
-const packageVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+const packageVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 const ws = workspace();
 afterAll(() => ws.dispose());
@@ -47,13 +60,19 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     for (const w of all) {
       expect(selects(w.selector, w.podLabels), `${w.object.metadata.name} selector vs template labels`).toBe(true);
       const others = all.filter((other) => other !== w && selects(w.selector, other.podLabels));
-      expect(others.map((o) => o.object.metadata.name), `${w.object.metadata.name} selector overlaps`).toEqual([]);
+      expect(
+        others.map((o) => o.object.metadata.name),
+        `${w.object.metadata.name} selector overlaps`,
+      ).toEqual([]);
     }
   });
 
   it('routes every Service port to a named container port of the pods it selects', () => {
     for (const service of ofKind(objects, 'Service')) {
-      const spec = service.spec as { selector: Record<string, string>; ports: { name: string; targetPort: string | number }[] };
+      const spec = service.spec as {
+        selector: Record<string, string>;
+        ports: { name: string; targetPort: string | number }[];
+      };
       const backends = workloads(objects).filter((w) => selects({ matchLabels: spec.selector }, w.podLabels));
       expect(backends.length, `${service.metadata.name} selects a workload`).toBe(1);
       const container = onlyContainer(backends[0]!);
@@ -71,15 +90,25 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
       expect(workloads(objects).filter((w) => selects(selector, w.podLabels)).length, pdb.metadata.name).toBe(1);
     }
     for (const policy of ofKind(objects, 'NetworkPolicy')) {
-      const spec = policy.spec as { podSelector: Parameters<typeof selects>[0]; ingress: { ports?: { port: string | number }[]; from?: { podSelector?: Parameters<typeof selects>[0] }[] }[] };
+      const spec = policy.spec as {
+        podSelector: Parameters<typeof selects>[0];
+        ingress: { ports?: { port: string | number }[]; from?: { podSelector?: Parameters<typeof selects>[0] }[] }[];
+      };
       const targets = workloads(objects).filter((w) => selects(spec.podSelector, w.podLabels));
       expect(targets.length, policy.metadata.name).toBe(1);
       for (const rule of spec.ingress) {
-        for (const port of rule.ports ?? []) expect(portNamed(onlyContainer(targets[0]!), String(port.port)), `${policy.metadata.name} port ${port.port}`).toBeDefined();
+        for (const port of rule.ports ?? [])
+          expect(
+            portNamed(onlyContainer(targets[0]!), String(port.port)),
+            `${policy.metadata.name} port ${port.port}`,
+          ).toBeDefined();
         for (const peer of rule.from ?? []) {
           if (peer.podSelector === undefined) continue;
           // A pod-selector rule that matches no pod of the stack would silently block everything.
-          expect(workloads(objects).some((w) => selects(peer.podSelector, w.podLabels)), `${policy.metadata.name} peers`).toBe(true);
+          expect(
+            workloads(objects).some((w) => selects(peer.podSelector, w.podLabels)),
+            `${policy.metadata.name} peers`,
+          ).toBe(true);
         }
       }
     }
@@ -102,14 +131,20 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
   it('has the service and the controller read the same stream', () => {
     const service = onlyContainer(workload(objects, SERVICE));
     const controller = onlyContainer(workload(objects, CONTROLLER));
-    for (const name of ['REALTIME_STREAM_KEY', 'REALTIME_STREAM_GROUP', 'REALTIME_STREAM_MAXLEN', 'REALTIME_STREAM_READ_BLOCK_MS']) {
+    for (const name of [
+      'REALTIME_STREAM_KEY',
+      'REALTIME_STREAM_GROUP',
+      'REALTIME_STREAM_MAXLEN',
+      'REALTIME_STREAM_READ_BLOCK_MS',
+    ]) {
       expect(envValue(controller, objects, name), name).toBe(envValue(service, objects, name));
       expect(envValue(service, objects, name), name).toBeDefined();
     }
   });
 
   it('identifies each pod by the downward API', () => {
-    const fieldOf = (container: Container, name: string) => container.env?.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
+    const fieldOf = (container: Container, name: string) =>
+      container.env?.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
     expect(fieldOf(onlyContainer(workload(objects, SERVICE)), 'POD_NAME')).toBe('metadata.name');
     expect(fieldOf(onlyContainer(workload(objects, CONTROLLER)), 'POD_NAME')).toBe('metadata.name');
     expect(fieldOf(onlyContainer(workload(objects, CONTROLLER)), 'POD_NAMESPACE')).toBe('metadata.namespace');
@@ -118,7 +153,9 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
   it('listens where the pod spec says: PORT and METRICS_PORT match the named container ports', () => {
     const service = onlyContainer(workload(objects, SERVICE));
     expect(Number(envValue(service, objects, 'PORT') ?? serviceEnv.PORT.defaultText)).toBe(portNamed(service, 'http'));
-    expect(Number(envValue(service, objects, 'METRICS_PORT') ?? serviceEnv.METRICS_PORT.defaultText)).toBe(portNamed(service, 'metrics'));
+    expect(Number(envValue(service, objects, 'METRICS_PORT') ?? serviceEnv.METRICS_PORT.defaultText)).toBe(
+      portNamed(service, 'metrics'),
+    );
     const controller = onlyContainer(workload(objects, CONTROLLER));
     expect(Number(envValue(controller, objects, 'METRICS_PORT'))).toBe(portNamed(controller, 'metrics'));
     expect(portNamed(controller, 'metrics')).toBe(9465);
@@ -135,7 +172,8 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
         expect(container.livenessProbe, `${w.object.metadata.name} liveness`).toBeDefined();
         for (const probe of [container.startupProbe, container.readinessProbe, container.livenessProbe]) {
           const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port;
-          if (port !== undefined) expect(portNamed(container, String(port)), `${w.object.metadata.name} probe port ${port}`).toBeDefined();
+          if (port !== undefined)
+            expect(portNamed(container, String(port)), `${w.object.metadata.name} probe port ${port}`).toBeDefined();
         }
       }
     }
@@ -144,9 +182,14 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
   it('lets a service pod drain before it is killed', () => {
     const w = workload(objects, SERVICE);
     const container = onlyContainer(w);
-    const drainSeconds = Number(envValue(container, objects, 'SSE_DRAIN_WINDOW_MS') ?? serviceEnv.SSE_DRAIN_WINDOW_MS.defaultText) / 1000;
+    const drainSeconds =
+      Number(envValue(container, objects, 'SSE_DRAIN_WINDOW_MS') ?? serviceEnv.SSE_DRAIN_WINDOW_MS.defaultText) / 1000;
     // Stopping the bus waits for the reader's current XREADGROUP BLOCK at worst.
-    const busStopSeconds = Number(envValue(container, objects, 'REALTIME_STREAM_READ_BLOCK_MS') ?? serviceEnv.REALTIME_STREAM_READ_BLOCK_MS.defaultText) / 1000;
+    const busStopSeconds =
+      Number(
+        envValue(container, objects, 'REALTIME_STREAM_READ_BLOCK_MS') ??
+          serviceEnv.REALTIME_STREAM_READ_BLOCK_MS.defaultText,
+      ) / 1000;
     const preStop = preStopSeconds(container);
     expect(preStop).toBeGreaterThan(0);
     expect(w.pod.terminationGracePeriodSeconds ?? 30).toBeGreaterThan(preStop + drainSeconds + busStopSeconds);
@@ -157,7 +200,8 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     expect(service.replicas).toBeGreaterThanOrEqual(2);
     const keys = (service.pod.topologySpreadConstraints ?? []).map((c) => c.topologyKey).sort();
     expect(keys).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
-    for (const constraint of service.pod.topologySpreadConstraints ?? []) expect(selects(constraint.labelSelector, service.podLabels)).toBe(true);
+    for (const constraint of service.pod.topologySpreadConstraints ?? [])
+      expect(selects(constraint.labelSelector, service.podLabels)).toBe(true);
     expect(workload(objects, CONTROLLER).replicas).toBe(2);
   });
 
@@ -204,12 +248,20 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     expect(service.pod.automountServiceAccountToken).toBe(false);
     const controller = workload(objects, CONTROLLER);
     const account = controller.pod.serviceAccountName;
-    const bindings = ofKind(objects, 'RoleBinding').filter((b) => (b.subjects as { kind: string; name: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === account));
+    const bindings = ofKind(objects, 'RoleBinding').filter((b) =>
+      (b.subjects as { kind: string; name: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === account),
+    );
     expect(bindings.map((b) => b.metadata.name)).toEqual([CONTROLLER]);
-    expect(ofKind(objects, 'RoleBinding').some((b) => (b.subjects as { name: string }[]).some((s) => s.name === service.pod.serviceAccountName))).toBe(false);
+    expect(
+      ofKind(objects, 'RoleBinding').some((b) =>
+        (b.subjects as { name: string }[]).some((s) => s.name === service.pod.serviceAccountName),
+      ),
+    ).toBe(false);
     const role = named(objects, 'Role', (bindings[0]?.roleRef as { name: string }).name);
     const grants = (role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((rule) =>
-      rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group || 'core'}/${resource}:${verb}`))),
+      rule.apiGroups.flatMap((group) =>
+        rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group || 'core'}/${resource}:${verb}`)),
+      ),
     );
     expect(grants.sort()).toEqual(
       [
@@ -230,7 +282,11 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
         'realtime.trayb.io/streamremediationpolicies/status:patch',
       ].sort(),
     );
-    for (const [kind, name] of [['ServiceAccount', service.pod.serviceAccountName], ['ServiceAccount', account]] as const) expect(() => named(objects, kind, name ?? '')).not.toThrow();
+    for (const [kind, name] of [
+      ['ServiceAccount', service.pod.serviceAccountName],
+      ['ServiceAccount', account],
+    ] as const)
+      expect(() => named(objects, kind, name ?? '')).not.toThrow();
   });
 
   it('names the policy the controller follows (and creates when missing), and selects exactly the service pods', () => {
@@ -238,11 +294,14 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     expect(ofKind(objects, 'StreamRemediationPolicy')).toEqual([]);
     const controller = onlyContainer(workload(objects, CONTROLLER));
     expect(envValue(controller, objects, 'CONTROLLER_POLICY_NAME')).toBe('trayb-realtime');
-    const selectorDefault = (controllerEnv?.CONTROLLER_POD_SELECTOR as { defaultText?: string } | undefined)?.defaultText;
+    const selectorDefault = (controllerEnv?.CONTROLLER_POD_SELECTOR as { defaultText?: string } | undefined)
+      ?.defaultText;
     const selectorText = envValue(controller, objects, 'CONTROLLER_POD_SELECTOR') ?? selectorDefault;
     expect(selectorText).toBeDefined();
     // The created policy has an empty spec, so this selector is the one the controller follows.
-    const matchLabels = Object.fromEntries((selectorText ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
+    const matchLabels = Object.fromEntries(
+      (selectorText ?? '').split(',').map((pair) => pair.split('=') as [string, string]),
+    );
     const selected = workloads(objects).filter((w) => selects({ matchLabels }, w.podLabels));
     expect(selected.map((w) => w.object.metadata.name)).toEqual([SERVICE]);
     expect(matchLabels).toEqual(workload(objects, SERVICE).selector.matchLabels);
@@ -252,7 +311,8 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     const operatorSecrets = new Set(['trayb-realtime-auth', 'trayb-realtime-redis-connection']);
     for (const w of workloads(objects)) {
       for (const container of w.pod.containers) {
-        for (const source of container.envFrom ?? []) if (source.configMapRef) expect(() => named(objects, 'ConfigMap', source.configMapRef!.name)).not.toThrow();
+        for (const source of container.envFrom ?? [])
+          if (source.configMapRef) expect(() => named(objects, 'ConfigMap', source.configMapRef!.name)).not.toThrow();
         for (const entry of container.env ?? []) {
           const ref = entry.valueFrom?.secretKeyRef;
           if (ref === undefined) continue;
@@ -265,7 +325,8 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
   });
 
   it('keeps every object small enough for client-side `kubectl apply` (256 KiB annotation)', () => {
-    for (const object of objects) expect(JSON.stringify(object).length, `${object.kind}/${object.metadata.name}`).toBeLessThan(256 * 1024);
+    for (const object of objects)
+      expect(JSON.stringify(object).length, `${object.kind}/${object.metadata.name}`).toBeLessThan(256 * 1024);
   });
 });
 
@@ -276,29 +337,45 @@ describe('the default stack', () => {
     expect(redis.replicas).toBe(1);
     const args = onlyContainer(redis).args ?? [];
     expect(args[args.indexOf('--appendonly') + 1]).toBe('yes');
-    const claims = (redis.object.spec as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates;
+    const claims = (redis.object.spec as { volumeClaimTemplates: { metadata: { name: string } }[] })
+      .volumeClaimTemplates;
     const dataMount = onlyContainer(redis) as Container & { volumeMounts: { name: string; mountPath: string }[] };
     expect(claims.map((c) => c.metadata.name)).toContain('data');
     expect(dataMount.volumeMounts.find((m) => m.name === 'data')?.mountPath).toBe(args[args.indexOf('--dir') + 1]);
   });
 
   it('points REDIS_URL at the in-cluster Redis Service', () => {
-    const secret = named(defaultStack, 'Secret', (onlyContainer(workload(defaultStack, SERVICE)).env ?? []).find((e) => e.name === 'REDIS_URL')!.valueFrom!.secretKeyRef!.name);
+    const secret = named(
+      defaultStack,
+      'Secret',
+      (onlyContainer(workload(defaultStack, SERVICE)).env ?? []).find((e) => e.name === 'REDIS_URL')!.valueFrom!
+        .secretKeyRef!.name,
+    );
     const url = new URL(Buffer.from((secret.data as { url: string }).url, 'base64').toString());
     const service = named(defaultStack, 'Service', url.hostname);
     expect((service.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toContain(Number(url.port));
   });
 
   it('generates a JWT secret that says it is a development fake', () => {
-    const secret = named(defaultStack, 'Secret', ofKind(defaultStack, 'Secret').find((s) => s.metadata.name.startsWith('trayb-realtime-auth'))!.metadata.name);
+    const secret = named(
+      defaultStack,
+      'Secret',
+      ofKind(defaultStack, 'Secret').find((s) => s.metadata.name.startsWith('trayb-realtime-auth'))!.metadata.name,
+    );
     expect(secret.metadata.labels?.['trayb.io/insecure-development-secret']).toBe('true');
-    expect(Buffer.from((secret.data as { 'jwt-secret': string })['jwt-secret'], 'base64').toString()).toMatch(/INSECURE/);
+    expect(Buffer.from((secret.data as { 'jwt-secret': string })['jwt-secret'], 'base64').toString()).toMatch(
+      /INSECURE/,
+    );
   });
 });
 
 describe('the production overlay', () => {
   it('uses an external Redis and the operator’s own Secrets: no Redis pods, no Secret in the bundle', () => {
-    expect(workloads(production).map((w) => w.object.metadata.name).sort()).toEqual([SERVICE, CONTROLLER].sort());
+    expect(
+      workloads(production)
+        .map((w) => w.object.metadata.name)
+        .sort(),
+    ).toEqual([SERVICE, CONTROLLER].sort());
     expect(ofKind(production, 'Secret')).toEqual([]);
   });
 
@@ -307,7 +384,9 @@ describe('the production overlay', () => {
     const prod = workload(production, SERVICE);
     const dev = workload(defaultStack, SERVICE);
     expect(prod.replicas).toBeGreaterThan(dev.replicas);
-    expect(mebibytes(onlyContainer(prod).resources?.limits?.memory)).toBeGreaterThan(mebibytes(onlyContainer(dev).resources?.limits?.memory));
+    expect(mebibytes(onlyContainer(prod).resources?.limits?.memory)).toBeGreaterThan(
+      mebibytes(onlyContainer(dev).resources?.limits?.memory),
+    );
   });
 
   it('scrapes the service and the controller through ServiceMonitors that kube-prometheus-stack selects', () => {

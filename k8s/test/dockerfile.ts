@@ -33,7 +33,11 @@ export function parseDockerfile(text: string): Stage[] {
     pending = '';
     const match = /^(\S+)\s*(.*)$/.exec(full);
     if (match === null) return;
-    const instruction = { keyword: (match[1] ?? '').toUpperCase(), args: (match[2] ?? '').replace(/\s+/g, ' '), line: startLine };
+    const instruction = {
+      keyword: (match[1] ?? '').toUpperCase(),
+      args: (match[2] ?? '').replace(/\s+/g, ' '),
+      line: startLine,
+    };
     if (instruction.keyword === 'FROM') {
       const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
       stages.push({ image: from?.[1] ?? '', name: from?.[2] ?? String(stages.length), instructions: [] });
@@ -58,7 +62,11 @@ export function instructions(stage: Stage, keyword: string): Instruction[] {
 }
 
 /** COPY/ADD sources and flags: `COPY --from=deps /app/node_modules ./node_modules`. */
-export function copySources(instruction: Instruction): { from: string | undefined; sources: string[]; destination: string } {
+export function copySources(instruction: Instruction): {
+  from: string | undefined;
+  sources: string[];
+  destination: string;
+} {
   const words = instruction.args.split(' ');
   const flags = words.filter((w) => w.startsWith('--'));
   const paths = words.filter((w) => !w.startsWith('--'));
@@ -77,13 +85,21 @@ export function dockerignore(text: string): (path: string) => boolean {
       const pattern = (include ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, '');
       const source = pattern
         .split('/')
-        .map((part) => (part === '**' ? '.*' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]')))
+        .map((part) =>
+          part === '**'
+            ? '.*'
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replaceAll('*', '[^/]*')
+                .replaceAll('?', '[^/]'),
+        )
         .join('/')
         .replaceAll('.*/', '(?:.*/)?');
       return { include, regex: new RegExp(`^${source}$`) };
     });
   // A rule on a folder covers everything below it, as in the Docker CLI.
-  const matches = (regex: RegExp, path: string) => path.split('/').some((_, i, parts) => regex.test(parts.slice(0, i + 1).join('/')));
+  const matches = (regex: RegExp, path: string) =>
+    path.split('/').some((_, i, parts) => regex.test(parts.slice(0, i + 1).join('/')));
   return (path) => {
     let excluded = false;
     for (const rule of rules) if (matches(rule.regex, path)) excluded = !rule.include;

@@ -27,7 +27,8 @@ describe('the committed generated files', () => {
     }
     const known = new Set(expected.map((file) => file.path));
     for (const dir of GENERATED_DIRS) {
-      for (const path of filesUnder(dir)) if (!known.has(path)) problems.push(`${path}: left over, no source produces it`);
+      for (const path of filesUnder(dir))
+        if (!known.has(path)) problems.push(`${path}: left over, no source produces it`);
     }
     expect(problems, `run \`${GENERATE_COMMAND}\` and commit the result`).toEqual([]);
   });

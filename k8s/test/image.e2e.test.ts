@@ -15,8 +15,12 @@ import { repoRoot, workspace } from './render.ts';
 
 const stages = readDockerfile(join(repoRoot, 'Dockerfile'));
 const runtime = stages.at(-1)!;
-const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
+const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { dev?: boolean }>;
+};
 
 /** The `npm ...` commands of a stage's RUN lines, in order. */
 function npmCommands(stageName: string): string[][] {
@@ -47,17 +51,22 @@ describe('the image stages, run as plain npm commands', () => {
 
   it('the deps stage installs the production dependency tree and nothing dev-only (not even the `node` runtime package)', () => {
     expect(npmCommands('deps').length).toBeGreaterThan(0);
-    for (const name of Object.keys(pkg.dependencies)) expect(existsSync(join(app, 'node_modules', name)), name).toBe(true);
+    for (const name of Object.keys(pkg.dependencies))
+      expect(existsSync(join(app, 'node_modules', name)), name).toBe(true);
     // The lockfile marks packages only devDependencies need; @types/node, say, is not one
     // of them when a production dependency depends on it.
-    const devOnly = Object.entries(lock.packages).filter(([path, entry]) => entry.dev === true && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path));
+    const devOnly = Object.entries(lock.packages).filter(
+      ([path, entry]) => entry.dev === true && /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path),
+    );
     expect(devOnly.map(([path]) => path)).toContain('node_modules/node');
     for (const [path] of devOnly) expect(existsSync(join(app, path)), path).toBe(false);
   });
 
   it('the runtime stage copies exactly package.json, the production node_modules and dist', () => {
     const copies = instructions(runtime, 'COPY').map(copySources);
-    expect(copies.flatMap((c) => c.sources.map((source) => `${c.from ?? 'context'}:${basename(source)}`)).sort()).toEqual(['build:dist', 'context:package.json', 'deps:node_modules']);
+    expect(
+      copies.flatMap((c) => c.sources.map((source) => `${c.from ?? 'context'}:${basename(source)}`)).sort(),
+    ).toEqual(['build:dist', 'context:package.json', 'deps:node_modules']);
   });
 
   const command = execForm(instructions(runtime, 'CMD')[0]?.args ?? '') ?? [];
@@ -89,7 +98,11 @@ describe('the image stages, run as plain npm commands', () => {
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const status = async (url: string) => fetch(url).then((r) => r.status, () => 0);
+    const status = async (url: string) =>
+      fetch(url).then(
+        (r) => r.status,
+        () => 0,
+      );
     return {
       output: () => output,
       status,
@@ -112,7 +125,9 @@ describe('the image stages, run as plain npm commands', () => {
   it(`the image command (${command.join(' ')}) serves the Deployment's probe paths and metrics, and exits cleanly on SIGTERM`, async () => {
     expect(existsSync(join(app, command.at(-1) ?? 'dist/main.js'))).toBe(true);
     const container = renderedContainer('trayb-realtime');
-    const probePaths = [container.startupProbe, container.readinessProbe, container.livenessProbe].map((p) => p?.httpGet?.path).filter((p) => p !== undefined);
+    const probePaths = [container.startupProbe, container.readinessProbe, container.livenessProbe]
+      .map((p) => p?.httpGet?.path)
+      .filter((p) => p !== undefined);
     expect(probePaths.length).toBe(3);
 
     const [port, metricsPort] = [await freePort(), await freePort()];
@@ -126,11 +141,14 @@ describe('the image stages, run as plain npm commands', () => {
       AUTH_JWT_SECRET: 'test-only-secret-for-the-image-check',
     });
     try {
-      for (const path of probePaths) expect(await service.until200(`http://127.0.0.1:${port}${path}`), `${path}\n${service.output()}`).toBe(200);
+      for (const path of probePaths)
+        expect(await service.until200(`http://127.0.0.1:${port}${path}`), `${path}\n${service.output()}`).toBe(200);
       const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain('# TYPE');
-      expect(await service.status(`http://127.0.0.1:${port}/metrics`), 'metrics stay off the public port').not.toBe(200);
+      expect(await service.status(`http://127.0.0.1:${port}/metrics`), 'metrics stay off the public port').not.toBe(
+        200,
+      );
     } finally {
       expect(await service.stop(), service.output()).toBe(0);
     }

@@ -10,8 +10,14 @@ import { SERVICE_NODE_FLAGS } from '../../service/src/node-flags.ts';
 import { onlyContainer, workload } from './manifests.ts';
 import { repoRoot, workspace } from './render.ts';
 
-const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; dev?: boolean; hasInstallScript?: boolean }> };
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { version: string; dev?: boolean; hasInstallScript?: boolean }>;
+};
 const nodeVersion = lock.packages['node_modules/node']?.version ?? '';
 const stages = readDockerfile(join(repoRoot, 'Dockerfile'));
 const stage = (name: string): Stage => {
@@ -29,7 +35,10 @@ const stack = ws.render('.');
 describe('the Dockerfile', () => {
   it(`builds every stage on the same pinned Node release the tests run on (node ${nodeVersion})`, () => {
     expect(nodeVersion).toMatch(/^24\.\d+\.\d+$/);
-    for (const s of stages) expect(s.image, `stage ${s.name}`).toMatch(new RegExp(`^node:${nodeVersion.replaceAll('.', '\\.')}-[a-z]+(-slim)?$`));
+    for (const s of stages)
+      expect(s.image, `stage ${s.name}`).toMatch(
+        new RegExp(`^node:${nodeVersion.replaceAll('.', '\\.')}-[a-z]+(-slim)?$`),
+      );
   });
 
   it('installs production dependencies only, in their own stage, from the lockfile', () => {
@@ -42,7 +51,9 @@ describe('the Dockerfile', () => {
 
   it('can skip install scripts in the deps stage: no production dependency has one', () => {
     expect(runs(stage('deps')).join(' ')).toContain('--ignore-scripts');
-    const withScripts = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript === true && entry.dev !== true);
+    const withScripts = Object.entries(lock.packages).filter(
+      ([, entry]) => entry.hasInstallScript === true && entry.dev !== true,
+    );
     expect(withScripts.map(([path]) => path)).toEqual([]);
   });
 
@@ -51,7 +62,10 @@ describe('the Dockerfile', () => {
     const build = readFileSync(join(repoRoot, 'tsconfig.build.json'), 'utf8');
     expect(build).toMatch(/"rootDir":\s*"service\/src"/);
     expect(build).toMatch(/"outDir":\s*"dist"/);
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { type: string; scripts: { build: string } };
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      type: string;
+      scripts: { build: string };
+    };
     expect(pkg.type).toBe('module');
     expect(pkg.scripts.build.startsWith('tsc -p tsconfig.build.json')).toBe(true);
   });
@@ -72,13 +86,17 @@ describe('the Dockerfile', () => {
   it('exposes the ports the manifests use', () => {
     const exposed = instructions(runtime, 'EXPOSE').flatMap((i) => i.args.split(' ').map(Number));
     for (const name of ['trayb-realtime', 'trayb-realtime-controller']) {
-      for (const port of onlyContainer(workload(stack, name)).ports ?? []) expect(exposed, name).toContain(port.containerPort);
+      for (const port of onlyContainer(workload(stack, name)).ports ?? [])
+        expect(exposed, name).toContain(port.containerPort);
     }
   });
 
   it('carries the OCI labels, with the package version as the default version', () => {
-    const labels = instructions(runtime, 'LABEL').map((i) => i.args).join(' ');
-    for (const key of ['title', 'description', 'source', 'version', 'revision', 'created', 'licenses']) expect(labels).toContain(`org.opencontainers.image.${key}=`);
+    const labels = instructions(runtime, 'LABEL')
+      .map((i) => i.args)
+      .join(' ');
+    for (const key of ['title', 'description', 'source', 'version', 'revision', 'created', 'licenses'])
+      expect(labels).toContain(`org.opencontainers.image.${key}=`);
     const version = instructions(runtime, 'ARG').find((i) => i.args.startsWith('VERSION='));
     expect(version?.args).toBe(`VERSION=${pkg.version}`);
   });
@@ -88,7 +106,10 @@ describe('the build context (.dockerignore)', () => {
   const ignored = dockerignore(readFileSync(join(repoRoot, '.dockerignore'), 'utf8'));
 
   it('holds every file the Dockerfile copies from the context', () => {
-    const sources = stages.flatMap((s) => instructions(s, 'COPY').map(copySources)).filter((c) => c.from === undefined).flatMap((c) => c.sources);
+    const sources = stages
+      .flatMap((s) => instructions(s, 'COPY').map(copySources))
+      .filter((c) => c.from === undefined)
+      .flatMap((c) => c.sources);
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
       expect(existsSync(join(repoRoot, source)), source).toBe(true);
@@ -98,7 +119,18 @@ describe('the build context (.dockerignore)', () => {
   });
 
   it('keeps out history, local dependencies, builds, tests and anything secret-looking', () => {
-    for (const path of ['.git/config', 'node_modules/fastify/package.json', 'dist/main.js', '.env', '.env.local', 'service/src/bus/redis.test.ts', 'service/test/support/global-setup.ts', 'k8s/kustomization.yaml', '.cache/x', 'id_rsa']) {
+    for (const path of [
+      '.git/config',
+      'node_modules/fastify/package.json',
+      'dist/main.js',
+      '.env',
+      '.env.local',
+      'service/src/bus/redis.test.ts',
+      'service/test/support/global-setup.ts',
+      'k8s/kustomization.yaml',
+      '.cache/x',
+      'id_rsa',
+    ]) {
       expect(ignored(path), path).toBe(true);
     }
   });

@@ -17,7 +17,9 @@ export function packageName(specifier: string): string {
 }
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
-const subpathImports = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { imports?: Record<string, string> }).imports ?? {};
+const subpathImports =
+  (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { imports?: Record<string, string> }).imports ??
+  {};
 
 /** The file package.json "imports" maps a `#` specifier to (an exact key, else a `*` pattern). */
 function subpathTarget(specifier: string): string | undefined {
@@ -44,7 +46,8 @@ export function runtimeClosure(entry: string): { files: string[]; packages: stri
         const specifier = match[1] ?? '';
         if (specifier.startsWith('.') || specifier.startsWith('#')) {
           const target = specifier.startsWith('#') ? subpathTarget(specifier) : resolve(dirname(file), specifier);
-          if (target === undefined) throw new Error(`${file} imports ${specifier}, which package.json "imports" does not map`);
+          if (target === undefined)
+            throw new Error(`${file} imports ${specifier}, which package.json "imports" does not map`);
           if (!existsSync(target)) throw new Error(`${file} imports ${specifier}, which does not exist`);
           if (/\.[cm]?[jt]s$/.test(target)) visit(target);
         } else if (!isBuiltin(specifier)) packages.add(packageName(specifier));

@@ -37,8 +37,16 @@ export function controllerRbac(namespace: string, component?: string): KubeObjec
 }
 
 /** `kubectl apply -f -` of plain objects; throws with kubectl's stderr on failure. */
-export async function applyObjects(kubeconfigPath: string, objects: readonly KubeObject[], extra: readonly string[] = []): Promise<void> {
-  const result = await kubectl(kubeconfigPath, ['apply', ...extra, '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n'));
+export async function applyObjects(
+  kubeconfigPath: string,
+  objects: readonly KubeObject[],
+  extra: readonly string[] = [],
+): Promise<void> {
+  const result = await kubectl(
+    kubeconfigPath,
+    ['apply', ...extra, '-f', '-'],
+    objects.map((o) => JSON.stringify(o)).join('\n'),
+  );
   if (result.code !== 0) throw new Error(`kubectl apply failed: ${result.stderr}`);
 }
 

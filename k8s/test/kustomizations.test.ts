@@ -28,7 +28,20 @@ const folders = kustomizationFiles(k8sDir).map((file) => relative(k8sDir, dirnam
 
 describe('every kustomization under k8s/ renders', () => {
   it('finds the folders the README describes', () => {
-    for (const folder of ['.', 'base', 'base/service', 'base/crd', 'base/controller', 'base/rbac', 'base/redis', 'base/monitoring', 'base/rbac/rollout-restart', 'base/rbac/delete-pod', 'overlays/production', 'loadtest']) {
+    for (const folder of [
+      '.',
+      'base',
+      'base/service',
+      'base/crd',
+      'base/controller',
+      'base/rbac',
+      'base/redis',
+      'base/monitoring',
+      'base/rbac/rollout-restart',
+      'base/rbac/delete-pod',
+      'overlays/production',
+      'loadtest',
+    ]) {
       expect(folders).toContain(folder);
     }
   });
@@ -36,13 +49,16 @@ describe('every kustomization under k8s/ renders', () => {
   it.each(folders)('%s', (folder) => {
     const objects = renderAny(folder);
     expect(objects.length).toBeGreaterThan(0);
-    for (const object of objects) expect(object.metadata.name, `${object.kind} without a name in ${folder}`).toBeTruthy();
+    for (const object of objects)
+      expect(object.metadata.name, `${object.kind} without a name in ${folder}`).toBeTruthy();
   });
 });
 
 /** CONTROLLER_ACTION as the controller container sees it (its ConfigMaps), the env default when unset. */
 function controllerAction(objects: readonly KubeObject[]): string {
-  return envValue(onlyContainer(workload(objects, 'trayb-realtime-controller')), objects, 'CONTROLLER_ACTION') ?? 'evict';
+  return (
+    envValue(onlyContainer(workload(objects, 'trayb-realtime-controller')), objects, 'CONTROLLER_ACTION') ?? 'evict'
+  );
 }
 
 describe('the default stack', () => {
@@ -78,9 +94,17 @@ describe('the delete-pod component', () => {
   const objects = renderAny('base/rbac/delete-pod');
 
   it("lets the controller delete pods, and switches the controller's default action to delete", () => {
-    expect(named(objects, 'Role', 'trayb-realtime-controller-delete-pod').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
+    expect(named(objects, 'Role', 'trayb-realtime-controller-delete-pod').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['delete'] },
+    ]);
     const binding = named(objects, 'RoleBinding', 'trayb-realtime-controller-delete-pod');
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: workload(objects, 'trayb-realtime-controller').pod.serviceAccountName, namespace: 'trayb-realtime' }]);
+    expect(binding.subjects).toEqual([
+      {
+        kind: 'ServiceAccount',
+        name: workload(objects, 'trayb-realtime-controller').pod.serviceAccountName,
+        namespace: 'trayb-realtime',
+      },
+    ]);
     expect(controllerAction(objects)).toBe('delete');
   });
 });
@@ -88,7 +112,11 @@ describe('the delete-pod component', () => {
 describe('the k6 load test', () => {
   const objects = ws.render('loadtest');
   const testRun = named(objects, 'TestRun', 'trayb-realtime-sse');
-  const spec = testRun.spec as { parallelism: number; script: { configMap: { name: string; file: string } }; runner: { env: { name: string; value?: string }[] } };
+  const spec = testRun.spec as {
+    parallelism: number;
+    script: { configMap: { name: string; file: string } };
+    runner: { env: { name: string; value?: string }[] };
+  };
 
   it('spreads one script over several runner pods', () => {
     expect(spec.parallelism).toBeGreaterThan(1);
@@ -116,7 +144,11 @@ describe('the k6 load test', () => {
 
   const script = join(k8sDir, '..', 'loadtest', 'sse.js');
   it('hands the runners environment variables the script reads', () => {
-    const read = new Set([...readFileSync(script, 'utf8').matchAll(/__ENV\.([A-Z_][A-Z0-9_]*)|__ENV\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)].map((m) => m[1] ?? m[2]));
+    const read = new Set(
+      [...readFileSync(script, 'utf8').matchAll(/__ENV\.([A-Z_][A-Z0-9_]*)|__ENV\[['"]([A-Z_][A-Z0-9_]*)['"]\]/g)].map(
+        (m) => m[1] ?? m[2],
+      ),
+    );
     for (const { name } of spec.runner.env) expect([...read], `runner env ${name}`).toContain(name);
   });
 
@@ -127,14 +159,23 @@ describe('the k6 load test', () => {
 });
 
 describe('the example policy against the CRD', () => {
-  type Schema = { type?: string; properties?: Record<string, Schema>; required?: string[]; enum?: unknown[]; additionalProperties?: Schema };
+  type Schema = {
+    type?: string;
+    properties?: Record<string, Schema>;
+    required?: string[];
+    enum?: unknown[];
+    additionalProperties?: Schema;
+  };
   const stack = ws.render('.');
   const crd = () => named(stack, 'CustomResourceDefinition', 'streamremediationpolicies.realtime.trayb.io');
   const specSchema = () =>
-    (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] }).versions.find((v) => v.name === 'v1alpha1')?.schema.openAPIV3Schema.properties?.spec;
+    (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] }).versions.find(
+      (v) => v.name === 'v1alpha1',
+    )?.schema.openAPIV3Schema.properties?.spec;
 
   function problems(value: unknown, schema: Schema, path: string): string[] {
-    if (schema.enum && !schema.enum.includes(value)) return [`${path}: ${String(value)} not in ${schema.enum.join(', ')}`];
+    if (schema.enum && !schema.enum.includes(value))
+      return [`${path}: ${String(value)} not in ${schema.enum.join(', ')}`];
     if (schema.type === 'object' && value !== null && typeof value === 'object') {
       const record = value as Record<string, unknown>;
       const out = (schema.required ?? []).filter((key) => !(key in record)).map((key) => `${path}.${key}: required`);
@@ -145,23 +186,41 @@ describe('the example policy against the CRD', () => {
       }
       return out;
     }
-    const actual = Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
-    if (schema.type && schema.type !== actual && !(schema.type === 'number' && actual === 'integer')) return [`${path}: ${actual}, expected ${schema.type}`];
+    const actual = Array.isArray(value)
+      ? 'array'
+      : typeof value === 'number'
+        ? Number.isInteger(value)
+          ? 'integer'
+          : 'number'
+        : typeof value;
+    if (schema.type && schema.type !== actual && !(schema.type === 'number' && actual === 'integer'))
+      return [`${path}: ${actual}, expected ${schema.type}`];
     return [];
   }
 
   it('is a namespaced realtime.trayb.io/v1alpha1 resource named streamremediationpolicies', () => {
     const spec = crd().spec as { group: string; scope: string; names: { plural: string; kind: string } };
-    expect([spec.group, spec.scope, spec.names.plural, spec.names.kind]).toEqual(['realtime.trayb.io', 'Namespaced', 'streamremediationpolicies', 'StreamRemediationPolicy']);
+    expect([spec.group, spec.scope, spec.names.plural, spec.names.kind]).toEqual([
+      'realtime.trayb.io',
+      'Namespaced',
+      'streamremediationpolicies',
+      'StreamRemediationPolicy',
+    ]);
   });
 
   it('the example policy in k8s/examples fits the CRD schema and selects the service pods', () => {
     const policy = parse(readFileSync(join(k8sDir, 'examples', 'streamremediationpolicy.yaml'), 'utf8')) as KubeObject;
-    expect([policy.apiVersion, policy.kind, policy.metadata.name]).toEqual(['realtime.trayb.io/v1alpha1', 'StreamRemediationPolicy', 'trayb-realtime']);
+    expect([policy.apiVersion, policy.kind, policy.metadata.name]).toEqual([
+      'realtime.trayb.io/v1alpha1',
+      'StreamRemediationPolicy',
+      'trayb-realtime',
+    ]);
     const schema = specSchema();
     expect(schema).toBeDefined();
     expect(problems(policy.spec, schema ?? {}, 'spec')).toEqual([]);
     const service = workload(stack, 'trayb-realtime');
-    expect(selects((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector, service.podLabels)).toBe(true);
+    expect(
+      selects((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector, service.podLabels),
+    ).toBe(true);
   });
 });

@@ -95,8 +95,18 @@ export function workloads(objects: readonly KubeObject[]): Workload[] {
   return objects
     .filter((object) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(object.kind))
     .map((object) => {
-      const spec = object.spec as { replicas?: number; selector: Selector; template: { metadata: { labels?: Record<string, string> }; spec: PodSpec } };
-      return { object, replicas: spec.replicas ?? 1, selector: spec.selector, podLabels: spec.template.metadata.labels ?? {}, pod: spec.template.spec };
+      const spec = object.spec as {
+        replicas?: number;
+        selector: Selector;
+        template: { metadata: { labels?: Record<string, string> }; spec: PodSpec };
+      };
+      return {
+        object,
+        replicas: spec.replicas ?? 1,
+        selector: spec.selector,
+        podLabels: spec.template.metadata.labels ?? {},
+        pod: spec.template.spec,
+      };
     });
 }
 
@@ -108,7 +118,8 @@ export function workload(objects: readonly KubeObject[], name: string): Workload
 
 export function onlyContainer(w: Workload): Container {
   const [container, ...rest] = w.pod.containers;
-  if (container === undefined || rest.length > 0) throw new Error(`${w.object.metadata.name} should run exactly one container`);
+  if (container === undefined || rest.length > 0)
+    throw new Error(`${w.object.metadata.name} should run exactly one container`);
   return container;
 }
 
@@ -124,7 +135,8 @@ export function envNames(container: Container, objects: readonly KubeObject[]): 
       const data = (named(objects, 'ConfigMap', source.configMapRef.name).data ?? {}) as Record<string, string>;
       names.push(...Object.keys(data));
     }
-    if (source.secretRef !== undefined) throw new Error('envFrom secretRef hides variable names from review; use env with secretKeyRef');
+    if (source.secretRef !== undefined)
+      throw new Error('envFrom secretRef hides variable names from review; use env with secretKeyRef');
   }
   return names;
 }

@@ -9,7 +9,9 @@ import { MONITORING_DIR, dashboardConfigMapName, monitoringFiles, prometheusRule
 import { named, ofKind } from './manifests.ts';
 import { workspace } from './render.ts';
 
-const alerts = { path: 'alerts/generated/realtime-alerts.yaml', content: `# a rule file as promtool reads it
+const alerts = {
+  path: 'alerts/generated/realtime-alerts.yaml',
+  content: `# a rule file as promtool reads it
 groups:
   - name: realtime-stream-consumers
     rules:
@@ -24,26 +26,42 @@ groups:
     rules:
       - record: namespace:sse_events_dropped:rate5m
         expr: sum by (namespace) (rate(sse_events_dropped_total[5m]))
-` };
-const dashboard = (uid: string) => ({ path: `dashboards/generated/realtime-${uid}.json`, content: JSON.stringify({ uid, title: `Realtime ${uid}`, panels: [] }, null, 2) });
+`,
+};
+const dashboard = (uid: string) => ({
+  path: `dashboards/generated/realtime-${uid}.json`,
+  content: JSON.stringify({ uid, title: `Realtime ${uid}`, panels: [] }, null, 2),
+});
 
 describe('the PrometheusRule built from alerts/generated', () => {
   it('carries the rule groups unchanged, templates and quoting included', () => {
-    const rule = parse(prometheusRule(alerts)) as { kind: string; spec: unknown; metadata: { labels: Record<string, string> } };
+    const rule = parse(prometheusRule(alerts)) as {
+      kind: string;
+      spec: unknown;
+      metadata: { labels: Record<string, string> };
+    };
     expect(rule.kind).toBe('PrometheusRule');
     expect(rule.spec).toEqual(parse(alerts.content));
     expect(rule.metadata.labels.release).toBe('kube-prometheus-stack');
   });
 
   it('refuses a file without rule groups or with an empty group', () => {
-    expect(() => prometheusRule({ path: 'rules.yaml', content: 'groups: []\n' })).toThrow(/rules.yaml has no rule groups/);
-    expect(() => prometheusRule({ path: 'rules.yaml', content: 'groups:\n  - name: empty\n    rules: []\n' })).toThrow(/at least one rule/);
+    expect(() => prometheusRule({ path: 'rules.yaml', content: 'groups: []\n' })).toThrow(
+      /rules.yaml has no rule groups/,
+    );
+    expect(() => prometheusRule({ path: 'rules.yaml', content: 'groups:\n  - name: empty\n    rules: []\n' })).toThrow(
+      /at least one rule/,
+    );
   });
 
   it('refuses JSON that is not a dashboard, and a dashboard too large for kubectl apply', () => {
-    expect(() => monitoringFiles({ alerts, dashboards: [{ path: 'x.json', content: '{"panels":[]}' }] })).toThrow(/x.json is not a Grafana dashboard/);
+    expect(() => monitoringFiles({ alerts, dashboards: [{ path: 'x.json', content: '{"panels":[]}' }] })).toThrow(
+      /x.json is not a Grafana dashboard/,
+    );
     const huge = JSON.stringify({ uid: 'u', title: 't', padding: 'x'.repeat(300 * 1024) });
-    expect(() => monitoringFiles({ alerts, dashboards: [{ path: 'huge.json', content: huge }] })).toThrow(/kubectl apply could not store it/);
+    expect(() => monitoringFiles({ alerts, dashboards: [{ path: 'huge.json', content: huge }] })).toThrow(
+      /kubectl apply could not store it/,
+    );
   });
 });
 
@@ -60,9 +78,14 @@ describe('the monitoring component with generated files in place', () => {
 
   it('renders one ConfigMap per dashboard, labelled for the Grafana sidecar, under a stable name', () => {
     const dashboards = ofKind(objects, 'ConfigMap').filter((cm) => cm.metadata.labels?.grafana_dashboard === '1');
-    expect(dashboards.map((cm) => cm.metadata.name).sort()).toEqual([dashboardConfigMapName('realtime-capacity.json'), dashboardConfigMapName('realtime-oncall.json')]);
+    expect(dashboards.map((cm) => cm.metadata.name).sort()).toEqual([
+      dashboardConfigMapName('realtime-capacity.json'),
+      dashboardConfigMapName('realtime-oncall.json'),
+    ]);
     const oncall = named(objects, 'ConfigMap', 'trayb-realtime-dashboard-realtime-oncall');
-    expect(JSON.parse((oncall.data as Record<string, string>)['realtime-oncall.json'] ?? '')).toMatchObject({ uid: 'oncall' });
+    expect(JSON.parse((oncall.data as Record<string, string>)['realtime-oncall.json'] ?? '')).toMatchObject({
+      uid: 'oncall',
+    });
     expect(oncall.metadata.namespace).toBe('trayb-realtime');
   });
 

@@ -14,10 +14,20 @@ const elsewhere = uniqueNamespace('rbac-other');
 const subject = `system:serviceaccount:${namespace}:${CONTROLLER_ACCOUNT}`;
 
 /** "yes" or "no" from `kubectl auth can-i <verb> <resource> [name] -n <ns> --as=<controller>`. */
-async function canI(verb: string, resource: string, options: { name?: string; ns?: string; subresource?: string } = {}): Promise<string> {
+async function canI(
+  verb: string,
+  resource: string,
+  options: { name?: string; ns?: string; subresource?: string } = {},
+): Promise<string> {
   const target = options.name === undefined ? resource : `${resource}/${options.name}`;
   const args = ['auth', 'can-i', verb, target, `--as=${subject}`];
-  args.push(options.ns === undefined ? `--namespace=${namespace}` : options.ns === '*' ? '--all-namespaces' : `--namespace=${options.ns}`);
+  args.push(
+    options.ns === undefined
+      ? `--namespace=${namespace}`
+      : options.ns === '*'
+        ? '--all-namespaces'
+        : `--namespace=${options.ns}`,
+  );
   if (options.subresource !== undefined) args.push(`--subresource=${options.subresource}`);
   const result = await kubectl(kubeconfigPath, args);
   // can-i exits 1 for "no"; anything else on stderr is a broken question, not an answer.
@@ -76,7 +86,11 @@ const DENIED: readonly [string, string, string?][] = [
 ];
 
 describe("the controller's ServiceAccount, with the Role rendered from k8s/", () => {
-  const titled = (rows: readonly [string, string, string?][]) => rows.map(([verb, resource, sub]) => [`${verb} ${resource}${sub === undefined ? '' : `/${sub}`}`, verb, resource, sub] as const);
+  const titled = (rows: readonly [string, string, string?][]) =>
+    rows.map(
+      ([verb, resource, sub]) =>
+        [`${verb} ${resource}${sub === undefined ? '' : `/${sub}`}`, verb, resource, sub] as const,
+    );
 
   it.each(titled(NEEDED))('may %s', async (_title, verb, resource, subresource) => {
     expect(await canI(verb, resource, subresource === undefined ? {} : { subresource })).toBe('yes');
@@ -87,12 +101,21 @@ describe("the controller's ServiceAccount, with the Role rendered from k8s/", ()
   });
 
   it('has nothing in any other namespace, nor cluster-wide', async () => {
-    for (const [verb, resource] of [['list', 'pods'], ['create', 'events.events.k8s.io'], ['get', 'leases.coordination.k8s.io']] as const) {
+    for (const [verb, resource] of [
+      ['list', 'pods'],
+      ['create', 'events.events.k8s.io'],
+      ['get', 'leases.coordination.k8s.io'],
+    ] as const) {
       expect(await canI(verb, resource, { ns: elsewhere }), `${verb} ${resource} in ${elsewhere}`).toBe('no');
       expect(await canI(verb, resource, { ns: '*' }), `${verb} ${resource} in all namespaces`).toBe('no');
     }
     expect(await canI('create', 'pods', { ns: elsewhere, subresource: 'eviction' })).toBe('no');
-    for (const [verb, resource] of [['list', 'namespaces'], ['list', 'nodes'], ['create', 'clusterrolebindings.rbac.authorization.k8s.io'], ['get', 'customresourcedefinitions.apiextensions.k8s.io']] as const) {
+    for (const [verb, resource] of [
+      ['list', 'namespaces'],
+      ['list', 'nodes'],
+      ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
+      ['get', 'customresourcedefinitions.apiextensions.k8s.io'],
+    ] as const) {
       expect(await canI(verb, resource), `${verb} ${resource}`).toBe('no');
     }
   });

@@ -32,8 +32,12 @@ const CALLS: Record<string, { grant: string; in: string }> = {
 };
 
 function grants(objects: readonly KubeObject[], role: string): string[] {
-  return (named(objects, 'Role', role).rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((rule) =>
-    rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group || 'core'}/${resource}:${verb}`))),
+  return (
+    named(objects, 'Role', role).rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]
+  ).flatMap((rule) =>
+    rule.apiGroups.flatMap((group) =>
+      rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group || 'core'}/${resource}:${verb}`)),
+    ),
   );
 }
 
@@ -41,11 +45,15 @@ describe("the controller's API calls against its RBAC", () => {
   const ws = workspace();
   afterAll(() => ws.dispose());
   const source = () => readFileSync(kubeClient, 'utf8');
-  const calls = () => [...new Set([...source().matchAll(/this\.#\w+\.(\w+Namespaced\w*)\(/g)].map((m) => m[1] ?? ''))].sort();
+  const calls = () =>
+    [...new Set([...source().matchAll(/this\.#\w+\.(\w+Namespaced\w*)\(/g)].map((m) => m[1] ?? ''))].sort();
 
   it('knows every call the client makes', () => {
     expect(calls().length).toBeGreaterThan(0);
-    expect(calls().filter((call) => !(call in CALLS)), 'add the call to CALLS with the grant it needs').toEqual([]);
+    expect(
+      calls().filter((call) => !(call in CALLS)),
+      'add the call to CALLS with the grant it needs',
+    ).toEqual([]);
   });
 
   it.each([
@@ -54,11 +62,23 @@ describe("the controller's API calls against its RBAC", () => {
     ['base/rbac/delete-pod', 'trayb-realtime-controller-delete-pod'],
   ])('%s grants exactly what its calls need', (where, role) => {
     const granted = grants(where === 'base' ? ws.render(where) : ws.renderComponent(where), role);
-    const needed = calls().filter((call) => CALLS[call]?.in === where).map((call) => CALLS[call]?.grant ?? '');
+    const needed = calls()
+      .filter((call) => CALLS[call]?.in === where)
+      .map((call) => CALLS[call]?.grant ?? '');
     for (const grant of needed) expect(granted, 'missing').toContain(grant);
     // Granted beyond the calls: list/watch on the policy (informer caches), events patch
     // (series of repeated events) and deployments get (kubectl-style restarts) are allowed.
-    const tolerated = ['realtime.trayb.io/streamremediationpolicies:list', 'realtime.trayb.io/streamremediationpolicies:watch', 'realtime.trayb.io/streamremediationpolicies/status:update', 'events.k8s.io/events:patch', 'core/pods:watch', 'apps/deployments:get'];
-    expect(granted.filter((grant) => !needed.includes(grant) && !tolerated.includes(grant)), 'granted but never used').toEqual([]);
+    const tolerated = [
+      'realtime.trayb.io/streamremediationpolicies:list',
+      'realtime.trayb.io/streamremediationpolicies:watch',
+      'realtime.trayb.io/streamremediationpolicies/status:update',
+      'events.k8s.io/events:patch',
+      'core/pods:watch',
+      'apps/deployments:get',
+    ];
+    expect(
+      granted.filter((grant) => !needed.includes(grant) && !tolerated.includes(grant)),
+      'granted but never used',
+    ).toEqual([]);
   });
 });

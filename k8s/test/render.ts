@@ -52,8 +52,14 @@ export function workspace(): Workspace {
   cpSync(k8sDir, dir, { recursive: true });
   const { command, args } = kustomizeCommand();
   const render = (relative: string): KubeObject[] => {
-    const out = execFileSync(command, [...args, join(dir, relative)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
-    return parseAllDocuments(out).map((document) => document.toJSON() as KubeObject).filter((object) => object !== null);
+    const out = execFileSync(command, [...args, join(dir, relative)], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return parseAllDocuments(out)
+      .map((document) => document.toJSON() as KubeObject)
+      .filter((object) => object !== null);
   };
   return {
     dir,
@@ -62,7 +68,13 @@ export function workspace(): Workspace {
       // Beside k8s/, not inside it: kustomize refuses a kustomization that contains its own base.
       const wrapper = `component-check-${relative.replaceAll('/', '-')}`;
       mkdirSync(join(root, wrapper), { recursive: true });
-      const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: 'trayb-realtime', resources: ['../k8s'], components: [`../k8s/${relative}`] };
+      const kustomization = {
+        apiVersion: 'kustomize.config.k8s.io/v1beta1',
+        kind: 'Kustomization',
+        namespace: 'trayb-realtime',
+        resources: ['../k8s'],
+        components: [`../k8s/${relative}`],
+      };
       writeFileSync(join(root, wrapper, 'kustomization.yaml'), JSON.stringify(kustomization));
       return render(join('..', wrapper));
     },

@@ -16,12 +16,19 @@ const dir = mkdtempSync(join(tmpdir(), 'loadtest-engine-'));
 const engine = join(dir, 'engine');
 
 beforeAll(() => {
-  execFileSync('go', ['build', '-o', engine, '.'], { cwd: engineDir, env: { ...process.env, GOFLAGS: '-mod=mod' }, stdio: 'inherit' });
+  execFileSync('go', ['build', '-o', engine, '.'], {
+    cwd: engineDir,
+    env: { ...process.env, GOFLAGS: '-mod=mod' },
+    stdio: 'inherit',
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runInSobek(behaviour: string): HarnessResult {
-  const result = spawnSync(engine, [main], { env: { PATH: process.env.PATH, ...HARNESS_ENV, FAKE_BEHAVIOUR: behaviour }, encoding: 'utf8' });
+  const result = spawnSync(engine, [main], {
+    env: { PATH: process.env.PATH, ...HARNESS_ENV, FAKE_BEHAVIOUR: behaviour },
+    encoding: 'utf8',
+  });
   expect(result.status, result.stderr).toBe(0);
   return lastJsonLine(result.stdout);
 }
@@ -40,6 +47,8 @@ describe('loadtest/sse.js in sobek (k6 JavaScript engine)', () => {
       ['fast_received_everything', 0],
       ['drops_accounted', 0],
     ]);
-    expect(Object.entries(runInSobek('none').verdicts).filter(([, value]) => value !== 1)).toEqual([['drops_only_with_slow', 0]]);
+    expect(Object.entries(runInSobek('none').verdicts).filter(([, value]) => value !== 1)).toEqual([
+      ['drops_only_with_slow', 0],
+    ]);
   });
 });

@@ -39,10 +39,19 @@ class FakeService {
 
   post(url, body, headers) {
     if (!url.endsWith('/api/realtime/events')) return { status: 404, body: '{}' };
-    if (!String(headers.Authorization || '').startsWith('Bearer ')) return { status: 401, body: '{"error":"unauthorized"}' };
+    if (!String(headers.Authorization || '').startsWith('Bearer '))
+      return { status: 401, body: '{"error":"unauthorized"}' };
     const input = JSON.parse(body);
     const id = `${BASE_MS + this.entries.length}-0`;
-    this.entries.push({ id, event: { matchId: input.matchId, action: input.action, data: input.data, timestamp: new Date(BASE_MS).toISOString() } });
+    this.entries.push({
+      id,
+      event: {
+        matchId: input.matchId,
+        action: input.action,
+        data: input.data,
+        timestamp: new Date(BASE_MS).toISOString(),
+      },
+    });
     return { status: 202, body: JSON.stringify({ id }) };
   }
 
@@ -50,7 +59,8 @@ class FakeService {
   stream(url, headers) {
     if (!String(headers.Authorization || '').startsWith('Bearer ')) return { status: 401, messages: [], close() {} };
     const query = url.slice(url.indexOf('?') + 1).split('&');
-    const param = (name) => decodeURIComponent((query.find((pair) => pair.startsWith(`${name}=`)) || '').slice(name.length + 1));
+    const param = (name) =>
+      decodeURIComponent((query.find((pair) => pair.startsWith(`${name}=`)) || '').slice(name.length + 1));
     const room = param('matchId');
     const after = Number(param('lastEventId').split('-')[0]);
     const slow = this.slowVus.has(this.exec.vu.idInTest);
@@ -92,10 +102,19 @@ class FakeService {
 function summarise(metric) {
   const values = metric.samples.map((sample) => sample.value);
   if (metric.type === 'counter') return { count: values.reduce((a, b) => a + b, 0), rate: 0 };
-  if (metric.type === 'gauge') return { value: values[values.length - 1], min: Math.min(...values), max: Math.max(...values) };
+  if (metric.type === 'gauge')
+    return { value: values[values.length - 1], min: Math.min(...values), max: Math.max(...values) };
   const sorted = values.slice().sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * q) - 1)];
-  return { avg: values.reduce((a, b) => a + b, 0) / values.length, min: sorted[0], med: at(0.5), max: sorted[sorted.length - 1], 'p(90)': at(0.9), 'p(95)': at(0.95), count: values.length };
+  return {
+    avg: values.reduce((a, b) => a + b, 0) / values.length,
+    min: sorted[0],
+    med: at(0.5),
+    max: sorted[sorted.length - 1],
+    'p(90)': at(0.9),
+    'p(95)': at(0.95),
+    count: values.length,
+  };
 }
 
 /**
@@ -135,7 +154,8 @@ export function drive(script, options) {
   }
   const summary = script.handleSummary({ metrics, setup_data: data });
   const verdicts = {};
-  for (const [name, metric] of Object.entries(metrics)) if (name.startsWith('loadtest_verdict_')) verdicts[name.slice(17)] = metric.values.value;
+  for (const [name, metric] of Object.entries(metrics))
+    if (name.startsWith('loadtest_verdict_')) verdicts[name.slice(17)] = metric.values.value;
   return {
     thresholds: Object.keys(script.options.thresholds),
     scenarios: Object.keys(scenarios),

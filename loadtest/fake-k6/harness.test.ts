@@ -36,7 +36,9 @@ describe('loadtest/sse.js driven through a whole run (Node, k6 stand-ins)', () =
     expect(result.dropped).toBe(5);
     expect(result.stdout).toMatch(/: PASSED/);
     expect(result.files).toEqual(['loadtest-summary.txt', 'loadtest-summary.json']);
-    expect(result.thresholds).toEqual(expect.arrayContaining(['loadtest_time_to_first_event', 'loadtest_verdict_drops_accounted']));
+    expect(result.thresholds).toEqual(
+      expect.arrayContaining(['loadtest_time_to_first_event', 'loadtest_verdict_drops_accounted']),
+    );
   });
 
   it('fails fast_received_everything and drops_accounted, and only them, when a fast subscriber silently misses an event', async () => {

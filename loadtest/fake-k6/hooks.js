@@ -3,7 +3,13 @@
 /* global process, URL */
 import { registerHooks } from 'node:module';
 
-const stubs = { k6: 'k6.js', 'k6/http': 'http.js', 'k6/execution': 'execution.js', 'k6/metrics': 'metrics.js', 'k6/x/sse': 'sse.js' };
+const stubs = {
+  k6: 'k6.js',
+  'k6/http': 'http.js',
+  'k6/execution': 'execution.js',
+  'k6/metrics': 'metrics.js',
+  'k6/x/sse': 'sse.js',
+};
 
 registerHooks({
   resolve(specifier, context, nextResolve) {

@@ -12,7 +12,16 @@ export interface HarnessResult {
   files: string[];
 }
 
-export const HARNESS_ENV = { TOKEN: 't', METRICS_URL: 'http://fake/metrics', VUS: '3', SLOW_VUS: '1', RATE: '10', DURATION: '2s', PAYLOAD_BYTES: '16', SLOW_PAUSE: '1s' };
+export const HARNESS_ENV = {
+  TOKEN: 't',
+  METRICS_URL: 'http://fake/metrics',
+  VUS: '3',
+  SLOW_VUS: '1',
+  RATE: '10',
+  DURATION: '2s',
+  PAYLOAD_BYTES: '16',
+  SLOW_PAUSE: '1s',
+};
 
 export function lastJsonLine(stdout: string): HarnessResult {
   const line = stdout.trim().split('\n').at(-1) ?? '';

@@ -52,23 +52,38 @@ export function openStream(
         if (!settled) onMessage({ id: event.id, name: event.event, data: event.data }, control);
       },
     });
-    const req: ClientRequest = request(url, { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, agent: false }, (res) => {
-      response = res;
-      res.setEncoding('utf8');
-      if (res.statusCode !== 200) {
-        let body = '';
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => finish({ status: res.statusCode ?? 0, ended: 'error', error: `status ${res.statusCode}: ${body.slice(0, 200)}` }));
-        return;
-      }
-      res.on('data', (chunk: string) => parser.feed(chunk));
-      res.on('end', () => finish({ status: 200, ended: 'server' }));
-      res.on('error', (error) => finish({ status: 200, ended: 'error', error: error.message }));
-    });
+    const req: ClientRequest = request(
+      url,
+      { headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` }, agent: false },
+      (res) => {
+        response = res;
+        res.setEncoding('utf8');
+        if (res.statusCode !== 200) {
+          let body = '';
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () =>
+            finish({
+              status: res.statusCode ?? 0,
+              ended: 'error',
+              error: `status ${res.statusCode}: ${body.slice(0, 200)}`,
+            }),
+          );
+          return;
+        }
+        res.on('data', (chunk: string) => parser.feed(chunk));
+        res.on('end', () => finish({ status: 200, ended: 'server' }));
+        res.on('error', (error) => finish({ status: 200, ended: 'error', error: error.message }));
+      },
+    );
     req.on('error', (error) => finish({ status: response?.statusCode ?? 0, ended: 'error', error: error.message }));
     req.end();
     const deadline = setTimeout(
-      () => finish({ status: response?.statusCode ?? 0, ended: 'error', error: 'deadline passed before the stream was done' }),
+      () =>
+        finish({
+          status: response?.statusCode ?? 0,
+          ended: 'error',
+          error: 'deadline passed before the stream was done',
+        }),
       Math.max(0, deadlineMs - Date.now()),
     );
   });

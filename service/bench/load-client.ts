@@ -68,7 +68,14 @@ export class Subscriber {
   #rest = '';
   #headersDone = false;
 
-  constructor(options: { protocol: TargetProtocol; room: string; histogram: LatencyHistogram; localAddress: string; lastEventId?: string; trackIds?: boolean }) {
+  constructor(options: {
+    protocol: TargetProtocol;
+    room: string;
+    histogram: LatencyHistogram;
+    localAddress: string;
+    lastEventId?: string;
+    trackIds?: boolean;
+  }) {
     const { protocol, room } = options;
     this.#histogram = options.histogram;
     this.#trackIds = options.trackIds ?? false;
@@ -79,7 +86,8 @@ export class Subscriber {
       `GET ${protocol.subscribePath(room)} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${protocol.subscribeHeaders}${resume}\r\n`,
     );
     this.ready = new Promise((resolve, reject) => {
-      const fail = (error?: Error) => reject(error ?? new Error(`subscriber closed before its headers (status ${this.status})`));
+      const fail = (error?: Error) =>
+        reject(error ?? new Error(`subscriber closed before its headers (status ${this.status})`));
       this.#socket.once('error', fail);
       this.#socket.once('close', () => fail());
       this.#socket.on('data', (chunk: Buffer) => this.#read(chunk, resolve, reject));

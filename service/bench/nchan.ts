@@ -98,7 +98,9 @@ async function waitForWorker(master: ChildProcess, port: number): Promise<number
 
 export async function startNchan(settings: NchanSettings): Promise<RunningNchan> {
   if (!existsSync(NCHAN_MODULE) || spawnSync('nginx', ['-v']).error !== undefined) {
-    throw new Error('nginx with the nchan module is missing: apt-get install -y nginx libnginx-mod-nchan (or --targets service)');
+    throw new Error(
+      'nginx with the nchan module is missing: apt-get install -y nginx libnginx-mod-nchan (or --targets service)',
+    );
   }
   const prefix = mkdtempSync(join(tmpdir(), 'bench-nchan-'));
   const configPath = join(prefix, 'nginx.conf');

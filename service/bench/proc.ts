@@ -12,7 +12,11 @@ function readStat(path: string): { name: string; user: number; system: number } 
   // Fields after the command name, which is in parentheses and may contain spaces.
   const close = stat.lastIndexOf(')');
   const fields = stat.slice(close + 2).split(' ');
-  return { name: stat.slice(stat.indexOf('(') + 1, close), user: Number(fields[11]) / USER_HZ, system: Number(fields[12]) / USER_HZ };
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    user: Number(fields[11]) / USER_HZ,
+    system: Number(fields[12]) / USER_HZ,
+  };
 }
 
 /** User + system CPU seconds a process has used so far (all its threads). */

@@ -50,7 +50,9 @@ export function median(values: readonly number[]): number {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export interface FanoutSummary {
@@ -76,7 +78,9 @@ export interface TargetSummary {
 }
 
 export function summarise(result: TargetResult): TargetSummary {
-  const rates = [...new Set(result.runs.flatMap((run) => run.fanout.map((sample) => sample.rate)))].sort((a, b) => a - b);
+  const rates = [...new Set(result.runs.flatMap((run) => run.fanout.map((sample) => sample.rate)))].sort(
+    (a, b) => a - b,
+  );
   const fanout = rates.map((rate) => {
     const samples = result.runs.flatMap((run) => run.fanout.filter((sample) => sample.rate === rate));
     return {
@@ -102,12 +106,16 @@ export function summarise(result: TargetResult): TargetSummary {
   };
 }
 
-const fmt = (value: number, digits = 1) => (Number.isNaN(value) ? 'n/a' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (value: number, digits = 1) =>
+  Number.isNaN(value)
+    ? 'n/a'
+    : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export function markdown(report: BenchReport): string {
   const summaries = report.results.map(summarise);
   const header = `| measurement | ${summaries.map((s) => s.target).join(' | ')} |\n|---|${summaries.map(() => '---:').join('|')}|\n`;
-  const row = (name: string, cell: (s: TargetSummary) => string) => `| ${name} | ${summaries.map(cell).join(' | ')} |\n`;
+  const row = (name: string, cell: (s: TargetSummary) => string) =>
+    `| ${name} | ${summaries.map(cell).join(' | ')} |\n`;
   let table = header;
   const rates = summaries[0]?.fanout.map((f) => f.rate) ?? [];
   const subscribers = report.settings.subscribers as number;
@@ -116,15 +124,23 @@ export function markdown(report: BenchReport): string {
     const label = `${subscribers.toLocaleString('en-US')} subs × ${rate} ev/s`;
     table += row(`${label}: delivered`, (s) => `${fmt((at(s)?.deliveredRatio ?? Number.NaN) * 100, 2)} %`);
     table += row(`${label}: deliveries/s`, (s) => fmt(at(s)?.deliveriesPerSecond ?? Number.NaN, 0));
-    table += row(`${label}: p50 / p99 ms`, (s) => `${fmt(at(s)?.p50Ms ?? Number.NaN)} / ${fmt(at(s)?.p99Ms ?? Number.NaN)}`);
+    table += row(
+      `${label}: p50 / p99 ms`,
+      (s) => `${fmt(at(s)?.p50Ms ?? Number.NaN)} / ${fmt(at(s)?.p99Ms ?? Number.NaN)}`,
+    );
     table += row(`${label}: server CPU µs/delivery`, (s) => fmt(at(s)?.cpuMicrosPerDelivery ?? Number.NaN, 2));
     table += row(`${label}: Redis CPU µs/delivery`, (s) => fmt(at(s)?.redisCpuMicrosPerDelivery ?? Number.NaN, 3));
     table += row(`${label}: events per client read`, (s) => fmt(at(s)?.eventsPerRead ?? Number.NaN, 2));
     table += row(`${label}: load client CPU share`, (s) => `${fmt((at(s)?.clientCpuShare ?? Number.NaN) * 100, 0)} %`);
   }
   table += row('best deliveries/s with p99 ≤ 100 ms', (s) => fmt(s.bestDeliveriesPerSecondWithinP99, 0));
-  table += row(`RSS per idle connection (${String(report.settings.idleConnections)} open), bytes`, (s) => fmt(s.idleBytesPerConnection, 0));
-  table += row(`resume a ${String(report.settings.backlog)}-event backlog, ms`, (s) => `${fmt(s.backlogResumeMs, 0)}${s.backlogComplete ? '' : ' (incomplete)'}`);
+  table += row(`RSS per idle connection (${String(report.settings.idleConnections)} open), bytes`, (s) =>
+    fmt(s.idleBytesPerConnection, 0),
+  );
+  table += row(
+    `resume a ${String(report.settings.backlog)}-event backlog, ms`,
+    (s) => `${fmt(s.backlogResumeMs, 0)}${s.backlogComplete ? '' : ' (incomplete)'}`,
+  );
   const loads = report.results.flatMap((r) => r.runs.flatMap((run) => run.fanout.map((f) => f.load.split(' ')[0])));
   const m = report.machine;
   const targets = report.results.map((r) => `- ${r.target}: ${r.description}`).join('\n');

@@ -13,9 +13,28 @@ import { parseArgs } from 'node:util';
 import { signToken } from '../src/auth/index.ts';
 import { freePort } from '#test-support/free-port';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
-import { LatencyHistogram, Publisher, Subscriber, closeAll, connectSubscribers, eventsReceived, nowMs, readsMade, type TargetProtocol } from './load-client.ts';
+import {
+  LatencyHistogram,
+  Publisher,
+  Subscriber,
+  closeAll,
+  connectSubscribers,
+  eventsReceived,
+  nowMs,
+  readsMade,
+  type TargetProtocol,
+} from './load-client.ts';
 import { nginxVersion, startNchan } from './nchan.ts';
-import { allowedCpus, childPids, cpuSeconds, loadAverage, machineInfo, rssBytes, systemCpuSeconds, threadCpuSeconds } from './proc.ts';
+import {
+  allowedCpus,
+  childPids,
+  cpuSeconds,
+  loadAverage,
+  machineInfo,
+  rssBytes,
+  systemCpuSeconds,
+  threadCpuSeconds,
+} from './proc.ts';
 import { markdown, type BenchReport, type FanoutSample, type RunSample, type TargetResult } from './report.ts';
 import { SERVICE_NODE_FLAGS } from '../src/node-flags.ts';
 import { startService } from './service-process.ts';
@@ -53,10 +72,14 @@ if (process.env.BENCH_PINNED !== '1') {
   // own autogroup value is what ranks it against other sessions, so both are set.
   const script =
     'ulimit -n "$(ulimit -Hn)" && { [ "$1" = 0 ] || echo "$1" > /proc/self/autogroup || true; } && exec nice -n "$1" taskset -c "$2" "${@:3}"';
-  const result = spawnSync('bash', ['-c', script, 'bench', args.nice, CLIENT_CPU, process.execPath, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_PINNED: '1' },
-  });
+  const result = spawnSync(
+    'bash',
+    ['-c', script, 'bench', args.nice, CLIENT_CPU, process.execPath, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_PINNED: '1' },
+    },
+  );
   process.exit(result.status ?? 1);
 }
 
@@ -87,7 +110,8 @@ interface Server {
 /** CPU seconds by thread name over all of a server's processes. */
 function threadsOf(server: Server): Map<string, number> {
   const total = new Map<string, number>();
-  for (const pid of server.pids()) for (const [name, seconds] of threadCpuSeconds(pid)) total.set(name, (total.get(name) ?? 0) + seconds);
+  for (const pid of server.pids())
+    for (const [name, seconds] of threadCpuSeconds(pid)) total.set(name, (total.get(name) ?? 0) + seconds);
   return total;
 }
 
@@ -101,12 +125,23 @@ const sum = (pids: number[], read: (pid: number) => number) => pids.reduce((tota
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function eventBody(room: string, pt: number, seq: number): string {
-  return JSON.stringify({ matchId: room, action: 'match:updated', data: { pt, seq }, timestamp: new Date().toISOString() });
+  return JSON.stringify({
+    matchId: room,
+    action: 'match:updated',
+    data: { pt, seq },
+    timestamp: new Date().toISOString(),
+  });
 }
 
 async function startNchanServer(redis: ThrowawayRedis): Promise<Server> {
   const port = await freePort();
-  const nchan = await startNchan({ port, redisPort: redis.port, bufferLength: settings.bufferLength, heartbeatSeconds: settings.heartbeatSeconds, cpu: SERVER_CPU });
+  const nchan = await startNchan({
+    port,
+    redisPort: redis.port,
+    bufferLength: settings.bufferLength,
+    heartbeatSeconds: settings.heartbeatSeconds,
+    cpu: SERVER_CPU,
+  });
   return {
     protocol: {
       port,
@@ -121,10 +156,19 @@ async function startNchanServer(redis: ThrowawayRedis): Promise<Server> {
   };
 }
 
-async function startOurService(redis: ThrowawayRedis, rooms: string[], run: number, v8Defaults: boolean): Promise<Server> {
+async function startOurService(
+  redis: ThrowawayRedis,
+  rooms: string[],
+  run: number,
+  v8Defaults: boolean,
+): Promise<Server> {
   const secret = randomBytes(32).toString('hex');
   const port = await freePort();
-  const nodeFlags = [...(v8Defaults ? [] : SERVICE_NODE_FLAGS), ...args['node-flags'], ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']])];
+  const nodeFlags = [
+    ...(v8Defaults ? [] : SERVICE_NODE_FLAGS),
+    ...args['node-flags'],
+    ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']]),
+  ];
   const env = Object.fromEntries(settings.serviceEnv.map((pair) => pair.split('=', 2) as [string, string]));
   const service = await startService({
     port,
@@ -204,7 +248,9 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
     const delivered = eventsReceived(subscribers) - receivedBefore;
     const client = process.cpuUsage(clientBefore);
     const serverCpuSeconds = sum(server.pids(), cpuSeconds) - cpuBefore;
-    const threads = [...threadsOf(server)].map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const).filter(([, seconds]) => seconds > 0);
+    const threads = [...threadsOf(server)]
+      .map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const)
+      .filter(([, seconds]) => seconds > 0);
     samples.push({
       rate,
       subscribers: subscribers.length,
@@ -221,8 +267,13 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
       load: loadAverage(),
     });
     const kernel = (sum(server.pids(), systemCpuSeconds) - systemBefore) / serverCpuSeconds;
-    const byThread = [...threads.map(([name, seconds]) => `${name} ${((seconds / serverCpuSeconds) * 100).toFixed(0)} %`), `in the kernel ${(kernel * 100).toFixed(0)} %`].join(', ');
-    process.stderr.write(`  ${rate} ev/s: ${delivered}/${expected} delivered, p99 ${histogram.quantile(0.99)} ms, ${samples.at(-1)?.cpuMicrosPerDelivery.toFixed(2)} µs/delivery (${byThread})\n`);
+    const byThread = [
+      ...threads.map(([name, seconds]) => `${name} ${((seconds / serverCpuSeconds) * 100).toFixed(0)} %`),
+      `in the kernel ${(kernel * 100).toFixed(0)} %`,
+    ].join(', ');
+    process.stderr.write(
+      `  ${rate} ev/s: ${delivered}/${expected} delivered, p99 ${histogram.quantile(0.99)} ms, ${samples.at(-1)?.cpuMicrosPerDelivery.toFixed(2)} µs/delivery (${byThread})\n`,
+    );
     await sleep(1000);
   }
   publisher.close();
@@ -234,7 +285,13 @@ async function fanout(server: Server, redis: ThrowawayRedis, room: string): Prom
 async function backlogResume(server: Server, room: string): Promise<{ received: number; ms: number }> {
   const histogram = new LatencyHistogram();
   const publisher = new Publisher(server.protocol);
-  const first = new Subscriber({ protocol: server.protocol, room, histogram, localAddress: '127.0.0.1', trackIds: true });
+  const first = new Subscriber({
+    protocol: server.protocol,
+    room,
+    histogram,
+    localAddress: '127.0.0.1',
+    trackIds: true,
+  });
   await first.ready;
   await sleep(200);
   await publisher.publish(room);
@@ -244,7 +301,13 @@ async function backlogResume(server: Server, room: string): Promise<{ received: 
   await publisher.burst(room, settings.backlog);
   if (publisher.failed > 0) throw new Error(`${publisher.failed} backlog events were refused`);
   const started = nowMs();
-  const resumed = new Subscriber({ protocol: server.protocol, room, histogram, localAddress: '127.0.0.1', lastEventId });
+  const resumed = new Subscriber({
+    protocol: server.protocol,
+    room,
+    histogram,
+    localAddress: '127.0.0.1',
+    lastEventId,
+  });
   await resumed.ready;
   await until(() => resumed.events >= settings.backlog, 60_000);
   const ms = nowMs() - started;
@@ -266,7 +329,10 @@ function describe(target: string): string {
 async function runOnce(target: string, run: number, redis: ThrowawayRedis): Promise<RunSample> {
   const tag = `${run}-${randomBytes(3).toString('hex')}`;
   const rooms = { idle: `idle-${tag}`, fanout: `fanout-${tag}`, backlog: `backlog-${tag}` };
-  const server = target === 'nchan' ? await startNchanServer(redis) : await startOurService(redis, Object.values(rooms), run, target === 'service-v8-defaults');
+  const server =
+    target === 'nchan'
+      ? await startNchanServer(redis)
+      : await startOurService(redis, Object.values(rooms), run, target === 'service-v8-defaults');
   activeServer = server;
   try {
     process.stderr.write(`${target} run ${run}/${settings.runs} (load ${loadAverage()})\n`);
@@ -291,7 +357,9 @@ async function runOnce(target: string, run: number, redis: ThrowawayRedis): Prom
   }
 }
 
-const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^Redis server v=(\S+).*$/, '$1');
+const redisVersion = spawnSync('redis-server', ['--version'], { encoding: 'utf8' })
+  .stdout.trim()
+  .replace(/^Redis server v=(\S+).*$/, '$1');
 const redis = await startThrowawayRedis();
 const startedAt = new Date().toISOString();
 const report: BenchReport = {
@@ -311,8 +379,13 @@ try {
       void Promise.allSettled([activeServer?.stop(), redis.stop()]).then(() => process.exit(130));
     });
   // Targets take turns within each run, so a change in the machine's load hits them alike.
-  for (let run = 1; run <= settings.runs; run++) for (const target of targets) runs.get(target)?.push(await runOnce(target, run, redis));
-  const results: TargetResult[] = targets.map((target) => ({ target, description: describe(target), runs: runs.get(target) ?? [] }));
+  for (let run = 1; run <= settings.runs; run++)
+    for (const target of targets) runs.get(target)?.push(await runOnce(target, run, redis));
+  const results: TargetResult[] = targets.map((target) => ({
+    target,
+    description: describe(target),
+    runs: runs.get(target) ?? [],
+  }));
   Object.assign(report, { results });
 } finally {
   await redis.stop();

@@ -11,7 +11,15 @@ import { createServiceMetrics, SseHashCounters, type ServiceMetrics } from './me
 import { Fanout, streamRoute } from './sse/index.ts';
 import { clientRoutes } from './client/index.ts';
 import { validatorCompiler } from './api/validation.ts';
-import { MatchStore, devTokenRoutes, healthRoutes, installErrorHandling, matchRoutes, profileRoutes, publishRoutes } from './api/index.ts';
+import {
+  MatchStore,
+  devTokenRoutes,
+  healthRoutes,
+  installErrorHandling,
+  matchRoutes,
+  profileRoutes,
+  publishRoutes,
+} from './api/index.ts';
 
 const TOKEN_IN_QUERY = /([?&]access_token=)[^&#]*/gi;
 
@@ -59,7 +67,9 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   // The fan-out and the match store are built on the bus's command connection; the bus gets
   // what it delivers to when it starts reading (onReady below), after both exist.
   const bus = new RealtimeBus({ config, log: logger, metrics });
-  const counters = new SseHashCounters(bus.redis, (error) => logger.warn({ err: error }, 'could not update the metrics:sse hash'));
+  const counters = new SseHashCounters(bus.redis, (error) =>
+    logger.warn({ err: error }, 'could not update the metrics:sse hash'),
+  );
   const fanout = new Fanout({
     queueLimit: config.sse.queueLimit,
     socketBufferBytes: config.sse.socketBufferBytes,
@@ -82,15 +92,25 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   // headers. Without upgrade-insecure-requests: everything the page loads is same-origin,
   // so over TLS it changes nothing, while on plain HTTP to a host other than localhost it
   // made the browser fetch the page's scripts over https, and the page stayed empty.
-  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
   await app.register(authPlugin, { auth: config.auth });
   const draining = () => realtime.draining;
   await app.register(healthRoutes, { bus, readBlockMs: config.stream.readBlockMs, draining });
   await app.register(matchRoutes, { store: matches });
   await app.register(profileRoutes, { store: matches, bus });
   await app.register(publishRoutes, { bus });
-  await app.register(streamRoute, { bus, fanout, retryMs: config.sse.retryMs, maxConnectsPerMinute: config.sse.maxConnectsPerMinute, draining });
-  if (config.auth.devTokens && config.auth.jwtSecret !== undefined) await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });
+  await app.register(streamRoute, {
+    bus,
+    fanout,
+    retryMs: config.sse.retryMs,
+    maxConnectsPerMinute: config.sse.maxConnectsPerMinute,
+    draining,
+  });
+  if (config.auth.devTokens && config.auth.jwtSecret !== undefined)
+    await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });
   await app.register(clientRoutes, { devTokens: config.auth.devTokens && config.auth.jwtSecret !== undefined });
 
   app.addHook('onReady', async () => {
@@ -117,7 +137,10 @@ export async function shutdown(app: FastifyInstance): Promise<void> {
   const { realtime } = app;
   if (realtime.draining) return;
   realtime.draining = true;
-  app.log.info({ clients: realtime.fanout.size, drainWindowMs: realtime.config.sse.drainWindowMs }, 'draining stream clients');
+  app.log.info(
+    { clients: realtime.fanout.size, drainWindowMs: realtime.config.sse.drainWindowMs },
+    'draining stream clients',
+  );
   await realtime.fanout.drain(realtime.config.sse.drainWindowMs);
   await realtime.counters.flush();
   await app.close();

@@ -19,13 +19,19 @@ interface WorkerMessage {
 }
 
 function isWorkerMessage(message: unknown): message is WorkerMessage {
-  return typeof message === 'object' && message !== null && String((message as WorkerMessage).type).startsWith('trayb:');
+  return (
+    typeof message === 'object' && message !== null && String((message as WorkerMessage).type).startsWith('trayb:')
+  );
 }
 
 /** The configuration of worker `index` (1-based): its own instance name, group and consumer. */
 export function workerConfig(config: ServiceConfig, index: number): ServiceConfig {
   const instance = workerInstance(config.instance, index);
-  return { ...config, instance, stream: { ...config.stream, group: groupName(config.stream.groupPrefix, instance), consumer: instance } };
+  return {
+    ...config,
+    instance,
+    stream: { ...config.stream, group: groupName(config.stream.groupPrefix, instance), consumer: instance },
+  };
 }
 
 export async function runCluster(config: ServiceConfig, log: Logger): Promise<void> {
@@ -41,7 +47,8 @@ async function runPrimary(config: ServiceConfig, log: Logger): Promise<void> {
     workers.set(index, worker);
     // The worker asks once its listener is in place, so the answer cannot arrive too early.
     worker.on('message', (message: unknown) => {
-      if (isWorkerMessage(message) && message.type === 'trayb:hello') worker.send({ type: 'trayb:worker-index', index } satisfies WorkerMessage);
+      if (isWorkerMessage(message) && message.type === 'trayb:hello')
+        worker.send({ type: 'trayb:worker-index', index } satisfies WorkerMessage);
     });
     worker.once('exit', (code, signal) => {
       if (workers.get(index) === worker) workers.delete(index);

@@ -20,7 +20,10 @@ try {
     } else {
       throwaway = await startThrowawayRedis();
       env.REDIS_URL = throwaway.url;
-      log.info({ url: throwaway.url, pid: throwaway.pid }, 'no Redis configured or running: started a throwaway redis-server (data is discarded on exit)');
+      log.info(
+        { url: throwaway.url, pid: throwaway.pid },
+        'no Redis configured or running: started a throwaway redis-server (data is discarded on exit)',
+      );
     }
   }
   if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {

@@ -23,15 +23,24 @@ export interface RunOptions {
   readonly metrics?: 'own-port' | 'cluster';
 }
 
-export async function runService(config: ServiceConfig, log: Logger, options: RunOptions = {}): Promise<RunningService> {
+export async function runService(
+  config: ServiceConfig,
+  log: Logger,
+  options: RunOptions = {},
+): Promise<RunningService> {
   const app = await buildApp(config, log);
   const metricsServer =
-    options.metrics === 'cluster' ? undefined : await startMetricsServer(app.realtime.metrics.registry, config.metricsPort, config.host);
+    options.metrics === 'cluster'
+      ? undefined
+      : await startMetricsServer(app.realtime.metrics.registry, config.metricsPort, config.host);
   // When an instance goes away all its clients reconnect to the others at once; Node's
   // default accept backlog (511) overflowed at 2,000 reconnects, leaving clients in SYN
   // retries. The kernel caps this at net.core.somaxconn (4096 on current kernels).
   await app.listen({ port: config.port, host: config.host, backlog: 4096 });
-  log.info({ instance: config.instance, group: config.stream.group, metricsPort: config.metricsPort }, 'realtime service ready');
+  log.info(
+    { instance: config.instance, group: config.stream.group, metricsPort: config.metricsPort },
+    'realtime service ready',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

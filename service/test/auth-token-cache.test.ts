@@ -19,16 +19,35 @@ const T0 = Date.UTC(2030, 0, 1);
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 function verifier(tokenCache: { ttlMs: number; maxEntries: number } = { ttlMs: 60_000, maxEntries: 10_000 }) {
-  return createTokenVerifier({ jwtSecret: SECRET, jwksUrl: undefined, issuer: undefined, audience: undefined, tokenCache, devTokens: false });
+  return createTokenVerifier({
+    jwtSecret: SECRET,
+    jwksUrl: undefined,
+    issuer: undefined,
+    audience: undefined,
+    tokenCache,
+    devTokens: false,
+  });
 }
 
 function sign(claims: JWTPayload, secret = SECRET): Promise<string> {
-  return new SignJWT({ role: 'producer', rooms: ['m-1'], sub: 'p-1', iat: seconds(T0), exp: seconds(T0) + 3600, ...claims })
+  return new SignJWT({
+    role: 'producer',
+    rooms: ['m-1'],
+    sub: 'p-1',
+    iat: seconds(T0),
+    exp: seconds(T0) + 3600,
+    ...claims,
+  })
     .setProtectedHeader({ alg: 'HS256' })
     .sign(new TextEncoder().encode(secret));
 }
 
-const refusal = (message: string | RegExp) => ({ name: 'AuthError', statusCode: 401, message: expect.stringMatching(message) as unknown as string }) satisfies Partial<AuthError>;
+const refusal = (message: string | RegExp) =>
+  ({
+    name: 'AuthError',
+    statusCode: 401,
+    message: expect.stringMatching(message) as unknown as string,
+  }) satisfies Partial<AuthError>;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -44,7 +63,13 @@ describe('verified tokens are remembered', () => {
     const identities = [];
     for (let i = 0; i < 5; i++) identities.push(await verify(token));
     expect(signatureChecks()).toBe(1);
-    for (const identity of identities) expect(identity).toEqual({ sub: 'p-1', role: 'producer', rooms: ['m-1'], expiresAt: (seconds(T0) + 3600) * 1000 });
+    for (const identity of identities)
+      expect(identity).toEqual({
+        sub: 'p-1',
+        role: 'producer',
+        rooms: ['m-1'],
+        expiresAt: (seconds(T0) + 3600) * 1000,
+      });
   });
 
   it('a remembered token is admitted until the millisecond its exp passes, then refused with the same 401 "token expired" as an unseen one', async () => {
@@ -86,7 +111,9 @@ describe('verified tokens are remembered', () => {
     const widened = `${header}.${base64url.encode(JSON.stringify({ role: 'admin', rooms: ['m-1', 'm-2'], sub: 'p-1', iat: seconds(T0), exp: seconds(T0) + 3600 }))}.${signature}`;
     const resigned = `${token.slice(0, token.lastIndexOf('.') + 1)}${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
     for (const tampered of [widened, resigned, widened, resigned]) {
-      await expect(verify(tampered)).rejects.toMatchObject(refusal(/^invalid token: ERR_JWS_SIGNATURE_VERIFICATION_FAILED$/));
+      await expect(verify(tampered)).rejects.toMatchObject(
+        refusal(/^invalid token: ERR_JWS_SIGNATURE_VERIFICATION_FAILED$/),
+      );
     }
     expect(signatureChecks()).toBe(5);
   });

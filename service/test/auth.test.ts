@@ -15,7 +15,9 @@ beforeAll(async () => {
   const pair = await generateKeyPair('ES256');
   privateKey = pair.privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-  jwks = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  jwks = createServer((_request, response) =>
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+  );
   jwks.listen(0, '127.0.0.1');
   await once(jwks, 'listening');
   const address = jwks.address() as { port: number };
@@ -36,7 +38,15 @@ function idpToken(claims: Record<string, unknown>, options: { issuer?: string; a
 const tokenCache = { ttlMs: 60_000, maxEntries: 10_000 };
 
 describe('tokens verified through a JWKS URL', () => {
-  const verifier = () => createTokenVerifier({ jwtSecret: undefined, jwksUrl, issuer: 'https://idp.example', audience: 'trayb-realtime', tokenCache, devTokens: false });
+  const verifier = () =>
+    createTokenVerifier({
+      jwtSecret: undefined,
+      jwksUrl,
+      issuer: 'https://idp.example',
+      audience: 'trayb-realtime',
+      tokenCache,
+      devTokens: false,
+    });
 
   it('accepts a token signed by the published key, with its claims', async () => {
     const identity = await verifier()(await idpToken({ role: 'user', rooms: ['m-1'] }));
@@ -49,12 +59,28 @@ describe('tokens verified through a JWKS URL', () => {
     ['the wrong audience', () => idpToken({ role: 'user' }, { audience: 'someone-else' })],
     ['an unknown key id', () => idpToken({ role: 'user' }, { kid: 'k2' })],
     ['an HS256 token, even with a known secret', () => token('admin')],
-    ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x","role":"admin"}').toString('base64url')}.`],
+    [
+      'alg none',
+      async () =>
+        `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"x","role":"admin"}').toString('base64url')}.`,
+    ],
   ])('refuses %s with a 401', async (_what, make) => {
-    await expect(verifier()(await make())).rejects.toMatchObject({ name: 'AuthError', statusCode: 401 } satisfies Partial<AuthError>);
+    await expect(verifier()(await make())).rejects.toMatchObject({
+      name: 'AuthError',
+      statusCode: 401,
+    } satisfies Partial<AuthError>);
   });
 
   it('refuses to build without any key material', () => {
-    expect(() => createTokenVerifier({ jwtSecret: undefined, jwksUrl: undefined, issuer: undefined, audience: undefined, tokenCache, devTokens: false })).toThrow(/not configured/);
+    expect(() =>
+      createTokenVerifier({
+        jwtSecret: undefined,
+        jwksUrl: undefined,
+        issuer: undefined,
+        audience: undefined,
+        tokenCache,
+        devTokens: false,
+      }),
+    ).toThrow(/not configured/);
   });
 });

@@ -11,7 +11,9 @@ const { instance, open } = perTest();
 
 async function counter(service: TestInstance, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = await service.app.realtime.metrics.registry.getSingleMetric(name)?.get();
-  const match = metric?.values.find((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted));
+  const match = metric?.values.find((value) =>
+    Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted),
+  );
   return match?.value ?? 0;
 }
 
@@ -22,7 +24,9 @@ async function flood(service: TestInstance, done: () => boolean | Promise<boolea
   const ids: string[] = [];
   while (ids.length < max && !(await done())) {
     const batch = await Promise.all(
-      Array.from({ length: 50 }, () => service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm-slow', action: 'match:updated', data: payload })),
+      Array.from({ length: 50 }, () =>
+        service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm-slow', action: 'match:updated', data: payload }),
+      ),
     );
     ids.push(...batch.map((entry) => entry.id));
     await new Promise((resolve) => setImmediate(resolve));
@@ -40,7 +44,10 @@ describe('a slow client', () => {
     const hashBefore = Number((await redis.hget(SSE_METRICS_HASH, 'dropped')) ?? 0);
     slow.pause();
 
-    const ids = await flood(service, async () => (await counter(service, 'sse_events_dropped_total', { reason: 'queue_full' })) >= 50);
+    const ids = await flood(
+      service,
+      async () => (await counter(service, 'sse_events_dropped_total', { reason: 'queue_full' })) >= 50,
+    );
     await fast.waitForEvents(ids.length, 30_000);
     expect(fast.ids).toEqual(ids);
     // Every event has been fanned out now (the fast client has them all): the count is final.
@@ -48,7 +55,10 @@ describe('a slow client', () => {
     expect(dropped).toBeGreaterThanOrEqual(50);
 
     // The hash is flushed once a second; the whole drop count reaches it.
-    await eventually(async () => Number(await redis.hget(SSE_METRICS_HASH, 'dropped')) - hashBefore >= dropped, 'metrics:sse dropped to catch up');
+    await eventually(
+      async () => Number(await redis.hget(SSE_METRICS_HASH, 'dropped')) - hashBefore >= dropped,
+      'metrics:sse dropped to catch up',
+    );
     await redis.quit();
 
     // When it reads again it gets what was queued, nothing twice, nothing out of order:
@@ -65,19 +75,28 @@ describe('a slow client', () => {
     // Each event a client got is one delivery-latency observation, the slow client's late
     // writes included; the resync is not an event and is not observed.
     await fast.waitForEvents(ids.length + 1);
-    const latency = await service.app.realtime.metrics.registry.getSingleMetric('sse_event_delivery_latency_seconds')?.get();
-    const observations = latency?.values.find((value) => 'metricName' in value && value.metricName === 'sse_event_delivery_latency_seconds_count')?.value;
+    const latency = await service.app.realtime.metrics.registry
+      .getSingleMetric('sse_event_delivery_latency_seconds')
+      ?.get();
+    const observations = latency?.values.find(
+      (value) => 'metricName' in value && value.metricName === 'sse_event_delivery_latency_seconds_count',
+    )?.value;
     expect(observations).toBe(fast.ids.length + slow.ids.length);
   }, 60_000);
 
   it('is disconnected under policy disconnect, with its queued events counted, and resumes losslessly', async () => {
-    const service = await instance(testStream(), { SSE_OVERFLOW_POLICY: 'disconnect', REALTIME_STREAM_MAXLEN: '50000' });
+    const service = await instance(testStream(), {
+      SSE_OVERFLOW_POLICY: 'disconnect',
+      REALTIME_STREAM_MAXLEN: '50000',
+    });
     const admin = await token('admin');
     const slow = await open(service.url, { token: admin });
     slow.pause();
     const ids = await flood(service, () => service.app.realtime.fanout.size === 0);
     expect(service.app.realtime.fanout.size).toBe(0);
-    expect(await counter(service, 'sse_events_dropped_total', { reason: 'slow_client_disconnected' })).toBeGreaterThan(0);
+    expect(await counter(service, 'sse_events_dropped_total', { reason: 'slow_client_disconnected' })).toBeGreaterThan(
+      0,
+    );
 
     slow.resume();
     await eventually(() => slow.ended, 'the slow client to see its stream end');

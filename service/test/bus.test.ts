@@ -22,8 +22,14 @@ import { createServiceMetrics } from '../src/metrics/index.ts';
 describe('events', () => {
   it('fills a missing timestamp and keeps a given one, normalised to ISO 8601', () => {
     const now = new Date('2026-01-02T03:04:05.678Z');
-    expect(normaliseEvent({ matchId: 'm', action: 'match:created' }, now)).toEqual({ matchId: 'm', action: 'match:created', timestamp: now.toISOString() });
-    expect(normaliseEvent({ matchId: 'm', action: 'match:created', timestamp: '2026-01-01T00:00:00+01:00' }).timestamp).toBe('2025-12-31T23:00:00.000Z');
+    expect(normaliseEvent({ matchId: 'm', action: 'match:created' }, now)).toEqual({
+      matchId: 'm',
+      action: 'match:created',
+      timestamp: now.toISOString(),
+    });
+    expect(
+      normaliseEvent({ matchId: 'm', action: 'match:created', timestamp: '2026-01-01T00:00:00+01:00' }).timestamp,
+    ).toBe('2025-12-31T23:00:00.000Z');
   });
 
   it.each([
@@ -31,7 +37,10 @@ describe('events', () => {
     [{ matchId: '', action: 'match:created' }, /matchId/],
     [{ matchId: 'm', action: 'match:created', extra: 1 }, /./],
     [{ matchId: 'm', action: 'match:created', data: [1, 2] }, /data/],
-    [{ matchId: 'm', action: 'match:created', data: JSON.parse(`${'{"a":'.repeat(20)}1${'}'.repeat(20)}`) as unknown }, /deeper/],
+    [
+      { matchId: 'm', action: 'match:created', data: JSON.parse(`${'{"a":'.repeat(20)}1${'}'.repeat(20)}`) as unknown },
+      /deeper/,
+    ],
     ['not an object', /./],
   ])('rejects %j', (input, message) => {
     expect(() => normaliseEvent(input)).toThrow(InvalidEventError);
@@ -54,9 +63,12 @@ describe('events', () => {
     expect(compareStreamIds('1700000000001-0', '1700000000000-99')).toBeGreaterThan(0);
   });
 
-  it.each(['1-0', '1700000000000-12', '18446744073709551615-18446744073709551615'])('accepts %s as a stream id', (id) => expect(isStreamId(id)).toBe(true));
-  it.each(['', '1', '-1-0', '1-', 'a-b', '1-0-0', '18446744073709551616-0', ' 1-0', `${'9'.repeat(21)}-0`])('rejects %j as a stream id', (id) =>
-    expect(isStreamId(id)).toBe(false),
+  it.each(['1-0', '1700000000000-12', '18446744073709551615-18446744073709551615'])('accepts %s as a stream id', (id) =>
+    expect(isStreamId(id)).toBe(true),
+  );
+  it.each(['', '1', '-1-0', '1-', 'a-b', '1-0-0', '18446744073709551616-0', ' 1-0', `${'9'.repeat(21)}-0`])(
+    'rejects %j as a stream id',
+    (id) => expect(isStreamId(id)).toBe(false),
   );
 });
 
@@ -90,7 +102,10 @@ describe('the stream reader', () => {
     await reader.start((entries) => delivered.push(...entries));
     await eventually(() => delivered.length === 1, 'the pending entry to be delivered');
     expect(delivered[0]?.id).toBe(lost);
-    await eventually(async () => ((await redis.xpending(key, group)) as [number])[0] === 0, 'the entry to be acknowledged');
+    await eventually(
+      async () => ((await redis.xpending(key, group)) as [number])[0] === 0,
+      'the entry to be acknowledged',
+    );
     expect(reader.lastReadAt).toBeDefined();
     await reader.stop();
   });
@@ -104,7 +119,8 @@ describe('the stream reader', () => {
     });
     for (const { pod, bus } of buses) await bus.start((entries) => seen[pod]?.push(...entries.map((e) => e.id)));
     const ids: string[] = [];
-    for (let i = 0; i < 10; i++) ids.push((await buses[0]!.bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated' })).id);
+    for (let i = 0; i < 10; i++)
+      ids.push((await buses[0]!.bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated' })).id);
     await eventually(() => seen.a?.length === 10 && seen.b?.length === 10, 'both instances to read all entries');
     expect(seen.a).toEqual(ids);
     expect(seen.b).toEqual(ids);

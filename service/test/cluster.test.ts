@@ -13,7 +13,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-
 describe('cluster mode', () => {
   it('names each worker instance, group and consumer after the pod with a -w<N> suffix', () => {
     const config = testConfig(testStream(), { POD_NAME: 'pod-a', REALTIME_STREAM_GROUP: 'rc' });
@@ -41,7 +40,11 @@ describe('cluster mode', () => {
       const groups = (await redis.call('XINFO', 'GROUPS', stream.key).catch(() => [])) as string[][];
       return groups.map((group) => group[1]).sort();
     };
-    await eventually(async () => (await groupNames()).length === 2, 'both workers to create their consumer groups', 20_000);
+    await eventually(
+      async () => (await groupNames()).length === 2,
+      'both workers to create their consumer groups',
+      20_000,
+    );
     expect(await groupNames()).toEqual(['realtime-consumers:cluster-test-w1', 'realtime-consumers:cluster-test-w2']);
 
     const admin = await token('admin');

@@ -13,7 +13,12 @@ describe('service configuration', () => {
       readCount: 50,
       readBlockMs: 5000,
     });
-    expect(config.sse).toMatchObject({ heartbeatIntervalMs: 15000, retryMs: 5000, queueLimit: 100, overflowPolicy: 'drop' });
+    expect(config.sse).toMatchObject({
+      heartbeatIntervalMs: 15000,
+      retryMs: 5000,
+      queueLimit: 100,
+      overflowPolicy: 'drop',
+    });
     expect([config.port, config.metricsPort]).toEqual([4001, 9464]);
     expect(config.redis).toEqual({ mode: 'standalone', url: 'redis://127.0.0.1:6379' });
     expect(config.auth.tokenCache).toEqual({ ttlMs: 60000, maxEntries: 10000 });
@@ -21,13 +26,25 @@ describe('service configuration', () => {
 
   it('switches to Sentinel when REDIS_SENTINELS is set', () => {
     const config = loadServiceConfig({ REDIS_SENTINELS: 'a:26379, b:26380', REDIS_SENTINEL_NAME: 'realtime' });
-    expect(config.redis).toMatchObject({ mode: 'sentinel', name: 'realtime', sentinels: [{ host: 'a', port: 26379 }, { host: 'b', port: 26380 }] });
+    expect(config.redis).toMatchObject({
+      mode: 'sentinel',
+      name: 'realtime',
+      sentinels: [
+        { host: 'a', port: 26379 },
+        { host: 'b', port: 26380 },
+      ],
+    });
   });
 
   it('reports every invalid variable at once', () => {
     let error: unknown;
     try {
-      loadServiceConfig({ PORT: 'eighty', SSE_OVERFLOW_POLICY: 'ignore', REDIS_URL: 'http://x', SSE_CLIENT_QUEUE_LIMIT: '0' });
+      loadServiceConfig({
+        PORT: 'eighty',
+        SSE_OVERFLOW_POLICY: 'ignore',
+        REDIS_URL: 'http://x',
+        SSE_CLIENT_QUEUE_LIMIT: '0',
+      });
     } catch (caught) {
       error = caught;
     }

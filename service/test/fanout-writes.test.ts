@@ -16,17 +16,19 @@ function countSocketWrites(service: TestInstance): { writes: number } {
   const counter = { writes: 0 };
   service.app.server.on('connection', (socket: Socket) => {
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    socket.write = ((...args: unknown[]) => {
+    socket.write = (...args: unknown[]) => {
       counter.writes++;
       return write(...args);
-    });
+    };
   });
   return counter;
 }
 
 function emit(service: TestInstance, count: number, data: Record<string, unknown> = {}) {
   return Promise.all(
-    Array.from({ length: count }, (_, seq) => service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm-w', action: 'match:updated', data: { seq, ...data } })),
+    Array.from({ length: count }, (_, seq) =>
+      service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm-w', action: 'match:updated', data: { seq, ...data } }),
+    ),
   );
 }
 
@@ -47,7 +49,11 @@ describe('stream ids', () => {
 });
 
 describe('joining the frames of one write', () => {
-  const [a, b, c] = ['data: a\n\n', 'data: b\n\n', 'data: c\n\n'].map((text) => wireFrame(text)) as [WireFrame, WireFrame, WireFrame];
+  const [a, b, c] = ['data: a\n\n', 'data: b\n\n', 'data: c\n\n'].map((text) => wireFrame(text)) as [
+    WireFrame,
+    WireFrame,
+    WireFrame,
+  ];
   const frames = (...list: WireFrame[]) => list;
 
   it('hands the next client with the same frames the same bytes, and joins anything else anew', () => {
@@ -56,7 +62,9 @@ describe('joining the frames of one write', () => {
     expect(joiner.join(frames(a, b, c), true)).toBe(first);
     expect(first.toString()).toBe('9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n9\r\ndata: c\n\n\r\n');
     // Same first and last frame and length, another frame between: not the same write.
-    expect(joiner.join(frames(a, a, c), true).toString()).toBe('9\r\ndata: a\n\n\r\n9\r\ndata: a\n\n\r\n9\r\ndata: c\n\n\r\n');
+    expect(joiner.join(frames(a, a, c), true).toString()).toBe(
+      '9\r\ndata: a\n\n\r\n9\r\ndata: a\n\n\r\n9\r\ndata: c\n\n\r\n',
+    );
     expect(joiner.join(frames(a, a, c), false).toString()).toBe('data: a\n\ndata: a\n\ndata: c\n\n');
     joiner.clear();
     expect(joiner.join(frames(a, a, c), false)).not.toBe(first);
@@ -81,7 +89,11 @@ describe('the fan-out', () => {
 
   it('flushes early rather than let a burst inside one window fill a fast client queue', async () => {
     // A long window: without the early flush, every client queue would overflow in it.
-    const service = await instance(testStream(), { SSE_FLUSH_INTERVAL_MS: '2000', SSE_CLIENT_QUEUE_LIMIT: '10', REALTIME_STREAM_READ_COUNT: '4' });
+    const service = await instance(testStream(), {
+      SSE_FLUSH_INTERVAL_MS: '2000',
+      SSE_CLIENT_QUEUE_LIMIT: '10',
+      REALTIME_STREAM_READ_COUNT: '4',
+    });
     const client = await open(service.url, { token: await token('admin') });
     await eventually(() => client.retry !== undefined, 'the retry hint');
 
@@ -101,7 +113,9 @@ describe('the fan-out', () => {
     const socket = connect({ host: '127.0.0.1', port: Number(port) });
     let received = '';
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
-    socket.write(`GET /api/realtime/stream HTTP/1.0\r\nAuthorization: Bearer ${bearer}\r\nAccept: text/event-stream\r\n\r\n`);
+    socket.write(
+      `GET /api/realtime/stream HTTP/1.0\r\nAuthorization: Bearer ${bearer}\r\nAccept: text/event-stream\r\n\r\n`,
+    );
     try {
       await eventually(() => received.includes('retry: 5000'), 'the retry hint');
       const [entry] = await emit(service, 1);

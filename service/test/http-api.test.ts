@@ -18,7 +18,11 @@ async function call(method: string, path: string, options: { bearer?: string; bo
       ...(options.bearer === undefined ? {} : { authorization: `Bearer ${options.bearer}` }),
       ...(options.body === undefined && options.raw === undefined ? {} : { 'content-type': 'application/json' }),
     },
-    ...(options.raw !== undefined ? { payload: options.raw } : options.body === undefined ? {} : { payload: JSON.stringify(options.body) }),
+    ...(options.raw !== undefined
+      ? { payload: options.raw }
+      : options.body === undefined
+        ? {}
+        : { payload: JSON.stringify(options.body) }),
   });
   return { status: response.statusCode, body: response.json<Record<string, unknown>>(), headers: response.headers };
 }
@@ -31,7 +35,10 @@ describe('producers', () => {
     const match = created.body.match as { id: string; status: string };
     expect(match.status).toBe('scheduled');
 
-    const updated = await call('PATCH', `/api/matches/${match.id}`, { bearer: producer, body: { status: 'live', score: { home: 1, away: 0 } } });
+    const updated = await call('PATCH', `/api/matches/${match.id}`, {
+      bearer: producer,
+      body: { status: 'live', score: { home: 1, away: 0 } },
+    });
     expect(updated.status).toBe(200);
     expect(updated.body.match).toMatchObject({ id: match.id, status: 'live', score: { home: 1, away: 0 } });
     const deleted = await call('DELETE', `/api/matches/${match.id}`, { bearer: producer });
@@ -59,7 +66,8 @@ describe('producers', () => {
 
   it('users see only the matches of their rooms, in the list, by id and in their profile', async () => {
     const admin = await token('admin');
-    const mine = (await call('POST', '/api/matches', { bearer: admin, body: { id: 'room-mine', title: 'mine' } })).body.match as { id: string };
+    const mine = (await call('POST', '/api/matches', { bearer: admin, body: { id: 'room-mine', title: 'mine' } })).body
+      .match as { id: string };
     await call('POST', '/api/matches', { bearer: admin, body: { id: 'room-other', title: 'other' } });
     const user = await token('user', [mine.id]);
     const list = await call('GET', '/api/matches?cache=refresh', { bearer: user });
@@ -78,24 +86,147 @@ describe('producers', () => {
 describe('refusals have the right status and a JSON { error, message } body', () => {
   const cases: [string, () => Promise<{ status: number; body: Record<string, unknown> }>, number][] = [
     ['no token', () => call('GET', '/api/matches'), 401],
-    ['a malformed Authorization header', async () => service.app.inject({ method: 'GET', url: '/api/matches', headers: { authorization: 'Basic abc' } }).then((r) => ({ status: r.statusCode, body: r.json() })), 401],
-    ['a token signed with another secret', async () => call('GET', '/api/matches', { bearer: await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').sign(new TextEncoder().encode('another-secret')) }), 401],
-    ['an expired token', async () => call('GET', '/api/matches', { bearer: await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(new TextEncoder().encode(TEST_SECRET)) }), 401],
-    ['a token without a role', async () => call('GET', '/api/matches', { bearer: await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').sign(new TextEncoder().encode(TEST_SECRET)) }), 401],
-    ['a user publishing', async () => call('POST', '/api/realtime/events', { bearer: await token('user', ['m']), body: { matchId: 'm', action: 'match:updated' } }), 403],
-    ['a producer subscribing', async () => call('GET', '/api/realtime/stream', { bearer: await token('producer') }), 403],
-    ['a user subscribing to a room it lacks', async () => call('GET', '/api/realtime/stream?matchId=b', { bearer: await token('user', ['a']) }), 403],
-    ['an unknown action', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 'm', action: 'match:exploded' } }), 400],
-    ['a number where the matchId string belongs', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 0, action: 'match:updated' } }), 400],
-    ['a boolean where the title string belongs', async () => call('POST', '/api/matches', { bearer: await token('producer'), body: { title: true } }), 400],
-    ['a missing matchId', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { action: 'match:updated' } }), 400],
-    ['a non-ISO timestamp', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 'm', action: 'match:updated', timestamp: 'yesterday' } }), 400],
-    ['invalid JSON', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), raw: '{"matchId":' }), 400],
-    ['a __proto__ key', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), raw: '{"matchId":"m","action":"match:updated","data":{"__proto__":{"admin":true}}}' }), 400],
-    ['data nested too deep', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), raw: `{"matchId":"m","action":"match:updated","data":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}` }), 400],
-    ['a body over the limit', async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 'm', action: 'match:updated', data: { blob: 'x'.repeat(5000) } } }), 413],
-    ['an unknown match', async () => call('PATCH', '/api/matches/nope', { bearer: await token('admin'), body: { status: 'live' } }), 404],
-    ['an empty update', async () => call('PATCH', '/api/matches/nope', { bearer: await token('admin'), body: {} }), 400],
+    [
+      'a malformed Authorization header',
+      async () =>
+        service.app
+          .inject({ method: 'GET', url: '/api/matches', headers: { authorization: 'Basic abc' } })
+          .then((r) => ({ status: r.statusCode, body: r.json() })),
+      401,
+    ],
+    [
+      'a token signed with another secret',
+      async () =>
+        call('GET', '/api/matches', {
+          bearer: await new SignJWT({ role: 'admin' })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('x')
+            .sign(new TextEncoder().encode('another-secret')),
+        }),
+      401,
+    ],
+    [
+      'an expired token',
+      async () =>
+        call('GET', '/api/matches', {
+          bearer: await new SignJWT({ role: 'admin' })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('x')
+            .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+            .sign(new TextEncoder().encode(TEST_SECRET)),
+        }),
+      401,
+    ],
+    [
+      'a token without a role',
+      async () =>
+        call('GET', '/api/matches', {
+          bearer: await new SignJWT({})
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('x')
+            .sign(new TextEncoder().encode(TEST_SECRET)),
+        }),
+      401,
+    ],
+    [
+      'a user publishing',
+      async () =>
+        call('POST', '/api/realtime/events', {
+          bearer: await token('user', ['m']),
+          body: { matchId: 'm', action: 'match:updated' },
+        }),
+      403,
+    ],
+    [
+      'a producer subscribing',
+      async () => call('GET', '/api/realtime/stream', { bearer: await token('producer') }),
+      403,
+    ],
+    [
+      'a user subscribing to a room it lacks',
+      async () => call('GET', '/api/realtime/stream?matchId=b', { bearer: await token('user', ['a']) }),
+      403,
+    ],
+    [
+      'an unknown action',
+      async () =>
+        call('POST', '/api/realtime/events', {
+          bearer: await token('producer'),
+          body: { matchId: 'm', action: 'match:exploded' },
+        }),
+      400,
+    ],
+    [
+      'a number where the matchId string belongs',
+      async () =>
+        call('POST', '/api/realtime/events', {
+          bearer: await token('producer'),
+          body: { matchId: 0, action: 'match:updated' },
+        }),
+      400,
+    ],
+    [
+      'a boolean where the title string belongs',
+      async () => call('POST', '/api/matches', { bearer: await token('producer'), body: { title: true } }),
+      400,
+    ],
+    [
+      'a missing matchId',
+      async () =>
+        call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { action: 'match:updated' } }),
+      400,
+    ],
+    [
+      'a non-ISO timestamp',
+      async () =>
+        call('POST', '/api/realtime/events', {
+          bearer: await token('producer'),
+          body: { matchId: 'm', action: 'match:updated', timestamp: 'yesterday' },
+        }),
+      400,
+    ],
+    [
+      'invalid JSON',
+      async () => call('POST', '/api/realtime/events', { bearer: await token('producer'), raw: '{"matchId":' }),
+      400,
+    ],
+    [
+      'a __proto__ key',
+      async () =>
+        call('POST', '/api/realtime/events', {
+          bearer: await token('producer'),
+          raw: '{"matchId":"m","action":"match:updated","data":{"__proto__":{"admin":true}}}',
+        }),
+      400,
+    ],
+    [
+      'data nested too deep',
+      async () =>
+        call('POST', '/api/realtime/events', {
+          bearer: await token('producer'),
+          raw: `{"matchId":"m","action":"match:updated","data":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`,
+        }),
+      400,
+    ],
+    [
+      'a body over the limit',
+      async () =>
+        call('POST', '/api/realtime/events', {
+          bearer: await token('producer'),
+          body: { matchId: 'm', action: 'match:updated', data: { blob: 'x'.repeat(5000) } },
+        }),
+      413,
+    ],
+    [
+      'an unknown match',
+      async () => call('PATCH', '/api/matches/nope', { bearer: await token('admin'), body: { status: 'live' } }),
+      404,
+    ],
+    [
+      'an empty update',
+      async () => call('PATCH', '/api/matches/nope', { bearer: await token('admin'), body: {} }),
+      400,
+    ],
     ['an unknown route', () => call('GET', '/api/nothing-here'), 404],
   ];
   for (const [what, request, status] of cases) {
@@ -109,7 +240,10 @@ describe('refusals have the right status and a JSON { error, message } body', ()
 
   it('a refused publish leaves nothing in the stream', async () => {
     const before = (await service.app.realtime.bus.recentEvents(1))[0]?.id;
-    await call('POST', '/api/realtime/events', { bearer: await token('producer'), body: { matchId: 'm', action: 'match:exploded' } });
+    await call('POST', '/api/realtime/events', {
+      bearer: await token('producer'),
+      body: { matchId: 'm', action: 'match:exploded' },
+    });
     expect((await service.app.realtime.bus.recentEvents(1))[0]?.id).toBe(before);
   });
 

@@ -6,13 +6,21 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 import { serviceEntry as mainEntry, startServiceProcess } from '#test-support/entry-processes';
 import { SseTestClient } from '#test-support/sse-client';
-import { TEST_SECRET, eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
+import {
+  TEST_SECRET,
+  eventually,
+  publish,
+  startInstance,
+  testConfig,
+  testStream,
+  token,
+  type TestInstance,
+} from '#test-support/instance';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
 
 describe('graceful shutdown', () => {
   it('on SIGTERM readiness fails, every client gets shutdown, streams end over the drain window and the process exits 0', async () => {
@@ -47,7 +55,10 @@ describe('graceful shutdown', () => {
 
   it('the production entry refuses to start without REDIS_URL or an auth setting', async () => {
     for (const env of [{ AUTH_JWT_SECRET: TEST_SECRET }, { REDIS_URL: inject('redisUrl') }]) {
-      const child = spawn(process.execPath, [mainEntry], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [mainEntry], {
+        env: { PATH: process.env.PATH, ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const [code] = (await once(child, 'exit')) as [number];
@@ -61,7 +72,9 @@ describe('a Redis restart mid-stream', () => {
   it('turns readiness off and producers get 503 while Redis is down; afterwards the reader recovers and clients get new events', async () => {
     const redis: ThrowawayRedis = await startThrowawayRedis();
     cleanups.push(() => redis.stop());
-    const service: TestInstance = await startInstance(testConfig(testStream(), { REDIS_URL: redis.url, REALTIME_STREAM_READ_BLOCK_MS: '200' }));
+    const service: TestInstance = await startInstance(
+      testConfig(testStream(), { REDIS_URL: redis.url, REALTIME_STREAM_READ_BLOCK_MS: '200' }),
+    );
     cleanups.push(() => service.close());
     const producer = await token('producer');
     const client = await SseTestClient.open(service.url, { token: await token('admin') });

@@ -22,7 +22,12 @@ function checkTable(heading: string, spec: EnvSpec): void {
       it(`documents ${name} with its default`, () => {
         const row = section(heading).find((line) => line.startsWith(`| \`${name}\` |`));
         expect(row, `README.md has no row for ${name} under ${heading}`).toBeDefined();
-        const shown = variable.defaultText === undefined ? '—' : variable.defaultText === '' ? '(empty)' : `\`${variable.defaultText}\``;
+        const shown =
+          variable.defaultText === undefined
+            ? '—'
+            : variable.defaultText === ''
+              ? '(empty)'
+              : `\`${variable.defaultText}\``;
         expect(row?.split('|')[2]?.trim()).toBe(shown);
       });
     }

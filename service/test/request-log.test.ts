@@ -20,7 +20,10 @@ describe('request logs', () => {
   it('mask access_token in the logged URL and keep the rest', async () => {
     // A producer token: refused on the stream (403) before the socket is taken over.
     const secretToken = await token('producer');
-    const response = await app.inject({ method: 'GET', url: `/api/realtime/stream?matchId=m-1&access_token=${secretToken}` });
+    const response = await app.inject({
+      method: 'GET',
+      url: `/api/realtime/stream?matchId=m-1&access_token=${secretToken}`,
+    });
     expect(response.statusCode).toBe(403);
     const logged = lines.join('');
     expect(logged).toContain('/api/realtime/stream?matchId=m-1&access_token=[redacted]');

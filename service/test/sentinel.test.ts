@@ -10,7 +10,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#test-support/free-port';
 import { redisAnswers, startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 import { SseTestClient } from '#test-support/sse-client';
-import { eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
+import {
+  eventually,
+  publish,
+  startInstance,
+  testConfig,
+  testStream,
+  token,
+  type TestInstance,
+} from '#test-support/instance';
 
 const stops: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -35,7 +43,21 @@ describe('Redis through Sentinel', () => {
     stops.push(() => master.stop());
     const replicaPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'sentinel-'));
-    daemon(['--port', String(replicaPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]);
+    daemon([
+      '--port',
+      String(replicaPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--replicaof',
+      '127.0.0.1',
+      String(master.port),
+    ]);
     await eventually(() => redisAnswers('127.0.0.1', replicaPort), 'the replica to start');
 
     const sentinelPort = await freePort();
@@ -56,13 +78,19 @@ describe('Redis through Sentinel', () => {
     await eventually(() => redisAnswers('127.0.0.1', sentinelPort), 'the sentinel to start');
 
     const service: TestInstance = await startInstance(
-      testConfig(testStream(), { REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`, REDIS_SENTINEL_NAME: 'realtime', REALTIME_STREAM_READ_BLOCK_MS: '200' }),
+      testConfig(testStream(), {
+        REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
+        REDIS_SENTINEL_NAME: 'realtime',
+        REALTIME_STREAM_READ_BLOCK_MS: '200',
+      }),
     );
     stops.push(() => service.close());
     const producer = await token('producer');
     const client = await SseTestClient.open(service.url, { token: await token('admin') });
     stops.push(() => client.close());
-    const before = (await (await publish(service.url, producer, { matchId: 'm', action: 'match:created' })).json()) as { id: string };
+    const before = (await (await publish(service.url, producer, { matchId: 'm', action: 'match:created' })).json()) as {
+      id: string;
+    };
     await eventually(() => client.ids.includes(before.id), 'delivery through the master');
     // Failover keeps what reached the replica; make sure everything so far has.
     const direct = new Redis(master.url, { protocol: 2 });

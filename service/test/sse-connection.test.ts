@@ -93,7 +93,9 @@ describe('a stream connection', () => {
     connection.socket.write('data: x\n\n');
     connection.end();
     await eventually(() => client.state.ended, 'the end of the connection');
-    expect(client.state.received.slice(client.state.received.indexOf('\r\n\r\n') + 4)).toBe('retry: 1000\n\ndata: x\n\n');
+    expect(client.state.received.slice(client.state.received.indexOf('\r\n\r\n') + 4)).toBe(
+      'retry: 1000\n\ndata: x\n\n',
+    );
   });
 
   it('notices a client that goes away, and ignores bytes a client sends after its request', async () => {

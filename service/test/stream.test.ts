@@ -13,7 +13,11 @@ describe('the realtime stream', () => {
     const producer = await token('producer');
     const client = await open(service.url, { token: admin });
 
-    const response = await publish(service.url, producer, { matchId: 'm-1', action: 'match:updated', data: { score: [1, 0] } });
+    const response = await publish(service.url, producer, {
+      matchId: 'm-1',
+      action: 'match:updated',
+      data: { score: [1, 0] },
+    });
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
 
@@ -34,7 +38,10 @@ describe('the realtime stream', () => {
     expect(client.headers['x-accel-buffering']).toBe('no');
     await eventually(() => client.retry !== undefined, 'the retry hint');
     expect(client.retry).toBe(5000);
-    await eventually(() => client.comments.filter((comment) => comment.trim() === 'heartbeat').length >= 2, 'two heartbeats');
+    await eventually(
+      () => client.comments.filter((comment) => comment.trim() === 'heartbeat').length >= 2,
+      'two heartbeats',
+    );
   });
 
   it('broadcasts: clients on two instances of one stream both receive every event', async () => {
@@ -46,7 +53,11 @@ describe('the realtime stream', () => {
     const published: string[] = [];
     for (let i = 0; i < 40; i++) {
       const target = i % 2 === 0 ? first : second;
-      const response = await publish(target.url, producer, { matchId: `m-${i % 3}`, action: 'match:updated', data: { n: i } });
+      const response = await publish(target.url, producer, {
+        matchId: `m-${i % 3}`,
+        action: 'match:updated',
+        data: { n: i },
+      });
       published.push(((await response.json()) as { id: string }).id);
     }
     await onFirst.waitForEvents(40);
@@ -64,12 +75,14 @@ describe('the realtime stream', () => {
     const denied = await open(service.url, { token: user, query: { matchId: ['room-a', 'room-c'] } });
     expect(denied.status).toBe(403);
 
-    for (const matchId of ['room-a', 'room-b', 'room-c']) await publish(service.url, producer, { matchId, action: 'match:updated' });
+    for (const matchId of ['room-a', 'room-b', 'room-c'])
+      await publish(service.url, producer, { matchId, action: 'match:updated' });
     await followsAll.waitForEvents(2);
     await followsA.waitForEvents(1);
     await publish(service.url, producer, { matchId: 'room-a', action: 'match:deleted' });
     await followsA.waitForEvents(2);
-    const matchIds = (client: SseTestClient) => client.streamEvents.map((event) => (JSON.parse(event.data) as { matchId: string }).matchId);
+    const matchIds = (client: SseTestClient) =>
+      client.streamEvents.map((event) => (JSON.parse(event.data) as { matchId: string }).matchId);
     expect(matchIds(followsA)).toEqual(['room-a', 'room-a']);
     expect(matchIds(followsAll).slice(0, 2)).toEqual(['room-a', 'room-b']);
   });
@@ -113,7 +126,8 @@ describe('resuming with Last-Event-ID', () => {
       const admin = await token('admin');
       const { bus } = service.app.realtime;
       const ids: string[] = [];
-      const emit = async (n: number) => ids.push((await bus.emitRealtimeEvent({ matchId: 'm-flood', action: 'match:updated', data: { n } })).id);
+      const emit = async (n: number) =>
+        ids.push((await bus.emitRealtimeEvent({ matchId: 'm-flood', action: 'match:updated', data: { n } })).id);
 
       for (let n = 0; n < 300; n++) await emit(n);
       const resumeFrom = ids[99] as string;
@@ -122,7 +136,12 @@ describe('resuming with Last-Event-ID', () => {
       const flood = (async () => {
         while (n < 900) await emit(n++);
       })();
-      const client = await open(service.url, via === 'header' ? { token: admin, lastEventId: resumeFrom } : { token: admin, query: { lastEventId: resumeFrom } });
+      const client = await open(
+        service.url,
+        via === 'header'
+          ? { token: admin, lastEventId: resumeFrom }
+          : { token: admin, query: { lastEventId: resumeFrom } },
+      );
       await flood;
       await client.waitForEvents(800);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -151,7 +170,10 @@ describe('resuming with Last-Event-ID', () => {
   it('a resume point from another stream (beyond its last id) gets resync', async () => {
     const service = await instance();
     await service.app.realtime.bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated' });
-    const client = await open(service.url, { token: await token('admin'), lastEventId: `${Date.now() + 86_400_000}-0` });
+    const client = await open(service.url, {
+      token: await token('admin'),
+      lastEventId: `${Date.now() + 86_400_000}-0`,
+    });
     const resync = await client.waitForEvent('resync');
     expect(JSON.parse(resync.data)).toMatchObject({ reason: 'unknown_resume_point' });
   });

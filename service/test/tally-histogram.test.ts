@@ -19,11 +19,16 @@ function promClientIn(registry = new Registry()) {
 }
 
 /** Latencies in seconds: anything finite, bucket bounds exactly, zero and beyond the last bound. */
-const latency = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1, max: 60 }), fc.constantFrom(0, ...buckets));
+const latency = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1, max: 60 }),
+  fc.constantFrom(0, ...buckets),
+);
 
 /** What a worker sends the cluster primary: its registry as JSON, through the IPC channel's JSON serialisation. */
 async function overIpc(registry: Registry) {
-  return JSON.parse(JSON.stringify(await registry.getMetricsAsJSON())) as Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+  return JSON.parse(JSON.stringify(await registry.getMetricsAsJSON())) as Awaited<
+    ReturnType<Registry['getMetricsAsJSON']>
+  >;
 }
 
 const sampleOf = async (histogram: TallyHistogram, metricName: string, le?: number | '+Inf') =>
@@ -57,8 +62,12 @@ describe('the delivery-latency histogram', () => {
         promClientWorkers[w]?.histogram.observe(value);
       }
     });
-    const summed = await AggregatorRegistry.aggregate(await Promise.all(workers.map(({ registry }) => overIpc(registry)))).metrics();
-    const expected = await AggregatorRegistry.aggregate(await Promise.all(promClientWorkers.map(({ registry }) => overIpc(registry)))).metrics();
+    const summed = await AggregatorRegistry.aggregate(
+      await Promise.all(workers.map(({ registry }) => overIpc(registry))),
+    ).metrics();
+    const expected = await AggregatorRegistry.aggregate(
+      await Promise.all(promClientWorkers.map(({ registry }) => overIpc(registry))),
+    ).metrics();
     expect(summed).toBe(expected);
     expect(summed).toContain(`${name}_bucket{le="0.005"} 4\n`);
     expect(summed).toContain(`${name}_bucket{le="+Inf"} 11\n`);

@@ -28,16 +28,30 @@
 /** Every knob, its default and meaning; README.md lists the same (a test keeps them equal). */
 export const KNOBS = {
   BASE_URL: { default: 'http://127.0.0.1:4001', meaning: 'the service (public port)' },
-  METRICS_URL: { default: 'http://127.0.0.1:9464/metrics', meaning: 'metrics endpoint; comma-separated to sum several pods' },
-  TOKEN: { default: '', meaning: 'bearer token of the subscribers (admin, or a user whose rooms include MATCH_ID); required' },
-  TOKENS: { default: '', meaning: 'comma-separated subscriber tokens used round-robin (the service admits SSE_MAX_CONNECT_PER_MINUTE connects per identity)' },
+  METRICS_URL: {
+    default: 'http://127.0.0.1:9464/metrics',
+    meaning: 'metrics endpoint; comma-separated to sum several pods',
+  },
+  TOKEN: {
+    default: '',
+    meaning: 'bearer token of the subscribers (admin, or a user whose rooms include MATCH_ID); required',
+  },
+  TOKENS: {
+    default: '',
+    meaning:
+      'comma-separated subscriber tokens used round-robin (the service admits SSE_MAX_CONNECT_PER_MINUTE connects per identity)',
+  },
   PRODUCER_TOKEN: { default: 'TOKEN', meaning: 'bearer token for publishing (producer or admin)' },
   MATCH_ID: { default: 'loadtest', meaning: 'the room the run publishes to and subscribes on' },
   VUS: { default: '50', meaning: 'fast subscribers (read everything at once)' },
   SLOW_VUS: { default: '2', meaning: 'slow subscribers (stop reading for SLOW_PAUSE once); 0 for none' },
   RATE: { default: '50', meaning: 'published events per second' },
   DURATION: { default: '60s', meaning: 'how long producers publish' },
-  PAYLOAD_BYTES: { default: '16384', meaning: 'padding per event; slow subscribers overflow once RATE x PAYLOAD_BYTES x SLOW_PAUSE exceeds the buffers (README)' },
+  PAYLOAD_BYTES: {
+    default: '16384',
+    meaning:
+      'padding per event; slow subscribers overflow once RATE x PAYLOAD_BYTES x SLOW_PAUSE exceeds the buffers (README)',
+  },
   SLOW_PAUSE: { default: '30s', meaning: 'how long a slow subscriber stops reading; shorter than DURATION' },
   SETTLE: { default: '5s', meaning: 'wait after the last publish before the end marker' },
   TTFE_P95_MS: { default: '2000', meaning: 'threshold: p95 time from opening a stream to its first event' },
@@ -81,13 +95,17 @@ function knob(env, name) {
 function wholeNumber(env, name, min) {
   const text = knob(env, name);
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number >= ${min}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be a whole number >= ${min}, got "${text}"`);
   return value;
 }
 
 /** @param {string} text */
 function list(text) {
-  return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 /**
@@ -99,7 +117,8 @@ function list(text) {
 export function planFrom(env) {
   const tokens = list(knob(env, 'TOKENS'));
   const token = knob(env, 'TOKEN');
-  if (token === '' && tokens.length === 0) throw new Error('TOKEN is required: a bearer token that may follow MATCH_ID (admin, or a user with that room)');
+  if (token === '' && tokens.length === 0)
+    throw new Error('TOKEN is required: a bearer token that may follow MATCH_ID (admin, or a user with that room)');
   const subscriberTokens = tokens.length > 0 ? tokens : [token];
   const producerText = knob(env, 'PRODUCER_TOKEN');
   const producerToken = producerText === 'TOKEN' ? token : producerText;
@@ -121,7 +140,8 @@ export function planFrom(env) {
     settleSeconds: parseDurationSeconds(knob(env, 'SETTLE')),
     ttfeP95Ms: wholeNumber(env, 'TTFE_P95_MS', 1),
   };
-  if (!/^[A-Za-z0-9][A-Za-z0-9:_.-]*$/.test(plan.matchId)) throw new Error(`MATCH_ID "${plan.matchId}" is not a valid match id`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9:_.-]*$/.test(plan.matchId))
+    throw new Error(`MATCH_ID "${plan.matchId}" is not a valid match id`);
   if (plan.metricsUrls.length === 0) throw new Error('METRICS_URL is required: the drop counters are read from it');
   if (plan.slowSubscribers > 0 && plan.slowPauseSeconds >= plan.durationSeconds) {
     // A subscriber still paused when the end marker comes would lose the marker itself.

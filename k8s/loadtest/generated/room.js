@@ -105,7 +105,9 @@ export function runFieldsOf(data) {
   if (data === undefined || data === '') return undefined;
   try {
     const parsed = JSON.parse(data);
-    return parsed !== null && typeof parsed === 'object' && parsed.data !== null && typeof parsed.data === 'object' ? parsed.data : undefined;
+    return parsed !== null && typeof parsed === 'object' && parsed.data !== null && typeof parsed.data === 'object'
+      ? parsed.data
+      : undefined;
   } catch {
     return undefined;
   }

@@ -53,7 +53,12 @@ export function summaryFromK6(data) {
     return {
       rule,
       ok: value === 1,
-      detail: value === undefined ? 'not judged: teardown did not finish (see its log)' : value === 1 ? 'passed' : 'failed (details in the teardown log)',
+      detail:
+        value === undefined
+          ? 'not judged: teardown did not finish (see its log)'
+          : value === 1
+            ? 'passed'
+            : 'failed (details in the teardown log)',
     };
   });
   const published = data.metrics[NUMBER_METRICS.published]?.values.value;
@@ -76,14 +81,17 @@ export function summaryFromK6(data) {
   }
   const ttfe = data.metrics[TIME_TO_FIRST_EVENT]?.values;
   const setup = data.setup_data;
-  const run = setup !== null && typeof setup === 'object' && 'run' in setup && typeof setup.run === 'string' ? setup.run : null;
+  const run =
+    setup !== null && typeof setup === 'object' && 'run' in setup && typeof setup.run === 'string' ? setup.run : null;
   return {
     runner: 'k6',
     run,
     verdicts,
     numbers,
     timeToFirstEventMs:
-      ttfe === undefined ? null : { avg: ttfe.avg ?? 0, p95: ttfe['p(95)'] ?? 0, max: ttfe.max ?? 0, count: ttfe.count ?? 0 },
+      ttfe === undefined
+        ? null
+        : { avg: ttfe.avg ?? 0, p95: ttfe['p(95)'] ?? 0, max: ttfe.max ?? 0, count: ttfe.count ?? 0 },
   };
 }
 
@@ -110,8 +118,12 @@ export function passed(summary) {
  * @param {RunSummary} summary
  */
 export function summaryText(summary) {
-  const lines = [`SSE load test (${summary.runner})${summary.run === null ? '' : ` run ${summary.run}`}: ${passed(summary) ? 'PASSED' : 'FAILED'}`, ''];
-  for (const verdict of summary.verdicts) lines.push(`  ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.rule}: ${verdict.detail}`);
+  const lines = [
+    `SSE load test (${summary.runner})${summary.run === null ? '' : ` run ${summary.run}`}: ${passed(summary) ? 'PASSED' : 'FAILED'}`,
+    '',
+  ];
+  for (const verdict of summary.verdicts)
+    lines.push(`  ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.rule}: ${verdict.detail}`);
   const n = summary.numbers;
   if (n !== null) {
     lines.push(
@@ -126,7 +138,9 @@ export function summaryText(summary) {
   }
   const t = summary.timeToFirstEventMs;
   if (t !== null) {
-    lines.push(`  time to first event      avg ${t.avg.toFixed(0)} ms, p95 ${t.p95.toFixed(0)} ms, max ${t.max.toFixed(0)} ms`);
+    lines.push(
+      `  time to first event      avg ${t.avg.toFixed(0)} ms, p95 ${t.p95.toFixed(0)} ms, max ${t.max.toFixed(0)} ms`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

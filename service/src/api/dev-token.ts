@@ -25,7 +25,11 @@ export async function devTokenRoutes(instance: FastifyInstance, { secret }: { se
       },
     },
     async (request) => ({
-      token: await signToken(secret, { sub: request.query.sub, role: request.query.role, rooms: request.query.rooms ?? [] }, { expiresIn: `${DEV_TOKEN_TTL_SECONDS}s` }),
+      token: await signToken(
+        secret,
+        { sub: request.query.sub, role: request.query.role, rooms: request.query.rooms ?? [] },
+        { expiresIn: `${DEV_TOKEN_TTL_SECONDS}s` },
+      ),
       expiresIn: DEV_TOKEN_TTL_SECONDS,
     }),
   );

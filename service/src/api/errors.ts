@@ -23,13 +23,16 @@ export function errorBody(statusCode: number, message: string): { error: string;
 }
 
 function classify(error: FastifyError | Error): { statusCode: number; message: string } | undefined {
-  if (error instanceof AuthError || error instanceof HttpError) return { statusCode: error.statusCode, message: error.message };
+  if (error instanceof AuthError || error instanceof HttpError)
+    return { statusCode: error.statusCode, message: error.message };
   if (error instanceof InvalidEventError) return { statusCode: 400, message: error.message };
-  if (error instanceof BusUnavailableError) return { statusCode: 503, message: 'the event stream is unavailable; retry shortly' };
+  if (error instanceof BusUnavailableError)
+    return { statusCode: 503, message: 'the event stream is unavailable; retry shortly' };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation !== undefined) return { statusCode: 400, message: fastifyError.message };
   const status = fastifyError.statusCode;
-  if (status !== undefined && status >= 400 && status < 500) return { statusCode: status, message: fastifyError.message };
+  if (status !== undefined && status >= 400 && status < 500)
+    return { statusCode: status, message: fastifyError.message };
   return undefined;
 }
 
@@ -47,5 +50,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (known.statusCode === 503) void reply.header('retry-after', '5');
     return reply.code(known.statusCode).send(errorBody(known.statusCode, known.message));
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0]}`)));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
 }

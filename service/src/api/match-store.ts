@@ -9,7 +9,10 @@ import type { StreamEventName } from '../contract/index.ts';
 import { HttpError } from './errors.ts';
 
 const MatchStatus = Type.Enum(['scheduled', 'live', 'finished', 'cancelled']);
-const Score = Type.Object({ home: Type.Integer({ minimum: 0 }), away: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+const Score = Type.Object(
+  { home: Type.Integer({ minimum: 0 }), away: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
 const Title = Type.String({ minLength: 1, maxLength: 200 });
 const StartsAt = Type.String({ format: 'date-time', maxLength: 40 });
 
@@ -25,11 +28,22 @@ export const Match = Type.Object({
 export type Match = Static<typeof Match>;
 
 export const CreateMatch = Type.Object(
-  { id: Type.Optional(MatchId), title: Title, status: Type.Optional(MatchStatus), score: Type.Optional(Score), startsAt: Type.Optional(StartsAt) },
+  {
+    id: Type.Optional(MatchId),
+    title: Title,
+    status: Type.Optional(MatchStatus),
+    score: Type.Optional(Score),
+    startsAt: Type.Optional(StartsAt),
+  },
   { additionalProperties: false },
 );
 export const UpdateMatch = Type.Object(
-  { title: Type.Optional(Title), status: Type.Optional(MatchStatus), score: Type.Optional(Score), startsAt: Type.Optional(StartsAt) },
+  {
+    title: Type.Optional(Title),
+    status: Type.Optional(MatchStatus),
+    score: Type.Optional(Score),
+    startsAt: Type.Optional(StartsAt),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 
@@ -44,7 +58,9 @@ return redis.call('XADD', KEYS[2], unpack(ARGV, 4))
 
 const MAX_ATTEMPTS = 5;
 
-type Changer = Redis & { matchChangeAndEmit(matches: string, stream: string, ...args: (string | number)[]): Promise<string | null> };
+type Changer = Redis & {
+  matchChangeAndEmit(matches: string, stream: string, ...args: (string | number)[]): Promise<string | null>;
+};
 
 export class MatchStore {
   readonly #redis: Changer;
@@ -54,7 +70,8 @@ export class MatchStore {
   #cache: { at: number; matches: Match[] } | undefined;
 
   constructor(redis: Redis, options: { key: string; cacheTtlMs: number; publisher: EventPublisher }) {
-    if (!('matchChangeAndEmit' in redis)) redis.defineCommand('matchChangeAndEmit', { numberOfKeys: 2, lua: CHANGE_AND_EMIT });
+    if (!('matchChangeAndEmit' in redis))
+      redis.defineCommand('matchChangeAndEmit', { numberOfKeys: 2, lua: CHANGE_AND_EMIT });
     this.#redis = redis as Changer;
     this.#key = options.key;
     this.#publisher = options.publisher;
@@ -66,7 +83,9 @@ export class MatchStore {
     const now = Date.now();
     if (!refresh && this.#cache !== undefined && now - this.#cache.at < this.#cacheTtlMs) return this.#cache.matches;
     const values = await this.#redis.hvals(this.#key);
-    const matches = values.map((value) => JSON.parse(value) as Match).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const matches = values
+      .map((value) => JSON.parse(value) as Match)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     this.#cache = { at: now, matches };
     return matches;
   }
@@ -118,10 +137,22 @@ export class MatchStore {
     throw new HttpError(409, `match ${id} is being changed concurrently; retry`);
   }
 
-  async #change(id: string, expected: string, next: Match | undefined, action: StreamEventName): Promise<StreamEntry | null> {
+  async #change(
+    id: string,
+    expected: string,
+    next: Match | undefined,
+    action: StreamEventName,
+  ): Promise<StreamEntry | null> {
     const event = normaliseEvent({ matchId: id, action, data: next === undefined ? { id } : { match: next } });
     const entry = await this.#publisher.emitWith(event, (stream, xadd) =>
-      this.#redis.matchChangeAndEmit(this.#key, stream, id, expected, next === undefined ? '' : JSON.stringify(next), ...xadd),
+      this.#redis.matchChangeAndEmit(
+        this.#key,
+        stream,
+        id,
+        expected,
+        next === undefined ? '' : JSON.stringify(next),
+        ...xadd,
+      ),
     );
     if (entry !== null) this.invalidate();
     return entry;

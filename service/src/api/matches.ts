@@ -32,23 +32,36 @@ export async function matchRoutes(instance: FastifyInstance, { store }: { store:
     },
   );
 
-  app.get('/api/matches/:id', { preHandler: app.authenticate, schema: { params: Params, response: { 200: Match, ...errors } } }, async (request) => {
-    const identity = identityOf(request);
-    if (identity.role === 'user' && !mayFollow(identity, request.params.id)) throw new HttpError(403, `you may not follow match ${request.params.id}`);
-    const match = await store.get(request.params.id);
-    if (match === undefined) throw new HttpError(404, `no match with id ${request.params.id}`);
-    return match;
-  });
+  app.get(
+    '/api/matches/:id',
+    { preHandler: app.authenticate, schema: { params: Params, response: { 200: Match, ...errors } } },
+    async (request) => {
+      const identity = identityOf(request);
+      if (identity.role === 'user' && !mayFollow(identity, request.params.id))
+        throw new HttpError(403, `you may not follow match ${request.params.id}`);
+      const match = await store.get(request.params.id);
+      if (match === undefined) throw new HttpError(404, `no match with id ${request.params.id}`);
+      return match;
+    },
+  );
 
-  app.post('/api/matches', { ...writers, schema: { body: CreateMatch, response: { 201: Written, ...errors } } }, async (request, reply) => {
-    const { match, entry } = await store.create(request.body);
-    return reply.code(201).send({ match, eventId: entry.id });
-  });
+  app.post(
+    '/api/matches',
+    { ...writers, schema: { body: CreateMatch, response: { 201: Written, ...errors } } },
+    async (request, reply) => {
+      const { match, entry } = await store.create(request.body);
+      return reply.code(201).send({ match, eventId: entry.id });
+    },
+  );
 
-  app.patch('/api/matches/:id', { ...writers, schema: { params: Params, body: UpdateMatch, response: { 200: Written, ...errors } } }, async (request) => {
-    const { match, entry } = await store.update(request.params.id, request.body);
-    return { match, eventId: entry.id };
-  });
+  app.patch(
+    '/api/matches/:id',
+    { ...writers, schema: { params: Params, body: UpdateMatch, response: { 200: Written, ...errors } } },
+    async (request) => {
+      const { match, entry } = await store.update(request.params.id, request.body);
+      return { match, eventId: entry.id };
+    },
+  );
 
   app.delete(
     '/api/matches/:id',

@@ -17,18 +17,26 @@ const Profile = Type.Object({
   rooms: Type.Array(Type.String()),
   matches: Type.Array(Match),
   history: Type.Optional(
-    Type.Array(Type.Object({ id: Type.String(), action: Type.String(), matchId: Type.String(), timestamp: Type.String() })),
+    Type.Array(
+      Type.Object({ id: Type.String(), action: Type.String(), matchId: Type.String(), timestamp: Type.String() }),
+    ),
   ),
 });
 
-export async function profileRoutes(instance: FastifyInstance, { store, bus }: { store: MatchStore; bus: RealtimeBus }): Promise<void> {
+export async function profileRoutes(
+  instance: FastifyInstance,
+  { store, bus }: { store: MatchStore; bus: RealtimeBus },
+): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/users/profile',
     {
       preHandler: app.authenticate,
       schema: {
-        querystring: Type.Object({ fullHistory: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { fullHistory: Type.Optional(Type.Boolean({ default: false })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Profile, 400: ErrorBody, 401: ErrorBody, 503: ErrorBody },
       },
     },
@@ -42,7 +50,12 @@ export async function profileRoutes(instance: FastifyInstance, { store, bus }: {
       const history = recent
         .filter((entry) => mayFollow(identity, entry.event.matchId))
         .slice(0, HISTORY_LIMIT)
-        .map((entry) => ({ id: entry.id, action: entry.event.action, matchId: entry.event.matchId, timestamp: entry.event.timestamp }));
+        .map((entry) => ({
+          id: entry.id,
+          action: entry.event.action,
+          matchId: entry.event.matchId,
+          timestamp: entry.event.timestamp,
+        }));
       return { ...profile, history };
     },
   );

@@ -14,7 +14,14 @@ export async function publishRoutes(instance: FastifyInstance, { bus }: { bus: R
       preHandler: [app.authenticate, app.requireRole('producer', 'admin')],
       schema: {
         body: RealtimeEventInput,
-        response: { 202: Type.Object({ id: Type.String() }), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 503: ErrorBody },
+        response: {
+          202: Type.Object({ id: Type.String() }),
+          400: ErrorBody,
+          401: ErrorBody,
+          403: ErrorBody,
+          413: ErrorBody,
+          503: ErrorBody,
+        },
       },
     },
     async (request, reply) => {

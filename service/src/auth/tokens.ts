@@ -2,7 +2,15 @@
 // provider's JWKS (production). jose rejects `alg: none` and algorithms we did not list.
 // A token that verified is remembered for a short while, so resending it costs no check.
 import { createSecretKey } from 'node:crypto';
-import { SignJWT, createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  SignJWT,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type CryptoKey,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { ServiceConfig } from '../config/index.ts';
 
 export const ROLES = ['admin', 'user', 'producer'] as const;
@@ -34,7 +42,8 @@ const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 function identityFrom(payload: JWTPayload): Identity {
   const { sub, role, rooms, exp } = payload;
   if (typeof sub !== 'string' || sub.length === 0) throw new AuthError(401, 'token has no subject');
-  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw new AuthError(401, 'token has no valid role');
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role))
+    throw new AuthError(401, 'token has no valid role');
   if (rooms !== undefined && (!Array.isArray(rooms) || !rooms.every((room) => typeof room === 'string'))) {
     throw new AuthError(401, 'token rooms must be a list of match ids');
   }
@@ -50,7 +59,11 @@ export function createTokenVerifier(auth: ServiceConfig['auth']): TokenVerifier 
   } else if (auth.jwtSecret !== undefined) {
     // Imported once: handed raw bytes (or a secret KeyObject, which jose exports back to bytes),
     // jose imports the HMAC key again on every verification.
-    key = createSecretKey(new TextEncoder().encode(auth.jwtSecret)).toCryptoKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    key = createSecretKey(new TextEncoder().encode(auth.jwtSecret)).toCryptoKey(
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
     algorithms = HMAC_ALGORITHMS;
   } else {
     throw new Error('auth is not configured: set AUTH_JWT_SECRET or AUTH_JWKS_URL');
@@ -66,7 +79,9 @@ export function createTokenVerifier(auth: ServiceConfig['auth']): TokenVerifier 
     const known = verified.get(token, now);
     if (known !== undefined) return known;
     try {
-      const { payload } = await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, key, options));
+      const { payload } = await (typeof key === 'function'
+        ? jwtVerify(token, key, options)
+        : jwtVerify(token, key, options));
       const identity = identityFrom(payload);
       verified.remember(token, identity, now);
       return identity;

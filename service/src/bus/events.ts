@@ -86,7 +86,8 @@ export function decodeEntry(id: string, fields: readonly string[] | null): Strea
     if (fields[i] !== 'payload') continue;
     try {
       const event = JSON.parse(fields[i + 1] as string) as RealtimeEvent;
-      if (typeof event.matchId !== 'string' || !(STREAM_EVENTS as readonly string[]).includes(event.action)) return undefined;
+      if (typeof event.matchId !== 'string' || !(STREAM_EVENTS as readonly string[]).includes(event.action))
+        return undefined;
       return { id, event };
     } catch {
       return undefined;

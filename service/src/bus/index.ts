@@ -35,9 +35,13 @@ export class RealtimeBus {
     this.redis.on('error', (error: Error) => log.warn({ err: error }, 'redis command connection error'));
     this.publisher = new EventPublisher(this.redis, config.stream, {
       published: (event) => metrics.eventsPublished.inc({ action: event.action }),
-      failed: (event, error) => log.error({ err: error, action: event.action, matchId: event.matchId }, 'publishing an event failed'),
+      failed: (event, error) =>
+        log.error({ err: error, action: event.action, matchId: event.matchId }, 'publishing an event failed'),
     });
-    const readerConnection = createRedis(config.redis, { name: `trayb-realtime:${config.instance}:reader`, offlineQueue: true });
+    const readerConnection = createRedis(config.redis, {
+      name: `trayb-realtime:${config.instance}:reader`,
+      offlineQueue: true,
+    });
     readerConnection.on('error', (error: Error) => log.warn({ err: error }, 'redis reader connection error'));
     this.#reader = new StreamReader(readerConnection, {
       key: config.stream.key,

@@ -44,7 +44,10 @@ export class EventPublisher {
    * the state change was refused (a concurrent write won). The arguments carry the MAXLEN
    * trim, so every writer trims the stream the same way. Failures are counted and surface as 503s.
    */
-  async emitWith(event: RealtimeEvent, append: (stream: string, xadd: readonly (string | number)[]) => Promise<string | null>): Promise<StreamEntry | null> {
+  async emitWith(
+    event: RealtimeEvent,
+    append: (stream: string, xadd: readonly (string | number)[]) => Promise<string | null>,
+  ): Promise<StreamEntry | null> {
     let id: string | null;
     try {
       id = await append(this.#stream.key, ['MAXLEN', '~', this.#stream.maxLen, '*', ...entryFields(event)]);

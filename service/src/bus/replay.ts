@@ -37,7 +37,12 @@ export async function resumeCoverage(redis: Redis, key: string, lastId: string):
 }
 
 /** Yields the entries strictly after `lastId`, oldest first, `batch` at a time. */
-export async function* replayEventsSince(redis: Redis, key: string, lastId: string, batch: number): AsyncGenerator<StreamEntry[]> {
+export async function* replayEventsSince(
+  redis: Redis,
+  key: string,
+  lastId: string,
+  batch: number,
+): AsyncGenerator<StreamEntry[]> {
   let cursor = lastId;
   for (;;) {
     const raw = (await redis.xrange(key, `(${cursor}`, '+', 'COUNT', batch)) as [string, string[]][];
@@ -56,5 +61,7 @@ export async function* replayEventsSince(redis: Redis, key: string, lastId: stri
 /** The newest `count` entries, newest first. */
 export async function recentEvents(redis: Redis, key: string, count: number): Promise<StreamEntry[]> {
   const raw = (await redis.xrevrange(key, '+', '-', 'COUNT', count)) as [string, string[]][];
-  return raw.map(([id, fields]) => decodeEntry(id, fields)).filter((entry): entry is StreamEntry => entry !== undefined);
+  return raw
+    .map(([id, fields]) => decodeEntry(id, fields))
+    .filter((entry): entry is StreamEntry => entry !== undefined);
 }

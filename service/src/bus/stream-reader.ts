@@ -94,8 +94,30 @@ export class StreamReader {
       try {
         const losses = this.#connectionLosses;
         const reply = (await (cursor === '>'
-          ? this.#redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
-          : this.#redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'STREAMS', key, cursor))) as ReadReply;
+          ? this.#redis.call(
+              'XREADGROUP',
+              'GROUP',
+              group,
+              consumer,
+              'COUNT',
+              count,
+              'BLOCK',
+              blockMs,
+              'STREAMS',
+              key,
+              '>',
+            )
+          : this.#redis.call(
+              'XREADGROUP',
+              'GROUP',
+              group,
+              consumer,
+              'COUNT',
+              count,
+              'STREAMS',
+              key,
+              cursor,
+            ))) as ReadReply;
         this.#lastReadAt = Date.now();
         this.#options.onRead?.();
         failures = 0;
@@ -120,7 +142,9 @@ export class StreamReader {
         // leaves entries delivered to us in Redis but never seen here.
         cursor = '0';
         if (isMissingGroup(error)) {
-          await this.#createGroup(false).catch((e: unknown) => log.error({ err: e }, 'could not recreate consumer group'));
+          await this.#createGroup(false).catch((e: unknown) =>
+            log.error({ err: e }, 'could not recreate consumer group'),
+          );
           continue;
         }
         const delay = reconnectDelay(failures++);

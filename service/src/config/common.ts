@@ -6,7 +6,11 @@ import { int, list, optional, str, type EnvSpec } from './env.ts';
 const POSITIVE = { min: 1 };
 
 export const redisEnv = {
-  REDIS_URL: str('Redis address, redis:// or rediss:// (TLS); ignored when REDIS_SENTINELS is set', 'redis://127.0.0.1:6379', /^rediss?:\/\//),
+  REDIS_URL: str(
+    'Redis address, redis:// or rediss:// (TLS); ignored when REDIS_SENTINELS is set',
+    'redis://127.0.0.1:6379',
+    /^rediss?:\/\//,
+  ),
   REDIS_SENTINELS: list('Comma-separated Sentinel host:port list; enables Sentinel failover'),
   REDIS_SENTINEL_NAME: str('Sentinel master name', 'mymaster'),
   REDIS_PASSWORD: optional(str('Password for the Redis data nodes when it is not in REDIS_URL (Sentinel mode)')),
@@ -16,8 +20,15 @@ export const redisEnv = {
 /** The stream the bus writes and every reader reads. */
 export const streamEnv = {
   REALTIME_STREAM_KEY: str('Redis Stream that carries realtime events', 'trayb:events:realtime'),
-  REALTIME_STREAM_GROUP: str('Consumer group prefix; each instance reads through its own group <prefix>:<POD_NAME>', 'realtime-consumers'),
-  REALTIME_STREAM_MAXLEN: int('Approximate cap on stream length (XADD MAXLEN ~); bounds the resume window', 5000, POSITIVE),
+  REALTIME_STREAM_GROUP: str(
+    'Consumer group prefix; each instance reads through its own group <prefix>:<POD_NAME>',
+    'realtime-consumers',
+  ),
+  REALTIME_STREAM_MAXLEN: int(
+    'Approximate cap on stream length (XADD MAXLEN ~); bounds the resume window',
+    5000,
+    POSITIVE,
+  ),
 } satisfies EnvSpec;
 
 export type RedisConfig =
@@ -36,7 +47,13 @@ export interface StreamConfig {
   readonly maxLen: number;
 }
 
-export function redisConfigFrom(values: { REDIS_URL: string; REDIS_SENTINELS: string[]; REDIS_SENTINEL_NAME: string; REDIS_PASSWORD: string | undefined; REDIS_SENTINEL_PASSWORD: string | undefined }): RedisConfig {
+export function redisConfigFrom(values: {
+  REDIS_URL: string;
+  REDIS_SENTINELS: string[];
+  REDIS_SENTINEL_NAME: string;
+  REDIS_PASSWORD: string | undefined;
+  REDIS_SENTINEL_PASSWORD: string | undefined;
+}): RedisConfig {
   if (values.REDIS_SENTINELS.length === 0) return { mode: 'standalone', url: values.REDIS_URL };
   return {
     mode: 'sentinel',

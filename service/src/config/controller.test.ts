@@ -8,7 +8,13 @@ import { loadControllerConfig } from './controller.ts';
 describe('controller configuration', () => {
   it('defaults follow the runbook thresholds and the issue', () => {
     const config = loadControllerConfig({ POD_NAME: 'ctl-0' });
-    expect(config).toMatchObject({ metricsPort: 9465, pollIntervalMs: 5000, identity: 'ctl-0', namespace: 'default', policyName: undefined });
+    expect(config).toMatchObject({
+      metricsPort: 9465,
+      pollIntervalMs: 5000,
+      identity: 'ctl-0',
+      namespace: 'default',
+      policyName: undefined,
+    });
     expect(config.stream).toEqual({ key: 'trayb:events:realtime', groupPrefix: 'realtime-consumers', maxLen: 5000 });
     expect(config.policy).toMatchObject({
       pendingEntries: thresholds.pendingEntries,
@@ -21,7 +27,9 @@ describe('controller configuration', () => {
   });
 
   it('the consumer idle limit follows the read block unless set', () => {
-    expect(loadControllerConfig({ REALTIME_STREAM_READ_BLOCK_MS: '2000' }).policy.consumerIdleMs).toBe(thresholds.idleReadBlocks * 2000);
+    expect(loadControllerConfig({ REALTIME_STREAM_READ_BLOCK_MS: '2000' }).policy.consumerIdleMs).toBe(
+      thresholds.idleReadBlocks * 2000,
+    );
     expect(loadControllerConfig({ CONTROLLER_CONSUMER_IDLE_SECONDS: '90' }).policy.consumerIdleMs).toBe(90_000);
   });
 
@@ -35,12 +43,23 @@ describe('controller configuration', () => {
       CONTROLLER_LEASE_DURATION_SECONDS: '20',
       POD_NAMESPACE: 'rt',
     });
-    expect(config.policy).toMatchObject({ action: 'rollout-restart', dryRun: true, minReadyPods: 2, staleGroupGraceMs: 60_000 });
-    expect(config).toMatchObject({ policyName: 'realtime', namespace: 'rt', lease: { name: 'trayb-realtime-controller', durationMs: 20_000 } });
+    expect(config.policy).toMatchObject({
+      action: 'rollout-restart',
+      dryRun: true,
+      minReadyPods: 2,
+      staleGroupGraceMs: 60_000,
+    });
+    expect(config).toMatchObject({
+      policyName: 'realtime',
+      namespace: 'rt',
+      lease: { name: 'trayb-realtime-controller', durationMs: 20_000 },
+    });
   });
 
   it('reports every bad value at once', () => {
-    expect(() => loadControllerConfig({ CONTROLLER_ACTION: 'reboot', CONTROLLER_BUDGET_PER_HOUR: 'many' })).toThrow(ConfigError);
+    expect(() => loadControllerConfig({ CONTROLLER_ACTION: 'reboot', CONTROLLER_BUDGET_PER_HOUR: 'many' })).toThrow(
+      ConfigError,
+    );
     try {
       loadControllerConfig({ CONTROLLER_ACTION: 'reboot', CONTROLLER_BUDGET_PER_HOUR: 'many' });
     } catch (error) {

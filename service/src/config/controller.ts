@@ -16,24 +16,51 @@ export const controllerEnv = {
   POD_NAMESPACE: str('Namespace of the service pods, the Lease and the policy', 'default'),
   ...redisEnv,
   ...streamEnv,
-  REALTIME_STREAM_READ_BLOCK_MS: int('XREADGROUP BLOCK timeout of the service; a consumer idle far beyond it is suspect', 5000, POSITIVE),
+  REALTIME_STREAM_READ_BLOCK_MS: int(
+    'XREADGROUP BLOCK timeout of the service; a consumer idle far beyond it is suspect',
+    5000,
+    POSITIVE,
+  ),
   CONTROLLER_POLL_INTERVAL_MS: int('How often the stream and its groups are observed', 5000, { min: 100 }),
   CONTROLLER_PENDING_THRESHOLD: int('A group with more pending entries is stuck', thresholds.pendingEntries, POSITIVE),
-  CONTROLLER_OLDEST_PENDING_AGE_SECONDS: int('A group whose oldest pending entry was delivered longer ago is stuck', thresholds.oldestPendingAgeSeconds, POSITIVE),
-  CONTROLLER_CONSUMER_IDLE_SECONDS: optional(int(`A group whose lag grows while its consumer is idle longer is stuck (default ${thresholds.idleReadBlocks} read blocks)`, undefined, POSITIVE)),
-  CONTROLLER_SUSTAIN_SECONDS: int('How long a stuck condition must hold before anything happens', thresholds.stuckSustainSeconds, NON_NEGATIVE),
+  CONTROLLER_OLDEST_PENDING_AGE_SECONDS: int(
+    'A group whose oldest pending entry was delivered longer ago is stuck',
+    thresholds.oldestPendingAgeSeconds,
+    POSITIVE,
+  ),
+  CONTROLLER_CONSUMER_IDLE_SECONDS: optional(
+    int(
+      `A group whose lag grows while its consumer is idle longer is stuck (default ${thresholds.idleReadBlocks} read blocks)`,
+      undefined,
+      POSITIVE,
+    ),
+  ),
+  CONTROLLER_SUSTAIN_SECONDS: int(
+    'How long a stuck condition must hold before anything happens',
+    thresholds.stuckSustainSeconds,
+    NON_NEGATIVE,
+  ),
   CONTROLLER_ACTION: oneOf('How a stuck pod is restarted', 'evict', remediationActions),
   CONTROLLER_DRY_RUN: bool('Log and record what would be done, change nothing', false),
   CONTROLLER_POD_COOLDOWN_SECONDS: int('Minimum time between two remediations of the same pod', 300, NON_NEGATIVE),
   CONTROLLER_STREAM_COOLDOWN_SECONDS: int('Minimum time between any two remediations on the stream', 300, NON_NEGATIVE),
   CONTROLLER_BUDGET_PER_HOUR: int('Most remediations in any hour', 3, NON_NEGATIVE),
   CONTROLLER_MIN_READY_PODS: int('Never act if fewer ready pods than this would remain', 1, NON_NEGATIVE),
-  CONTROLLER_STALE_GROUP_GRACE_SECONDS: int('A group whose pod is gone is destroyed once idle this long', 600, NON_NEGATIVE),
+  CONTROLLER_STALE_GROUP_GRACE_SECONDS: int(
+    'A group whose pod is gone is destroyed once idle this long',
+    600,
+    NON_NEGATIVE,
+  ),
   CONTROLLER_BACKOFF_SECONDS: int('Wait after an eviction is refused (429) or a remediation fails', 30, NON_NEGATIVE),
-  CONTROLLER_POD_SELECTOR: str('Label selector of the service pods', 'app.kubernetes.io/name=trayb-realtime,app.kubernetes.io/component=service'),
+  CONTROLLER_POD_SELECTOR: str(
+    'Label selector of the service pods',
+    'app.kubernetes.io/name=trayb-realtime,app.kubernetes.io/component=service',
+  ),
   CONTROLLER_POLICY_NAME: optional(str('StreamRemediationPolicy to follow when in a cluster')),
   CONTROLLER_LEASE_NAME: str('coordination.k8s.io Lease used for leader election', 'trayb-realtime-controller'),
-  CONTROLLER_LEASE_DURATION_SECONDS: int('Lease duration; a leader that stops renewing loses it after this long', 15, { min: 2 }),
+  CONTROLLER_LEASE_DURATION_SECONDS: int('Lease duration; a leader that stops renewing loses it after this long', 15, {
+    min: 2,
+  }),
   LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
 } satisfies EnvSpec;
 
@@ -94,7 +121,9 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
       pendingEntries: v.CONTROLLER_PENDING_THRESHOLD,
       oldestPendingAgeMs: v.CONTROLLER_OLDEST_PENDING_AGE_SECONDS * 1000,
       consumerIdleMs:
-        v.CONTROLLER_CONSUMER_IDLE_SECONDS === undefined ? thresholds.idleReadBlocks * v.REALTIME_STREAM_READ_BLOCK_MS : v.CONTROLLER_CONSUMER_IDLE_SECONDS * 1000,
+        v.CONTROLLER_CONSUMER_IDLE_SECONDS === undefined
+          ? thresholds.idleReadBlocks * v.REALTIME_STREAM_READ_BLOCK_MS
+          : v.CONTROLLER_CONSUMER_IDLE_SECONDS * 1000,
       sustainMs: v.CONTROLLER_SUSTAIN_SECONDS * 1000,
       action: v.CONTROLLER_ACTION,
       dryRun: v.CONTROLLER_DRY_RUN,

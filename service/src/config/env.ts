@@ -51,14 +51,16 @@ export function int(doc: string, fallback?: number, range: { min?: number; max?:
 
 export function str(doc: string, fallback?: string, pattern?: RegExp): EnvVar<string> {
   return variable(doc, fallback, (raw, name) => {
-    if (pattern !== undefined && !pattern.test(raw)) throw new Error(`${name} does not match ${String(pattern)}: "${raw}"`);
+    if (pattern !== undefined && !pattern.test(raw))
+      throw new Error(`${name} does not match ${String(pattern)}: "${raw}"`);
     return raw;
   });
 }
 
 export function oneOf<const T extends string>(doc: string, fallback: T, values: readonly T[]): EnvVar<T> {
   return variable(`${doc} (${values.join(' | ')})`, fallback, (raw, name) => {
-    if (!(values as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+    if (!(values as readonly string[]).includes(raw))
+      throw new Error(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
     return raw as T;
   });
 }

@@ -15,7 +15,11 @@ export const serviceEnv = {
   HOST: str('Address the public server binds', '0.0.0.0'),
   METRICS_PORT: int('Prometheus metrics port, never exposed on the public port', 9464, { min: 0, max: 65535 }),
   POD_NAME: optional(str('Instance identity; names this instance consumer group (defaults to the hostname)')),
-  WEB_CONCURRENCY: int('Worker processes (node:cluster), one per core; worker N reads through its own group <POD_NAME>-w<N>', 1, { min: 1, max: 64 }),
+  WEB_CONCURRENCY: int(
+    'Worker processes (node:cluster), one per core; worker N reads through its own group <POD_NAME>-w<N>',
+    1,
+    { min: 1, max: 64 },
+  ),
   ...redisEnv,
   ...streamEnv,
   REALTIME_STREAM_READ_COUNT: int('Entries per XREADGROUP call', 50, POSITIVE),
@@ -24,9 +28,20 @@ export const serviceEnv = {
   SSE_HEARTBEAT_INTERVAL_MS: int('Interval of the ": heartbeat" comment on every stream', 15000, POSITIVE),
   SSE_RETRY_MS: int('Reconnect delay the stream advertises with "retry:"', 5000, POSITIVE),
   SSE_CLIENT_QUEUE_LIMIT: int('Events buffered per client while its socket is full', 100, POSITIVE),
-  SSE_CLIENT_SOCKET_BUFFER_BYTES: int('Bytes a client socket may buffer before further events wait in its queue', 262144, POSITIVE),
-  SSE_FLUSH_INTERVAL_MS: int('Events for one client within this window go out in one write (the first after a quiet spell at once); 0 writes every batch at once', 20, { min: 0 }),
-  SSE_OVERFLOW_POLICY: oneOf('What happens when a client queue is full: drop events or disconnect the client', 'drop', ['drop', 'disconnect'] as const),
+  SSE_CLIENT_SOCKET_BUFFER_BYTES: int(
+    'Bytes a client socket may buffer before further events wait in its queue',
+    262144,
+    POSITIVE,
+  ),
+  SSE_FLUSH_INTERVAL_MS: int(
+    'Events for one client within this window go out in one write (the first after a quiet spell at once); 0 writes every batch at once',
+    20,
+    { min: 0 },
+  ),
+  SSE_OVERFLOW_POLICY: oneOf('What happens when a client queue is full: drop events or disconnect the client', 'drop', [
+    'drop',
+    'disconnect',
+  ] as const),
   SSE_DRAIN_WINDOW_MS: int('On shutdown, stream connections are closed spread over this window', 5000, { min: 0 }),
   SSE_MAX_CONNECT_PER_MINUTE: int('Stream connection attempts allowed per identity per minute', 60, POSITIVE),
   HTTP_BODY_LIMIT_BYTES: int('Largest accepted request body; larger bodies get 413', 65536, POSITIVE),
@@ -36,8 +51,16 @@ export const serviceEnv = {
   AUTH_JWKS_URL: optional(str('JWKS URL of the identity provider (production)', undefined, /^https?:\/\//)),
   AUTH_JWT_ISSUER: optional(str('Required token issuer (iss), when set')),
   AUTH_JWT_AUDIENCE: optional(str('Required token audience (aud), when set')),
-  AUTH_TOKEN_CACHE_TTL_MS: int('How long a verified token is accepted again without checking its signature (never past its exp); 0 checks every request', 60000, { min: 0 }),
-  AUTH_TOKEN_CACHE_MAX_ENTRIES: int('Verified tokens remembered per process; the oldest is forgotten first', 10000, POSITIVE),
+  AUTH_TOKEN_CACHE_TTL_MS: int(
+    'How long a verified token is accepted again without checking its signature (never past its exp); 0 checks every request',
+    60000,
+    { min: 0 },
+  ),
+  AUTH_TOKEN_CACHE_MAX_ENTRIES: int(
+    'Verified tokens remembered per process; the oldest is forgotten first',
+    10000,
+    POSITIVE,
+  ),
   AUTH_DEV_TOKENS: bool('Serve GET /api/dev/token for the demo page; only `npm start` turns this on', false),
   LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
 } satisfies EnvSpec;
@@ -111,7 +134,11 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       drainWindowMs: v.SSE_DRAIN_WINDOW_MS,
       maxConnectsPerMinute: v.SSE_MAX_CONNECT_PER_MINUTE,
     },
-    http: { bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES, matchesKey: v.MATCHES_KEY, matchesCacheTtlMs: v.MATCHES_CACHE_TTL_MS },
+    http: {
+      bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES,
+      matchesKey: v.MATCHES_KEY,
+      matchesCacheTtlMs: v.MATCHES_CACHE_TTL_MS,
+    },
     auth: {
       jwtSecret: v.AUTH_JWT_SECRET,
       jwksUrl: v.AUTH_JWKS_URL,

@@ -11,7 +11,15 @@ import type { Action } from './model.ts';
 function context(cluster: FakeCluster | undefined, policy: { name?: string } = { name: 'realtime' }) {
   const policyName = policy.name;
   const metrics = createControllerMetrics();
-  const ctx: ActContext = { cluster, redis: undefined as never, streamKey: 's', policyName, metrics, log: pino({ level: 'silent' }), now: () => new Date(0) };
+  const ctx: ActContext = {
+    cluster,
+    redis: undefined as never,
+    streamKey: 's',
+    policyName,
+    metrics,
+    log: pino({ level: 'silent' }),
+    now: () => new Date(0),
+  };
   return { ctx, metrics };
 }
 
@@ -25,9 +33,15 @@ const remediate = (action: RemediationAction, dryRun = false): Extract<Action, {
   dryRun,
 });
 
-async function count(metrics: ReturnType<typeof createControllerMetrics>, labels: Record<string, string>): Promise<number> {
+async function count(
+  metrics: ReturnType<typeof createControllerMetrics>,
+  labels: Record<string, string>,
+): Promise<number> {
   const values = (await metrics.remediations.get()).values;
-  return values.find((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, string>)[k] === x))?.value ?? 0;
+  return (
+    values.find((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, string>)[k] === x))
+      ?.value ?? 0
+  );
 }
 
 describe('remediations', () => {
@@ -88,13 +102,26 @@ describe('skipped remediations', () => {
   it('are counted by reason and explained in an Event', async () => {
     const cluster = new FakeCluster();
     const { ctx, metrics } = context(cluster);
-    await carryOutSkip({ kind: 'skip', pod: 'rt-1', group: 'realtime-consumers:rt-1', reason: 'min_ready_pods', stuckReason: 'pending_entries', detail: 'only 0 ready pods would remain (minimum 1)' }, 'evict', ctx);
+    await carryOutSkip(
+      {
+        kind: 'skip',
+        pod: 'rt-1',
+        group: 'realtime-consumers:rt-1',
+        reason: 'min_ready_pods',
+        stuckReason: 'pending_entries',
+        detail: 'only 0 ready pods would remain (minimum 1)',
+      },
+      'evict',
+      ctx,
+    );
     expect(cluster.restarts).toEqual([]);
     expect(cluster.events.map((e) => [e.regarding.kind, e.reason, e.action])).toEqual([
       ['Pod', 'RemediationSkipped', 'Evict'],
       ['StreamRemediationPolicy', 'RemediationSkipped', 'Evict'],
     ]);
     expect(cluster.events[0]?.note).toContain('only 0 ready pods would remain');
-    expect((await metrics.skippedRemediations.get()).values).toEqual([expect.objectContaining({ labels: { reason: 'min_ready_pods' }, value: 1 })]);
+    expect((await metrics.skippedRemediations.get()).values).toEqual([
+      expect.objectContaining({ labels: { reason: 'min_ready_pods' }, value: 1 }),
+    ]);
   });
 });

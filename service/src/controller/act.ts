@@ -20,11 +20,20 @@ export interface ActContext {
   readonly now: () => Date;
 }
 
-const VERB: Record<RemediationAction, string> = { evict: 'Evict', delete: 'Delete', 'rollout-restart': 'RolloutRestart' };
+const VERB: Record<RemediationAction, string> = {
+  evict: 'Evict',
+  delete: 'Delete',
+  'rollout-restart': 'RolloutRestart',
+};
 
-async function announce(ctx: ActContext, pod: string | undefined, event: Omit<ClusterEvent, 'regarding' | 'related'>): Promise<void> {
+async function announce(
+  ctx: ActContext,
+  pod: string | undefined,
+  event: Omit<ClusterEvent, 'regarding' | 'related'>,
+): Promise<void> {
   if (ctx.cluster === undefined) return;
-  const policy: ObjectRef | undefined = ctx.policyName === undefined ? undefined : { kind: 'StreamRemediationPolicy', name: ctx.policyName };
+  const policy: ObjectRef | undefined =
+    ctx.policyName === undefined ? undefined : { kind: 'StreamRemediationPolicy', name: ctx.policyName };
   const podRef: ObjectRef | undefined = pod === undefined ? undefined : { kind: 'Pod', name: pod };
   const targets: [ObjectRef, ObjectRef | undefined][] = [];
   if (podRef !== undefined) targets.push([podRef, policy]);
@@ -62,7 +71,10 @@ const REMEDIATION_EVENT: Record<RemediationResult, { reason: string; says: strin
 };
 
 /** Carries out one remediation; never throws, the result says how it went. */
-export async function carryOutRemediation(action: Extract<Action, { kind: 'remediate' }>, ctx: ActContext): Promise<RemediationResult> {
+export async function carryOutRemediation(
+  action: Extract<Action, { kind: 'remediate' }>,
+  ctx: ActContext,
+): Promise<RemediationResult> {
   let result: RemediationResult;
   let failure = '';
   try {
@@ -80,7 +92,11 @@ export async function carryOutRemediation(action: Extract<Action, { kind: 'remed
   return result;
 }
 
-export async function carryOutSkip(action: Extract<Action, { kind: 'skip' }>, verb: RemediationAction, ctx: ActContext): Promise<void> {
+export async function carryOutSkip(
+  action: Extract<Action, { kind: 'skip' }>,
+  verb: RemediationAction,
+  ctx: ActContext,
+): Promise<void> {
   ctx.metrics.skippedRemediations.inc({ reason: action.reason });
   const note = `not restarting ${action.pod} although group ${action.group} is stuck (${action.stuckReason}): ${action.reason}, ${action.detail}`;
   ctx.log.warn({ pod: action.pod, group: action.group, skip: action.reason, stuck: action.stuckReason }, note);
@@ -88,7 +104,10 @@ export async function carryOutSkip(action: Extract<Action, { kind: 'skip' }>, ve
 }
 
 /** Destroys the group of a pod that no longer exists (or, in dry-run, says it would). */
-export async function carryOutCollection(action: Extract<Action, { kind: 'collect' }>, ctx: ActContext): Promise<boolean> {
+export async function carryOutCollection(
+  action: Extract<Action, { kind: 'collect' }>,
+  ctx: ActContext,
+): Promise<boolean> {
   const idle = `${Math.round(action.idleMs / 1000)} s`;
   if (action.dryRun) {
     const note = `would destroy consumer group ${action.group}: pod ${action.pod} is gone and the group has been idle ${idle} (dry run)`;
@@ -101,7 +120,8 @@ export async function carryOutCollection(action: Extract<Action, { kind: 'collec
     if (destroyed) ctx.metrics.staleGroupsCollected.inc();
     const note = `destroyed consumer group ${action.group}: pod ${action.pod} is gone and the group had been idle ${idle}`;
     ctx.log.info({ group: action.group, pod: action.pod, destroyed }, note);
-    if (destroyed) await announce(ctx, undefined, { reason: 'StaleGroupCollected', action: 'DestroyGroup', note, type: 'Normal' });
+    if (destroyed)
+      await announce(ctx, undefined, { reason: 'StaleGroupCollected', action: 'DestroyGroup', note, type: 'Normal' });
     return destroyed;
   } catch (error) {
     ctx.log.error({ err: error, group: action.group }, 'could not destroy stale consumer group');

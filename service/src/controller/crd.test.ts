@@ -17,32 +17,62 @@ function walk(node: unknown, visit: (schema: Record<string, unknown>, path: stri
 
 describe('StreamRemediationPolicy CRD', () => {
   it('is listed by the crd kustomization', () => {
-    const kustomization = parse(readFileSync(resolve(root, 'k8s/base/crd/kustomization.yaml'), 'utf8')) as { resources: string[] };
+    const kustomization = parse(readFileSync(resolve(root, 'k8s/base/crd/kustomization.yaml'), 'utf8')) as {
+      resources: string[];
+    };
     expect(kustomization.resources).toContain(CRD_PATH.split('/').at(-1));
   });
 
   it('uses only structural-schema constructs, every property typed', () => {
     const problems: string[] = [];
     walk(policyCrd(), (schema, path) => {
-      for (const banned of ['anyOf', 'oneOf', 'const', 'patternProperties', '$id', '$ref']) if (banned in schema) problems.push(`${path}: ${banned}`);
-      if (schema['properties'] !== undefined && schema['additionalProperties'] !== undefined) problems.push(`${path}: properties with additionalProperties`);
+      for (const banned of ['anyOf', 'oneOf', 'const', 'patternProperties', '$id', '$ref'])
+        if (banned in schema) problems.push(`${path}: ${banned}`);
+      if (schema['properties'] !== undefined && schema['additionalProperties'] !== undefined)
+        problems.push(`${path}: properties with additionalProperties`);
       if (path.endsWith('/properties')) {
-        for (const [name, child] of Object.entries(schema)) if ((child as Record<string, unknown>)['type'] === undefined) problems.push(`${path}/${name}: no type`);
+        for (const [name, child] of Object.entries(schema))
+          if ((child as Record<string, unknown>)['type'] === undefined) problems.push(`${path}/${name}: no type`);
       }
     });
     expect(problems).toEqual([]);
   });
 
   it('turns enums and records into their Kubernetes forms', () => {
-    expect(toStructural({ anyOf: [{ type: 'string', const: 'a' }, { type: 'string', const: 'b' }], description: 'd' })).toEqual({ type: 'string', enum: ['a', 'b'], description: 'd' });
-    expect(toStructural({ type: 'object', patternProperties: { '^.*$': { type: 'string' } } })).toEqual({ type: 'object', additionalProperties: { type: 'string' } });
+    expect(
+      toStructural({
+        anyOf: [
+          { type: 'string', const: 'a' },
+          { type: 'string', const: 'b' },
+        ],
+        description: 'd',
+      }),
+    ).toEqual({ type: 'string', enum: ['a', 'b'], description: 'd' });
+    expect(toStructural({ type: 'object', patternProperties: { '^.*$': { type: 'string' } } })).toEqual({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+    });
   });
 
   it('has a status subresource and the at-a-glance printer columns', () => {
-    const version = (policyCrd() as { spec: { versions: { subresources: unknown; additionalPrinterColumns: { name: string; jsonPath: string }[] }[] } }).spec.versions[0];
+    const version = (
+      policyCrd() as {
+        spec: { versions: { subresources: unknown; additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+      }
+    ).spec.versions[0];
     expect(version?.subresources).toEqual({ status: {} });
-    expect(version?.additionalPrinterColumns.map((c) => c.name)).toEqual(expect.arrayContaining(['Pending', 'Oldest-Age', 'Lag', 'Last-Action']));
-    const status = (policyCrd() as { spec: { versions: { schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, unknown> } } } } }[] } }).spec.versions[0]?.schema.openAPIV3Schema.properties.status.properties;
+    expect(version?.additionalPrinterColumns.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['Pending', 'Oldest-Age', 'Lag', 'Last-Action']),
+    );
+    const status = (
+      policyCrd() as {
+        spec: {
+          versions: {
+            schema: { openAPIV3Schema: { properties: { status: { properties: Record<string, unknown> } } } };
+          }[];
+        };
+      }
+    ).spec.versions[0]?.schema.openAPIV3Schema.properties.status.properties;
     for (const column of version?.additionalPrinterColumns ?? []) {
       const field = /^\.status\.(\w+)/.exec(column.jsonPath)?.[1];
       if (field !== undefined) expect(status, `printer column ${column.name}`).toHaveProperty(field);

@@ -17,7 +17,8 @@ function isConst(schema: unknown): schema is { const: string } {
 export function toStructural(schema: Schema): Schema {
   const out: Schema = {};
   const enumValues = schema['enum'];
-  if (Array.isArray(enumValues) && schema['type'] === undefined && enumValues.every((v) => typeof v === 'string')) out['type'] = 'string';
+  if (Array.isArray(enumValues) && schema['type'] === undefined && enumValues.every((v) => typeof v === 'string'))
+    out['type'] = 'string';
   const anyOf = schema['anyOf'];
   if (Array.isArray(anyOf) && anyOf.every(isConst)) {
     out['type'] = 'string';
@@ -27,7 +28,9 @@ export function toStructural(schema: Schema): Schema {
     if (key === 'anyOf' && out['enum'] !== undefined) continue;
     if (key === 'required' && Array.isArray(value) && value.length === 0) continue;
     if (key === 'properties') {
-      out[key] = Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([name, child]) => [name, toStructural(child)]));
+      out[key] = Object.fromEntries(
+        Object.entries(value as Record<string, Schema>).map(([name, child]) => [name, toStructural(child)]),
+      );
     } else if (key === 'patternProperties') {
       const [child] = Object.values(value as Record<string, Schema>);
       out['additionalProperties'] = toStructural(child ?? {});
@@ -52,7 +55,13 @@ export function policyCrd(): Schema {
     spec: {
       group: POLICY_GROUP,
       scope: 'Namespaced',
-      names: { kind: POLICY_KIND, listKind: `${POLICY_KIND}List`, plural: POLICY_PLURAL, singular: POLICY_KIND.toLowerCase(), shortNames: ['srp'] },
+      names: {
+        kind: POLICY_KIND,
+        listKind: `${POLICY_KIND}List`,
+        plural: POLICY_PLURAL,
+        singular: POLICY_KIND.toLowerCase(),
+        shortNames: ['srp'],
+      },
       versions: [
         {
           name: POLICY_VERSION,
@@ -61,16 +70,27 @@ export function policyCrd(): Schema {
           subresources: { status: {} },
           additionalPrinterColumns: [
             printerColumn('Pending', 'integer', '.status.maxPending', 'Highest pending count of any consumer group'),
-            printerColumn('Oldest-Age', 'number', '.status.maxOldestPendingAgeSeconds', 'Oldest pending age of any group, in seconds'),
+            printerColumn(
+              'Oldest-Age',
+              'number',
+              '.status.maxOldestPendingAgeSeconds',
+              'Oldest pending age of any group, in seconds',
+            ),
             printerColumn('Lag', 'integer', '.status.maxLag', 'Highest lag of any group'),
             printerColumn('Last-Action', 'string', '.status.lastAction', 'Last remediation'),
-            printerColumn('Ready', 'string', '.status.conditions[?(@.type=="Ready")].status', 'Observing the stream successfully'),
+            printerColumn(
+              'Ready',
+              'string',
+              '.status.conditions[?(@.type=="Ready")].status',
+              'Observing the stream successfully',
+            ),
             printerColumn('Age', 'date', '.metadata.creationTimestamp'),
           ],
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              description: 'StreamRemediationPolicy tells the stream remediation controller how to watch a Redis Stream and when it may restart a stuck consumer pod.',
+              description:
+                'StreamRemediationPolicy tells the stream remediation controller how to watch a Redis Stream and when it may restart a stuck consumer pod.',
               properties: {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },

@@ -28,7 +28,13 @@ export function stuckCondition(
     };
   }
   const idle = group.consumerIdleMs;
-  if (idle !== undefined && idle > policy.consumerIdleMs && group.lag !== undefined && idleLagBaseline !== undefined && group.lag > idleLagBaseline) {
+  if (
+    idle !== undefined &&
+    idle > policy.consumerIdleMs &&
+    group.lag !== undefined &&
+    idleLagBaseline !== undefined &&
+    group.lag > idleLagBaseline
+  ) {
     return {
       reason: 'lag_growing_idle_consumer',
       detail: `lag grew ${idleLagBaseline} → ${group.lag} while the consumer was idle ${seconds(idle)} (limit ${seconds(policy.consumerIdleMs)})`,
@@ -42,36 +48,65 @@ function isIdleBeyondLimit(group: GroupObservation, policy: RemediationPolicy): 
 }
 
 /** Why this remediation must wait, checked from the most to the least fundamental gate. */
-function gate(pod: string, pods: readonly PodView[] | undefined, history: History, recent: readonly Remediation[], policy: RemediationPolicy, now: number): { reason: SkippedRemediationReason; detail: string } | undefined {
+function gate(
+  pod: string,
+  pods: readonly PodView[] | undefined,
+  history: History,
+  recent: readonly Remediation[],
+  policy: RemediationPolicy,
+  now: number,
+): { reason: SkippedRemediationReason; detail: string } | undefined {
   if (history.inFlight !== undefined) {
     return { reason: 'in_flight', detail: `remediation of ${history.inFlight.pod} is still in flight` };
   }
   if (now < history.backoffUntil) {
-    return { reason: 'backing_off', detail: `the API refused the last attempt; retrying after ${seconds(history.backoffUntil - now)}` };
+    return {
+      reason: 'backing_off',
+      detail: `the API refused the last attempt; retrying after ${seconds(history.backoffUntil - now)}`,
+    };
   }
   const lastForPod = recent.findLast((r) => r.pod === pod);
   if (lastForPod !== undefined && now - lastForPod.at < policy.podCooldownMs) {
-    return { reason: 'pod_cooldown', detail: `${pod} was remediated ${seconds(now - lastForPod.at)} ago (pod cooldown ${seconds(policy.podCooldownMs)})` };
+    return {
+      reason: 'pod_cooldown',
+      detail: `${pod} was remediated ${seconds(now - lastForPod.at)} ago (pod cooldown ${seconds(policy.podCooldownMs)})`,
+    };
   }
   const last = recent.at(-1);
   if (last !== undefined && now - last.at < policy.streamCooldownMs) {
-    return { reason: 'stream_cooldown', detail: `the stream's last remediation (${last.pod}) was ${seconds(now - last.at)} ago (stream cooldown ${seconds(policy.streamCooldownMs)})` };
+    return {
+      reason: 'stream_cooldown',
+      detail: `the stream's last remediation (${last.pod}) was ${seconds(now - last.at)} ago (stream cooldown ${seconds(policy.streamCooldownMs)})`,
+    };
   }
   if (recent.length >= policy.budgetPerHour) {
-    return { reason: 'budget_exhausted', detail: `${recent.length} remediations in the last hour (budget ${policy.budgetPerHour})` };
+    return {
+      reason: 'budget_exhausted',
+      detail: `${recent.length} remediations in the last hour (budget ${policy.budgetPerHour})`,
+    };
   }
   if (pods === undefined) {
     // Without the pod list nothing proves enough pods would stay ready; only dry-run may proceed.
-    return policy.dryRun ? undefined : { reason: 'pods_unknown', detail: 'the pod list is unavailable, so the ready-pod minimum cannot be checked' };
+    return policy.dryRun
+      ? undefined
+      : { reason: 'pods_unknown', detail: 'the pod list is unavailable, so the ready-pod minimum cannot be checked' };
   }
   const remainingReady = pods.filter((p) => p.ready && !p.terminating && p.name !== pod).length;
   if (remainingReady < policy.minReadyPods) {
-    return { reason: 'min_ready_pods', detail: `only ${remainingReady} ready pods would remain (minimum ${policy.minReadyPods})` };
+    return {
+      reason: 'min_ready_pods',
+      detail: `only ${remainingReady} ready pods would remain (minimum ${policy.minReadyPods})`,
+    };
   }
   return undefined;
 }
 
-function outageDecision(obs: Extract<Observations, { redis: 'unreachable' }>, history: History, policy: RemediationPolicy, now: number): Decision {
+function outageDecision(
+  obs: Extract<Observations, { redis: 'unreachable' }>,
+  history: History,
+  policy: RemediationPolicy,
+  now: number,
+): Decision {
   // Redis being down is an outage, not a stuck consumer: restarting pods cannot help, and
   // once Redis is back every group briefly looks stuck, so sustain timers start afresh.
   const actions: Action[] = [];
@@ -79,7 +114,14 @@ function outageDecision(obs: Extract<Observations, { redis: 'unreachable' }>, hi
   for (const [group, stuck] of Object.entries(history.stuckSince)) {
     if (now - stuck.since < policy.sustainMs || announced[group] === 'redis_unreachable') continue;
     const pod = group.slice(group.indexOf(':') + 1);
-    actions.push({ kind: 'skip', pod, group, reason: 'redis_unreachable', stuckReason: stuck.reason, detail: `Redis is unreachable (${obs.error})` });
+    actions.push({
+      kind: 'skip',
+      pod,
+      group,
+      reason: 'redis_unreachable',
+      stuckReason: stuck.reason,
+      detail: `Redis is unreachable (${obs.error})`,
+    });
     announced[group] = 'redis_unreachable';
   }
   return { actions, history: { ...history, stuckSince: {}, idleLagBaseline: {}, announced } };
@@ -94,7 +136,10 @@ export function decide(obs: Observations, history: History, policy: RemediationP
 
   // A remediation stays in flight until its pod has left the pod list, or for a bounded time.
   let inFlight = history.inFlight;
-  if (inFlight !== undefined && ((pods !== undefined && !podByName.has(inFlight.pod)) || now - inFlight.at >= policy.inFlightTimeoutMs)) {
+  if (
+    inFlight !== undefined &&
+    ((pods !== undefined && !podByName.has(inFlight.pod)) || now - inFlight.at >= policy.inFlightTimeoutMs)
+  ) {
     inFlight = undefined;
   }
 
@@ -122,7 +167,8 @@ export function decide(obs: Observations, history: History, policy: RemediationP
         // Dry-run: the group stays, so announce "would collect" once rather than every poll.
         podMissingSince[group.group] = missingSince;
         announced[group.group] = 'collect';
-        if (history.announced[group.group] !== 'collect') actions.push({ kind: 'collect', group: group.group, pod: group.pod, idleMs, dryRun: true });
+        if (history.announced[group.group] !== 'collect')
+          actions.push({ kind: 'collect', group: group.group, pod: group.pod, idleMs, dryRun: true });
       }
       continue;
     }
@@ -143,13 +189,35 @@ export function decide(obs: Observations, history: History, policy: RemediationP
     const held = gate(pod, pods, { ...history, inFlight }, remediations, policy, now);
     if (held !== undefined) {
       if (history.announced[group] !== held.reason) {
-        actions.push({ kind: 'skip', pod, group, reason: held.reason, stuckReason: candidate.reason, detail: held.detail });
+        actions.push({
+          kind: 'skip',
+          pod,
+          group,
+          reason: held.reason,
+          stuckReason: candidate.reason,
+          detail: held.detail,
+        });
       }
       announced[group] = held.reason;
       continue;
     }
-    actions.push({ kind: 'remediate', action: policy.action, pod, group, reason: candidate.reason, detail: candidate.detail, dryRun: policy.dryRun });
-    const remediation: Remediation = { pod, group, action: policy.action, reason: candidate.reason, at: now, dryRun: policy.dryRun };
+    actions.push({
+      kind: 'remediate',
+      action: policy.action,
+      pod,
+      group,
+      reason: candidate.reason,
+      detail: candidate.detail,
+      dryRun: policy.dryRun,
+    });
+    const remediation: Remediation = {
+      pod,
+      group,
+      action: policy.action,
+      reason: candidate.reason,
+      at: now,
+      dryRun: policy.dryRun,
+    };
     remediations.push(remediation);
     if (!policy.dryRun) inFlight = remediation;
   }
@@ -157,7 +225,18 @@ export function decide(obs: Observations, history: History, policy: RemediationP
   // Dry-run remediations never leave the pod list, so they are never "in flight"; the cooldown
   // still spaces them exactly as real ones would be spaced.
   const nextInFlight = inFlight !== undefined && !inFlight.dryRun ? inFlight : undefined;
-  return { actions, history: { stuckSince, idleLagBaseline, podMissingSince, announced, remediations, inFlight: nextInFlight, backoffUntil: history.backoffUntil } };
+  return {
+    actions,
+    history: {
+      stuckSince,
+      idleLagBaseline,
+      podMissingSince,
+      announced,
+      remediations,
+      inFlight: nextInFlight,
+      backoffUntil: history.backoffUntil,
+    },
+  };
 }
 
 /**
@@ -165,7 +244,13 @@ export function decide(obs: Observations, history: History, policy: RemediationP
  * a PodDisruptionBudget says not now) or a failure does not spend budget or cooldown; it
  * backs off instead, so the controller neither hammers the API nor gives up.
  */
-export function recordOutcome(history: History, action: Extract<Action, { kind: 'remediate' }>, result: RemediationResult, policy: RemediationPolicy, now: number): History {
+export function recordOutcome(
+  history: History,
+  action: Extract<Action, { kind: 'remediate' }>,
+  result: RemediationResult,
+  policy: RemediationPolicy,
+  now: number,
+): History {
   if (result === 'done' || result === 'dry_run') return history;
   const index = history.remediations.findLastIndex((r) => r.pod === action.pod);
   return {

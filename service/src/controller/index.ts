@@ -13,7 +13,15 @@ export { LeaderElector } from './leader.ts';
 export { KubeCluster } from './kube.ts';
 export { createControllerMetrics } from './metrics.ts';
 export { observeStream } from './observe.ts';
-export { POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, settingsFromConfig, type EffectiveSettings, type PolicySpec, type PolicyStatus } from './policy.ts';
+export {
+  POLICY_GROUP,
+  POLICY_PLURAL,
+  POLICY_VERSION,
+  settingsFromConfig,
+  type EffectiveSettings,
+  type PolicySpec,
+  type PolicyStatus,
+} from './policy.ts';
 export type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, PolicyObject } from './cluster.ts';
 export type { Action, PodView } from './model.ts';
 export { policyCrd, policyCrdYaml, CRD_PATH } from './crd.ts';

@@ -35,7 +35,9 @@ beforeAll(async () => {
       recorded.push({ method: request.method ?? '', path, contentType: request.headers['content-type'], body });
       const key = Object.keys(answers).find((k) => `${request.method} ${path}`.startsWith(k));
       const answer = key === undefined ? { status: 200, body: {} } : answers[key];
-      response.writeHead(answer?.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(answer?.body ?? {}));
+      response
+        .writeHead(answer?.status ?? 200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(answer?.body ?? {}));
     });
   });
   server.listen(0, '127.0.0.1');
@@ -63,29 +65,72 @@ describe('KubeCluster on the wire', () => {
   it('evicts through the Eviction subresource (policy/v1), so PodDisruptionBudgets apply', async () => {
     expect(await cluster.evictPod('rt-1')).toBe('evicted');
     expect(recorded[0]).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/realtime/pods/rt-1/eviction' });
-    expect(recorded[0]?.body).toMatchObject({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'rt-1', namespace: 'realtime' } });
+    expect(recorded[0]?.body).toMatchObject({
+      apiVersion: 'policy/v1',
+      kind: 'Eviction',
+      metadata: { name: 'rt-1', namespace: 'realtime' },
+    });
   });
 
   it('reads a 429 on eviction as "refused", and other errors as errors', async () => {
-    answers = { 'POST /api/v1/namespaces/realtime/pods/rt-1/eviction': { status: 429, body: { kind: 'Status', code: 429, reason: 'TooManyRequests' } } };
+    answers = {
+      'POST /api/v1/namespaces/realtime/pods/rt-1/eviction': {
+        status: 429,
+        body: { kind: 'Status', code: 429, reason: 'TooManyRequests' },
+      },
+    };
     expect(await cluster.evictPod('rt-1')).toBe('refused');
-    answers = { 'POST /api/v1/namespaces/realtime/pods/rt-1/eviction': { status: 403, body: { kind: 'Status', code: 403 } } };
+    answers = {
+      'POST /api/v1/namespaces/realtime/pods/rt-1/eviction': { status: 403, body: { kind: 'Status', code: 403 } },
+    };
     await expect(cluster.evictPod('rt-1')).rejects.toThrow();
   });
 
   it('rollout-restart patches the owning Deployment template with a strategic-merge patch', async () => {
     answers = {
-      'GET /api/v1/namespaces/realtime/pods/rt-1': { status: 200, body: { metadata: { name: 'rt-1', ownerReferences: [{ kind: 'ReplicaSet', name: 'rt-5d9', controller: true, apiVersion: 'apps/v1', uid: 'u1' }] } } },
-      'GET /apis/apps/v1/namespaces/realtime/replicasets/rt-5d9': { status: 200, body: { metadata: { name: 'rt-5d9', ownerReferences: [{ kind: 'Deployment', name: 'rt', controller: true, apiVersion: 'apps/v1', uid: 'u2' }] } } },
+      'GET /api/v1/namespaces/realtime/pods/rt-1': {
+        status: 200,
+        body: {
+          metadata: {
+            name: 'rt-1',
+            ownerReferences: [
+              { kind: 'ReplicaSet', name: 'rt-5d9', controller: true, apiVersion: 'apps/v1', uid: 'u1' },
+            ],
+          },
+        },
+      },
+      'GET /apis/apps/v1/namespaces/realtime/replicasets/rt-5d9': {
+        status: 200,
+        body: {
+          metadata: {
+            name: 'rt-5d9',
+            ownerReferences: [{ kind: 'Deployment', name: 'rt', controller: true, apiVersion: 'apps/v1', uid: 'u2' }],
+          },
+        },
+      },
     };
     expect(await cluster.restartOwningDeployment('rt-1', new Date('2026-01-02T03:04:05Z'))).toBe('rt');
     const patch = recorded.find((r) => r.method === 'PATCH');
-    expect(patch).toMatchObject({ path: '/apis/apps/v1/namespaces/realtime/deployments/rt', contentType: 'application/strategic-merge-patch+json' });
-    expect(patch?.body).toEqual({ spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-02T03:04:05.000Z' } } } } });
+    expect(patch).toMatchObject({
+      path: '/apis/apps/v1/namespaces/realtime/deployments/rt',
+      contentType: 'application/strategic-merge-patch+json',
+    });
+    expect(patch?.body).toEqual({
+      spec: {
+        template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-02T03:04:05.000Z' } } },
+      },
+    });
   });
 
   it('writes events.k8s.io/v1 Events with a microsecond eventTime and the reporting controller', async () => {
-    await cluster.recordEvent({ regarding: { kind: 'Pod', name: 'rt-1' }, related: { kind: 'StreamRemediationPolicy', name: 'realtime' }, reason: 'StuckConsumerRemediated', action: 'Evict', note: 'n', type: 'Warning' });
+    await cluster.recordEvent({
+      regarding: { kind: 'Pod', name: 'rt-1' },
+      related: { kind: 'StreamRemediationPolicy', name: 'realtime' },
+      reason: 'StuckConsumerRemediated',
+      action: 'Evict',
+      note: 'n',
+      type: 'Warning',
+    });
     expect(recorded[0]).toMatchObject({ method: 'POST', path: '/apis/events.k8s.io/v1/namespaces/realtime/events' });
     const body = recorded[0]?.body as Record<string, unknown>;
     expect(body).toMatchObject({
@@ -113,7 +158,10 @@ describe('KubeCluster on the wire', () => {
 
   it('creates the policy with the controller labels, and reads a 409 as "already there"', async () => {
     expect(await cluster.createPolicy('realtime', {})).toBe(true);
-    expect(recorded[0]).toMatchObject({ method: 'POST', path: '/apis/realtime.trayb.io/v1alpha1/namespaces/realtime/streamremediationpolicies' });
+    expect(recorded[0]).toMatchObject({
+      method: 'POST',
+      path: '/apis/realtime.trayb.io/v1alpha1/namespaces/realtime/streamremediationpolicies',
+    });
     expect(recorded[0]?.body).toEqual({
       apiVersion: 'realtime.trayb.io/v1alpha1',
       kind: 'StreamRemediationPolicy',
@@ -126,18 +174,46 @@ describe('KubeCluster on the wire', () => {
 
   it('reads a missing policy or lease as undefined and a lost lease race as false', async () => {
     const notFound = { status: 404, body: { kind: 'Status', code: 404 } };
-    answers = { 'GET /apis/realtime.trayb.io': notFound, 'GET /apis/coordination.k8s.io': notFound, 'PUT /apis/coordination.k8s.io': { status: 409, body: { kind: 'Status', code: 409 } } };
+    answers = {
+      'GET /apis/realtime.trayb.io': notFound,
+      'GET /apis/coordination.k8s.io': notFound,
+      'PUT /apis/coordination.k8s.io': { status: 409, body: { kind: 'Status', code: 409 } },
+    };
     expect(await cluster.readPolicy('realtime')).toBeUndefined();
     expect(await cluster.readLease('ctl')).toBeUndefined();
-    expect(await cluster.replaceLease('ctl', { holderIdentity: 'me', acquireTime: 0, renewTime: 0, leaseDurationMs: 15_000, leaseTransitions: 0, resourceVersion: '1' })).toBe(false);
+    expect(
+      await cluster.replaceLease('ctl', {
+        holderIdentity: 'me',
+        acquireTime: 0,
+        renewTime: 0,
+        leaseDurationMs: 15_000,
+        leaseTransitions: 0,
+        resourceVersion: '1',
+      }),
+    ).toBe(false);
   });
 
   it('writes the Lease with holder, duration, microsecond times and the version it read', async () => {
-    await cluster.replaceLease('ctl', { holderIdentity: 'controller-0', acquireTime: Date.UTC(2026, 0, 1), renewTime: Date.UTC(2026, 0, 1, 0, 0, 5), leaseDurationMs: 15_000, leaseTransitions: 4, resourceVersion: '42' });
-    expect(recorded[0]).toMatchObject({ method: 'PUT', path: '/apis/coordination.k8s.io/v1/namespaces/realtime/leases/ctl' });
+    await cluster.replaceLease('ctl', {
+      holderIdentity: 'controller-0',
+      acquireTime: Date.UTC(2026, 0, 1),
+      renewTime: Date.UTC(2026, 0, 1, 0, 0, 5),
+      leaseDurationMs: 15_000,
+      leaseTransitions: 4,
+      resourceVersion: '42',
+    });
+    expect(recorded[0]).toMatchObject({
+      method: 'PUT',
+      path: '/apis/coordination.k8s.io/v1/namespaces/realtime/leases/ctl',
+    });
     expect(recorded[0]?.body).toMatchObject({
       metadata: { name: 'ctl', resourceVersion: '42' },
-      spec: { holderIdentity: 'controller-0', leaseDurationSeconds: 15, leaseTransitions: 4, renewTime: '2026-01-01T00:00:05.000000Z' },
+      spec: {
+        holderIdentity: 'controller-0',
+        leaseDurationSeconds: 15,
+        leaseTransitions: 4,
+        renewTime: '2026-01-01T00:00:05.000000Z',
+      },
     });
   });
 
@@ -148,7 +224,10 @@ describe('KubeCluster on the wire', () => {
         body: {
           items: [
             { metadata: { name: 'rt-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
-            { metadata: { name: 'rt-2', deletionTimestamp: '2026-01-01T00:00:00Z' }, status: { conditions: [{ type: 'Ready', status: 'False' }] } },
+            {
+              metadata: { name: 'rt-2', deletionTimestamp: '2026-01-01T00:00:00Z' },
+              status: { conditions: [{ type: 'Ready', status: 'False' }] },
+            },
           ],
         },
       },

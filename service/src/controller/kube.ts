@@ -17,7 +17,14 @@ import {
 } from '@kubernetes/client-node';
 import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, ObjectRef, PolicyObject } from './cluster.ts';
 import type { PodView } from './model.ts';
-import { POLICY_GROUP, POLICY_KIND, POLICY_PLURAL, POLICY_VERSION, type PolicySpec, type PolicyStatus } from './policy.ts';
+import {
+  POLICY_GROUP,
+  POLICY_KIND,
+  POLICY_PLURAL,
+  POLICY_VERSION,
+  type PolicySpec,
+  type PolicyStatus,
+} from './policy.ts';
 
 export const REPORTING_CONTROLLER = 'realtime.trayb.io/stream-remediation-controller';
 
@@ -48,7 +55,11 @@ async function callOr<T, A>(status: 404 | 409 | 429, answer: A, call: () => Prom
 
 function podView(pod: V1Pod): PodView {
   const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  return { name: pod.metadata?.name ?? '', ready, terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null };
+  return {
+    name: pod.metadata?.name ?? '',
+    ready,
+    terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null,
+  };
 }
 
 function time(value: Date | string | undefined): number | undefined {
@@ -63,7 +74,9 @@ function time(value: Date | string | undefined): number | undefined {
  * alphanumeric, so every Event write failed with 422.
  */
 function eventName(object: string, now = Date.now()): string {
-  const random = Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+  const random = Math.floor(Math.random() * 0x10000)
+    .toString(16)
+    .padStart(4, '0');
   return `${object}.${now.toString(16)}${random}`;
 }
 
@@ -121,7 +134,8 @@ export class KubeCluster implements ClusterPort {
   async restartOwningDeployment(pod: string, at: Date): Promise<string> {
     const object = await this.#core.readNamespacedPod({ name: pod, namespace: this.#namespace });
     const replicaSet = object.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller === true);
-    if (replicaSet === undefined) throw new Error(`pod ${pod} is not owned by a ReplicaSet, so there is no Deployment to restart`);
+    if (replicaSet === undefined)
+      throw new Error(`pod ${pod} is not owned by a ReplicaSet, so there is no Deployment to restart`);
     const rs = await this.#apps.readNamespacedReplicaSet({ name: replicaSet.name, namespace: this.#namespace });
     const deployment = rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment' && o.controller === true);
     if (deployment === undefined) throw new Error(`ReplicaSet ${replicaSet.name} is not owned by a Deployment`);
@@ -130,7 +144,9 @@ export class KubeCluster implements ClusterPort {
       {
         name: deployment.name,
         namespace: this.#namespace,
-        body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } },
+        body: {
+          spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } },
+        },
       },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
@@ -140,7 +156,12 @@ export class KubeCluster implements ClusterPort {
   #reference(ref: ObjectRef) {
     return ref.kind === 'Pod'
       ? { apiVersion: 'v1', kind: 'Pod', name: ref.name, namespace: this.#namespace }
-      : { apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`, kind: POLICY_KIND, name: ref.name, namespace: this.#namespace };
+      : {
+          apiVersion: `${POLICY_GROUP}/${POLICY_VERSION}`,
+          kind: POLICY_KIND,
+          name: ref.name,
+          namespace: this.#namespace,
+        };
   }
 
   async recordEvent(event: ClusterEvent): Promise<void> {
@@ -196,7 +217,14 @@ export class KubeCluster implements ClusterPort {
 
   async updatePolicyStatus(name: string, status: PolicyStatus): Promise<void> {
     await this.#custom.patchNamespacedCustomObjectStatus(
-      { group: POLICY_GROUP, version: POLICY_VERSION, namespace: this.#namespace, plural: POLICY_PLURAL, name, body: { status } },
+      {
+        group: POLICY_GROUP,
+        version: POLICY_VERSION,
+        namespace: this.#namespace,
+        plural: POLICY_PLURAL,
+        name,
+        body: { status },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }
@@ -208,7 +236,9 @@ export class KubeCluster implements ClusterPort {
   }
 
   async readLease(name: string): Promise<LeaseRecord | undefined> {
-    return callOr(404, undefined, async () => leaseRecord(await this.#coordination.readNamespacedLease({ name, namespace: this.#namespace })));
+    return callOr(404, undefined, async () =>
+      leaseRecord(await this.#coordination.readNamespacedLease({ name, namespace: this.#namespace })),
+    );
   }
 
   #leaseBody(name: string, lease: LeaseRecord): V1Lease {
@@ -216,7 +246,11 @@ export class KubeCluster implements ClusterPort {
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name, namespace: this.#namespace, ...(lease.resourceVersion === undefined ? {} : { resourceVersion: lease.resourceVersion }) },
+      metadata: {
+        name,
+        namespace: this.#namespace,
+        ...(lease.resourceVersion === undefined ? {} : { resourceVersion: lease.resourceVersion }),
+      },
       spec: {
         holderIdentity: lease.holderIdentity ?? '',
         leaseDurationSeconds: Math.max(1, Math.round(lease.leaseDurationMs / 1000)),
@@ -229,14 +263,21 @@ export class KubeCluster implements ClusterPort {
 
   async createLease(name: string, lease: LeaseRecord): Promise<boolean> {
     return callOr(409, false, async () => {
-      await this.#coordination.createNamespacedLease({ namespace: this.#namespace, body: this.#leaseBody(name, lease) });
+      await this.#coordination.createNamespacedLease({
+        namespace: this.#namespace,
+        body: this.#leaseBody(name, lease),
+      });
       return true;
     });
   }
 
   async replaceLease(name: string, lease: LeaseRecord): Promise<boolean> {
     return callOr(409, false, async () => {
-      await this.#coordination.replaceNamespacedLease({ name, namespace: this.#namespace, body: this.#leaseBody(name, lease) });
+      await this.#coordination.replaceNamespacedLease({
+        name,
+        namespace: this.#namespace,
+        body: this.#leaseBody(name, lease),
+      });
       return true;
     });
   }

@@ -5,7 +5,14 @@ import { FakeCluster } from '#test-support/fake-cluster';
 import type { LeaseRecord } from './cluster.ts';
 import { LeaderElector, leaseStep } from './leader.ts';
 
-const lease = (holder: string | undefined, renewTime: number): LeaseRecord => ({ holderIdentity: holder, acquireTime: 0, renewTime, leaseDurationMs: 15_000, leaseTransitions: 2, resourceVersion: '7' });
+const lease = (holder: string | undefined, renewTime: number): LeaseRecord => ({
+  holderIdentity: holder,
+  acquireTime: 0,
+  renewTime,
+  leaseDurationMs: 15_000,
+  leaseTransitions: 2,
+  resourceVersion: '7',
+});
 
 describe('lease rules', () => {
   it.each<[string, LeaseRecord | undefined, number, string]>([
@@ -20,7 +27,12 @@ describe('lease rules', () => {
 
   it('a takeover counts a transition and keeps the version it read', () => {
     const step = leaseStep(lease('other', 0), 'me', 20_000, 15_000);
-    expect(step.op === 'acquire' && step.next).toMatchObject({ holderIdentity: 'me', leaseTransitions: 3, acquireTime: 20_000, resourceVersion: '7' });
+    expect(step.op === 'acquire' && step.next).toMatchObject({
+      holderIdentity: 'me',
+      leaseTransitions: 3,
+      acquireTime: 20_000,
+      resourceVersion: '7',
+    });
   });
 });
 

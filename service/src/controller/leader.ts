@@ -7,9 +7,24 @@ export type LeaseStep =
   | { readonly op: 'create' | 'renew' | 'acquire'; readonly next: LeaseRecord }
   | { readonly op: 'wait'; readonly holder: string };
 
-export function leaseStep(current: LeaseRecord | undefined, identity: string, now: number, durationMs: number): LeaseStep {
+export function leaseStep(
+  current: LeaseRecord | undefined,
+  identity: string,
+  now: number,
+  durationMs: number,
+): LeaseStep {
   if (current === undefined) {
-    return { op: 'create', next: { holderIdentity: identity, acquireTime: now, renewTime: now, leaseDurationMs: durationMs, leaseTransitions: 0, resourceVersion: undefined } };
+    return {
+      op: 'create',
+      next: {
+        holderIdentity: identity,
+        acquireTime: now,
+        renewTime: now,
+        leaseDurationMs: durationMs,
+        leaseTransitions: 0,
+        resourceVersion: undefined,
+      },
+    };
   }
   if (current.holderIdentity === identity) {
     return { op: 'renew', next: { ...current, renewTime: now, leaseDurationMs: durationMs } };
@@ -19,7 +34,14 @@ export function leaseStep(current: LeaseRecord | undefined, identity: string, no
   if (holder === '' || now - lastRenew > current.leaseDurationMs) {
     return {
       op: 'acquire',
-      next: { ...current, holderIdentity: identity, acquireTime: now, renewTime: now, leaseDurationMs: durationMs, leaseTransitions: current.leaseTransitions + 1 },
+      next: {
+        ...current,
+        holderIdentity: identity,
+        acquireTime: now,
+        renewTime: now,
+        leaseDurationMs: durationMs,
+        leaseTransitions: current.leaseTransitions + 1,
+      },
     };
   }
   return { op: 'wait', holder };
@@ -52,7 +74,10 @@ export class LeaderElector {
       this.#renewedAt = undefined;
       return false;
     }
-    const won = step.op === 'create' ? await this.#cluster.createLease(this.#name, step.next) : await this.#cluster.replaceLease(this.#name, step.next);
+    const won =
+      step.op === 'create'
+        ? await this.#cluster.createLease(this.#name, step.next)
+        : await this.#cluster.replaceLease(this.#name, step.next);
     this.#renewedAt = won ? now : undefined;
     return won;
   }
@@ -62,7 +87,12 @@ export class LeaderElector {
     if (!this.isLeader(now)) return;
     const current = await this.#cluster.readLease(this.#name);
     if (current?.holderIdentity !== this.#identity) return;
-    await this.#cluster.replaceLease(this.#name, { ...current, holderIdentity: '', renewTime: now, leaseDurationMs: 1000 });
+    await this.#cluster.replaceLease(this.#name, {
+      ...current,
+      holderIdentity: '',
+      renewTime: now,
+      leaseDurationMs: 1000,
+    });
     this.#renewedAt = undefined;
   }
 }

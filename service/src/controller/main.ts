@@ -16,13 +16,17 @@ const config = loadControllerConfig(process.env);
 const log = pino({ name: 'trayb-realtime-controller', level: config.logLevel });
 const kubeConfig = loadKubeConfig(process.env);
 const cluster = kubeConfig === undefined ? undefined : new KubeCluster(kubeConfig, config.namespace, config.identity);
-if (cluster === undefined) log.warn('no Kubernetes credentials found: observe-only, every decision is logged as a dry run');
+if (cluster === undefined)
+  log.warn('no Kubernetes credentials found: observe-only, every decision is logged as a dry run');
 
 const defaults = settingsFromConfig(config, cluster !== undefined);
 
 const metrics = createControllerMetrics();
 const server = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost);
-log.info({ port: config.metricsPort, policy: config.policyName, namespace: config.namespace, identity: config.identity }, 'controller metrics listening');
+log.info(
+  { port: config.metricsPort, policy: config.policyName, namespace: config.namespace, identity: config.identity },
+  'controller metrics listening',
+);
 
 const elector = cluster === undefined ? undefined : new LeaderElector(cluster, config.lease, config.identity);
 const redis = new RedisSource(config.redis);

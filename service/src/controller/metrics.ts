@@ -14,34 +14,80 @@ export function createControllerMetrics() {
   const group = ['group'] as const;
   const metrics = {
     registry,
-    streamLength: new Gauge({ name: controllerMetrics.streamLength, help: 'Entries in the realtime stream (XLEN)', registers }),
-    streamMaxLen: new Gauge({ name: controllerMetrics.streamMaxLen, help: 'MAXLEN producers trim the stream to', registers }),
-    groupPending: new Gauge({ name: controllerMetrics.groupPending, help: 'Delivered but unacknowledged entries per consumer group', labelNames: group, registers }),
+    streamLength: new Gauge({
+      name: controllerMetrics.streamLength,
+      help: 'Entries in the realtime stream (XLEN)',
+      registers,
+    }),
+    streamMaxLen: new Gauge({
+      name: controllerMetrics.streamMaxLen,
+      help: 'MAXLEN producers trim the stream to',
+      registers,
+    }),
+    groupPending: new Gauge({
+      name: controllerMetrics.groupPending,
+      help: 'Delivered but unacknowledged entries per consumer group',
+      labelNames: group,
+      registers,
+    }),
     groupOldestPendingAge: new Gauge({
       name: controllerMetrics.groupOldestPendingAge,
       help: 'Seconds since the oldest pending entry of the group was delivered (0 when none is pending)',
       labelNames: group,
       registers,
     }),
-    groupLag: new Gauge({ name: controllerMetrics.groupLag, help: 'Entries not yet delivered to the group (XINFO GROUPS lag)', labelNames: group, registers }),
-    groupConsumerIdle: new Gauge({ name: controllerMetrics.groupConsumerIdle, help: 'Seconds since the group consumer last read', labelNames: group, registers }),
+    groupLag: new Gauge({
+      name: controllerMetrics.groupLag,
+      help: 'Entries not yet delivered to the group (XINFO GROUPS lag)',
+      labelNames: group,
+      registers,
+    }),
+    groupConsumerIdle: new Gauge({
+      name: controllerMetrics.groupConsumerIdle,
+      help: 'Seconds since the group consumer last read',
+      labelNames: group,
+      registers,
+    }),
     remediations: new Counter({
       name: controllerMetrics.remediations,
       help: 'Remediations by action, stuck reason and result (done, dry_run, backoff, failed)',
       labelNames: ['action', 'reason', 'result'] as const,
       registers,
     }),
-    skippedRemediations: new Counter({ name: controllerMetrics.skippedRemediations, help: 'Remediations held back by a safety rule, once per episode', labelNames: ['reason'] as const, registers }),
-    staleGroupsCollected: new Counter({ name: controllerMetrics.staleGroupsCollected, help: 'Consumer groups of vanished pods destroyed', registers }),
-    leader: new Gauge({ name: controllerMetrics.leader, help: '1 while this replica holds the leader Lease', registers }),
-    observeErrors: new Counter({ name: controllerMetrics.observeErrors, help: 'Polls that could not observe the stream', registers }),
+    skippedRemediations: new Counter({
+      name: controllerMetrics.skippedRemediations,
+      help: 'Remediations held back by a safety rule, once per episode',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    staleGroupsCollected: new Counter({
+      name: controllerMetrics.staleGroupsCollected,
+      help: 'Consumer groups of vanished pods destroyed',
+      registers,
+    }),
+    leader: new Gauge({
+      name: controllerMetrics.leader,
+      help: '1 while this replica holds the leader Lease',
+      registers,
+    }),
+    observeErrors: new Counter({
+      name: controllerMetrics.observeErrors,
+      help: 'Polls that could not observe the stream',
+      registers,
+    }),
   };
   return metrics;
 }
 
 /** Drops the per-group series: while Redis is unreachable their values are unknown, not frozen. */
 export function forgetGroups(metrics: ControllerMetrics): void {
-  for (const gauge of [metrics.groupPending, metrics.groupOldestPendingAge, metrics.groupLag, metrics.groupConsumerIdle]) gauge.reset();
+  for (const gauge of [
+    metrics.groupPending,
+    metrics.groupOldestPendingAge,
+    metrics.groupLag,
+    metrics.groupConsumerIdle,
+  ])
+    gauge.reset();
 }
 
 /** Replaces the per-group series with this poll's, so groups that vanished stop being exported. */

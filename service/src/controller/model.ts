@@ -98,7 +98,13 @@ export type Action =
       readonly stuckReason: StuckReason;
       readonly detail: string;
     }
-  | { readonly kind: 'collect'; readonly group: string; readonly pod: string; readonly idleMs: number; readonly dryRun: boolean };
+  | {
+      readonly kind: 'collect';
+      readonly group: string;
+      readonly pod: string;
+      readonly idleMs: number;
+      readonly dryRun: boolean;
+    };
 
 export interface Decision {
   readonly actions: readonly Action[];

@@ -53,7 +53,10 @@ function oldestPendingAge(reply: unknown): number | undefined {
   return Array.isArray(first) ? count(first[2]) : undefined;
 }
 
-export async function observeStream(redis: Redis, stream: { key: string; groupPrefix: string; maxLen: number }): Promise<StreamObservation> {
+export async function observeStream(
+  redis: Redis,
+  stream: { key: string; groupPrefix: string; maxLen: number },
+): Promise<StreamObservation> {
   const [lengthReply, existsReply] = await Promise.all([redis.xlen(stream.key), redis.exists(stream.key)]);
   const base = { key: stream.key, length: lengthReply, maxLen: stream.maxLen };
   if (existsReply === 0) return { stream: base, groups: [], foreignGroups: 0 };

@@ -31,8 +31,20 @@ describe('StreamRemediationPolicy spec', () => {
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
     const settings = applyPolicySpec(defaults, parsed.spec);
-    expect(settings).toMatchObject({ streamKey: 'other:stream', podSelector: 'app=rt,tier=sse', redisSecret: { name: 'redis', key: 'url' } });
-    expect(settings.policy).toMatchObject({ pendingEntries: 100, oldestPendingAgeMs: 10_000, consumerIdleMs: 30_000, action: 'rollout-restart', sustainMs: 0, dryRun: true, podCooldownMs: 300_000 });
+    expect(settings).toMatchObject({
+      streamKey: 'other:stream',
+      podSelector: 'app=rt,tier=sse',
+      redisSecret: { name: 'redis', key: 'url' },
+    });
+    expect(settings.policy).toMatchObject({
+      pendingEntries: 100,
+      oldestPendingAgeMs: 10_000,
+      consumerIdleMs: 30_000,
+      action: 'rollout-restart',
+      sustainMs: 0,
+      dryRun: true,
+      podCooldownMs: 300_000,
+    });
   });
 
   it.each([

@@ -22,7 +22,9 @@ export const PolicySpec = Type.Object(
           secretRef: Type.Object(
             {
               name: Type.String({ minLength: 1, description: 'Secret in the policy namespace holding the Redis URL' }),
-              key: Type.Optional(Type.String({ minLength: 1, description: 'Key of the URL in the Secret (default "url")' })),
+              key: Type.Optional(
+                Type.String({ minLength: 1, description: 'Key of the URL in the Secret (default "url")' }),
+              ),
             },
             { description: 'Where the redis:// or rediss:// URL is kept' },
           ),
@@ -31,20 +33,41 @@ export const PolicySpec = Type.Object(
       ),
     ),
     streamKey: Type.Optional(Type.String({ minLength: 1, description: 'Redis Stream to watch' })),
-    groupPrefix: Type.Optional(Type.String({ minLength: 1, description: 'Consumer groups are named <groupPrefix>:<pod name>' })),
-    maxLen: Type.Optional(Type.Integer({ minimum: 1, description: 'The MAXLEN producers trim the stream to (reported as realtime_stream_maxlen)' })),
+    groupPrefix: Type.Optional(
+      Type.String({ minLength: 1, description: 'Consumer groups are named <groupPrefix>:<pod name>' }),
+    ),
+    maxLen: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'The MAXLEN producers trim the stream to (reported as realtime_stream_maxlen)',
+      }),
+    ),
     podSelector: Type.Optional(
       Type.Object(
-        { matchLabels: Type.Record(Type.String(), Type.String(), { minProperties: 1, description: 'Labels every service pod carries' }) },
+        {
+          matchLabels: Type.Record(Type.String(), Type.String(), {
+            minProperties: 1,
+            description: 'Labels every service pod carries',
+          }),
+        },
         { description: 'Which pods run the stream consumers' },
       ),
     ),
     thresholds: Type.Optional(
       Type.Object(
         {
-          pendingEntries: Type.Optional(Type.Integer({ minimum: 1, description: 'A group with more pending entries is stuck' })),
-          oldestPendingAgeSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'A group whose oldest pending entry is older is stuck' })),
-          consumerIdleSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'A group whose lag grows while its consumer is idle longer is stuck' })),
+          pendingEntries: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'A group with more pending entries is stuck' }),
+          ),
+          oldestPendingAgeSeconds: Type.Optional(
+            Type.Integer({ minimum: 1, description: 'A group whose oldest pending entry is older is stuck' }),
+          ),
+          consumerIdleSeconds: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description: 'A group whose lag grows while its consumer is idle longer is stuck',
+            }),
+          ),
         },
         { description: 'When a consumer group counts as stuck' },
       ),
@@ -54,7 +77,9 @@ export const PolicySpec = Type.Object(
     podCooldownSeconds: Type.Optional(Seconds('Minimum time between two remediations of the same pod')),
     streamCooldownSeconds: Type.Optional(Seconds('Minimum time between any two remediations on the stream')),
     budgetPerHour: Type.Optional(Type.Integer({ minimum: 0, description: 'Most remediations in any hour' })),
-    minReadyPods: Type.Optional(Type.Integer({ minimum: 0, description: 'Never act if fewer ready pods would remain' })),
+    minReadyPods: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Never act if fewer ready pods would remain' }),
+    ),
     staleGroupGraceSeconds: Type.Optional(Seconds('A group whose pod is gone is destroyed once idle this long')),
     dryRun: Type.Optional(Type.Boolean({ description: 'Record what would be done without doing it' })),
   },
@@ -106,7 +131,9 @@ export const PolicyStatus = Type.Object({
   conditions: Type.Optional(Type.Array(Condition)),
   lastRemediation: Type.Optional(RemediationRecord),
   recentRemediations: Type.Optional(
-    Type.Array(RemediationRecord, { description: 'Remediations of the last hour; a new leader reads them to honour cooldown and budget' }),
+    Type.Array(RemediationRecord, {
+      description: 'Remediations of the last hour; a new leader reads them to honour cooldown and budget',
+    }),
   ),
 });
 export type PolicyStatus = Static<typeof PolicyStatus>;
@@ -151,8 +178,16 @@ export function applyPolicySpec(base: EffectiveSettings, spec: PolicySpec): Effe
     streamKey: spec.streamKey ?? base.streamKey,
     groupPrefix: spec.groupPrefix ?? base.groupPrefix,
     maxLen: spec.maxLen ?? base.maxLen,
-    podSelector: labels === undefined ? base.podSelector : Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
-    redisSecret: spec.redis === undefined ? base.redisSecret : { name: spec.redis.secretRef.name, key: spec.redis.secretRef.key ?? 'url' },
+    podSelector:
+      labels === undefined
+        ? base.podSelector
+        : Object.entries(labels)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+    redisSecret:
+      spec.redis === undefined
+        ? base.redisSecret
+        : { name: spec.redis.secretRef.name, key: spec.redis.secretRef.key ?? 'url' },
     policy: {
       ...p,
       pendingEntries: spec.thresholds?.pendingEntries ?? p.pendingEntries,

@@ -51,8 +51,13 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
 
 async function observeRedis(redis: Redis, settings: EffectiveSettings, timeoutMs: number) {
   const work = (async () => {
-    if (redis.status === 'connecting' || redis.status === 'connect' || redis.status === 'wait') await once(redis, 'ready');
-    return observeStream(redis, { key: settings.streamKey, groupPrefix: settings.groupPrefix, maxLen: settings.maxLen });
+    if (redis.status === 'connecting' || redis.status === 'connect' || redis.status === 'wait')
+      await once(redis, 'ready');
+    return observeStream(redis, {
+      key: settings.streamKey,
+      groupPrefix: settings.groupPrefix,
+      maxLen: settings.maxLen,
+    });
   })();
   return withTimeout(work, timeoutMs, 'observing Redis');
 }
@@ -74,17 +79,32 @@ export class Reconciler {
     return this.#history;
   }
 
-  async #resolvePolicy(): Promise<{ settings: EffectiveSettings; object: PolicyObject | undefined; problem: string | undefined }> {
+  async #resolvePolicy(): Promise<{
+    settings: EffectiveSettings;
+    object: PolicyObject | undefined;
+    problem: string | undefined;
+  }> {
     const { cluster, policyName, defaults } = this.#deps;
-    if (cluster === undefined || policyName === undefined) return { settings: defaults, object: undefined, problem: undefined };
+    if (cluster === undefined || policyName === undefined)
+      return { settings: defaults, object: undefined, problem: undefined };
     try {
       const object = (await cluster.readPolicy(policyName)) ?? (await this.#createPolicy(cluster, policyName));
-      if (object === undefined) return { settings: defaults, object, problem: `StreamRemediationPolicy ${policyName} not found; following the environment` };
+      if (object === undefined)
+        return {
+          settings: defaults,
+          object,
+          problem: `StreamRemediationPolicy ${policyName} not found; following the environment`,
+        };
       const parsed = parsePolicySpec(object.spec);
-      if (!parsed.ok) return { settings: defaults, object, problem: `invalid policy, following the environment: ${parsed.problem}` };
+      if (!parsed.ok)
+        return { settings: defaults, object, problem: `invalid policy, following the environment: ${parsed.problem}` };
       return { settings: applyPolicySpec(defaults, parsed.spec), object, problem: undefined };
     } catch (error) {
-      return { settings: defaults, object: undefined, problem: `cannot read StreamRemediationPolicy ${policyName}: ${(error as Error).message}` };
+      return {
+        settings: defaults,
+        object: undefined,
+        problem: `cannot read StreamRemediationPolicy ${policyName}: ${(error as Error).message}`,
+      };
     }
   }
 
@@ -98,7 +118,10 @@ export class Reconciler {
   async #createPolicy(cluster: ClusterPort, name: string): Promise<PolicyObject | undefined> {
     if (!this.#deps.isLeader()) return undefined;
     if (await cluster.createPolicy(name, {})) {
-      this.#deps.log.info({ policy: name }, 'created the StreamRemediationPolicy with an empty spec: every field follows the environment until set');
+      this.#deps.log.info(
+        { policy: name },
+        'created the StreamRemediationPolicy with an empty spec: every field follows the environment until set',
+      );
     }
     return cluster.readPolicy(name);
   }
@@ -108,7 +131,9 @@ export class Reconciler {
     if (secret === undefined || this.#deps.cluster === undefined) return { url: undefined, problem: undefined };
     try {
       const url = await this.#deps.cluster.readSecretValue(secret.name, secret.key);
-      return url === undefined ? { url: undefined, problem: `Secret ${secret.name} has no key ${secret.key}` } : { url, problem: undefined };
+      return url === undefined
+        ? { url: undefined, problem: `Secret ${secret.name} has no key ${secret.key}` }
+        : { url, problem: undefined };
     } catch (error) {
       return { url: undefined, problem: `cannot read Secret ${secret.name}: ${(error as Error).message}` };
     }
@@ -143,7 +168,8 @@ export class Reconciler {
       forgetGroups(metrics);
       observations = { redis: 'unreachable', error: (error as Error).message, pods: podList.pods };
       // Said once per outage; controller_observe_errors_total counts every failed poll.
-      if (!this.#redisDown) log.warn({ err: error }, 'cannot observe the stream; treating it as a Redis outage, not a stuck consumer');
+      if (!this.#redisDown)
+        log.warn({ err: error }, 'cannot observe the stream; treating it as a Redis outage, not a stuck consumer');
       this.#redisDown = true;
     }
 
@@ -152,7 +178,9 @@ export class Reconciler {
       // A new leader inherits the previous one's remediations, so cooldown and budget hold across failover.
       const inherited = remediationsFromStatus(policy.object.status, now);
       const known = new Set(this.#history.remediations.map((r) => `${r.pod}@${r.at}`));
-      const merged = [...this.#history.remediations, ...inherited.filter((r) => !known.has(`${r.pod}@${r.at}`))].sort((a, b) => a.at - b.at);
+      const merged = [...this.#history.remediations, ...inherited.filter((r) => !known.has(`${r.pod}@${r.at}`))].sort(
+        (a, b) => a.at - b.at,
+      );
       this.#history = { ...this.#history, remediations: merged };
     }
     this.#wasLeader = leader;
@@ -161,7 +189,13 @@ export class Reconciler {
     if (!leader) {
       // A follower keeps its sustain timers warm for a quick takeover but records nothing as done.
       const previous = this.#history;
-      this.#history = { ...decision.history, remediations: previous.remediations, inFlight: previous.inFlight, announced: previous.announced, backoffUntil: previous.backoffUntil };
+      this.#history = {
+        ...decision.history,
+        remediations: previous.remediations,
+        inFlight: previous.inFlight,
+        announced: previous.announced,
+        backoffUntil: previous.backoffUntil,
+      };
       return { observations, actions: decision.actions, leader, settings };
     }
 
@@ -186,10 +220,12 @@ export class Reconciler {
         await carryOutCollection(action, ctx);
       }
     }
-    for (const at of this.#results.keys()) if (!this.#history.remediations.some((r) => r.at === at)) this.#results.delete(at);
+    for (const at of this.#results.keys())
+      if (!this.#history.remediations.some((r) => r.at === at)) this.#results.delete(at);
 
     if (policy.object !== undefined && this.#deps.cluster !== undefined) {
-      const degraded = [policy.problem, redisUrl.problem, podList.problem].filter((p) => p !== undefined).join('; ') || undefined;
+      const degraded =
+        [policy.problem, redisUrl.problem, podList.problem].filter((p) => p !== undefined).join('; ') || undefined;
       const status = policyStatus({
         observations,
         history: this.#history,
@@ -200,7 +236,9 @@ export class Reconciler {
         now: new Date(now),
       });
       this.#conditions = status.conditions ?? [];
-      await this.#deps.cluster.updatePolicyStatus(policy.object.name, status).catch((error: unknown) => log.warn({ err: error }, 'could not update policy status'));
+      await this.#deps.cluster
+        .updatePolicyStatus(policy.object.name, status)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not update policy status'));
     } else if (policy.problem !== undefined && policy.problem !== this.#lastProblem) {
       log.warn(policy.problem);
     }

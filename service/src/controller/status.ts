@@ -24,11 +24,26 @@ function condition(type: string, on: boolean, reason: string, message: string, i
   const previous = input.previousConditions.find((c) => c.type === type);
   // The transition time only moves when the status flips, as Kubernetes conditions expect.
   const lastTransitionTime = previous?.status === status ? previous.lastTransitionTime : input.now.toISOString();
-  return { type, status, reason, message, lastTransitionTime, ...(input.generation === undefined ? {} : { observedGeneration: input.generation }) };
+  return {
+    type,
+    status,
+    reason,
+    message,
+    lastTransitionTime,
+    ...(input.generation === undefined ? {} : { observedGeneration: input.generation }),
+  };
 }
 
 function record(r: Remediation, results: ReadonlyMap<number, RemediationResult>): RemediationRecord {
-  return { pod: r.pod, group: r.group, action: r.action, reason: r.reason, result: results.get(r.at) ?? (r.dryRun ? 'dry_run' : 'done'), time: new Date(r.at).toISOString(), dryRun: r.dryRun };
+  return {
+    pod: r.pod,
+    group: r.group,
+    action: r.action,
+    reason: r.reason,
+    result: results.get(r.at) ?? (r.dryRun ? 'dry_run' : 'done'),
+    time: new Date(r.at).toISOString(),
+    dryRun: r.dryRun,
+  };
 }
 
 export function policyStatus(input: StatusInput): PolicyStatus {
@@ -38,19 +53,36 @@ export function policyStatus(input: StatusInput): PolicyStatus {
   const common: PolicyStatus = {
     ...(input.generation === undefined ? {} : { observedGeneration: input.generation }),
     observedAt: input.now.toISOString(),
-    ...(last === undefined ? {} : { lastRemediation: last, lastAction: `${last.dryRun ? 'would ' : ''}${last.action} ${last.pod}` }),
+    ...(last === undefined
+      ? {}
+      : { lastRemediation: last, lastAction: `${last.dryRun ? 'would ' : ''}${last.action} ${last.pod}` }),
     recentRemediations: recent,
   };
   const remediating = condition(
     'Remediating',
     history.inFlight !== undefined,
     history.inFlight === undefined ? 'Idle' : 'InFlight',
-    history.inFlight === undefined ? 'no remediation in flight' : `${history.inFlight.action} of ${history.inFlight.pod} in flight`,
+    history.inFlight === undefined
+      ? 'no remediation in flight'
+      : `${history.inFlight.action} of ${history.inFlight.pod} in flight`,
     input,
   );
-  const degraded = condition('Degraded', input.degraded !== undefined, input.degraded === undefined ? 'AsExpected' : 'Degraded', input.degraded ?? 'all inputs available', input);
+  const degraded = condition(
+    'Degraded',
+    input.degraded !== undefined,
+    input.degraded === undefined ? 'AsExpected' : 'Degraded',
+    input.degraded ?? 'all inputs available',
+    input,
+  );
   if (obs.redis === 'unreachable') {
-    return { ...common, conditions: [condition('Ready', false, 'RedisUnreachable', `cannot observe the stream: ${obs.error}`, input), degraded, remediating] };
+    return {
+      ...common,
+      conditions: [
+        condition('Ready', false, 'RedisUnreachable', `cannot observe the stream: ${obs.error}`, input),
+        degraded,
+        remediating,
+      ],
+    };
   }
   const groups = obs.groups.map((g) => {
     const stuck = history.stuckSince[g.group]?.reason;
@@ -72,7 +104,11 @@ export function policyStatus(input: StatusInput): PolicyStatus {
     maxOldestPendingAgeSeconds: max(groups.map((g) => g.oldestPendingAgeSeconds ?? 0)),
     maxLag: max(groups.map((g) => g.lag ?? 0)),
     groups,
-    conditions: [condition('Ready', true, 'Observing', `observing ${groups.length} consumer groups`, input), degraded, remediating],
+    conditions: [
+      condition('Ready', true, 'Observing', `observing ${groups.length} consumer groups`, input),
+      degraded,
+      remediating,
+    ],
   };
 }
 
@@ -82,6 +118,13 @@ export function remediationsFromStatus(status: unknown, now: number): Remediatio
   if (!Array.isArray(recent)) return [];
   return (recent as RemediationRecord[])
     .filter((r) => r.result === 'done' || r.result === 'dry_run')
-    .map((r) => ({ pod: r.pod, group: r.group, action: r.action, reason: r.reason, at: Date.parse(r.time), dryRun: r.dryRun }))
+    .map((r) => ({
+      pod: r.pod,
+      group: r.group,
+      action: r.action,
+      reason: r.reason,
+      at: Date.parse(r.time),
+      dryRun: r.dryRun,
+    }))
     .filter((r) => Number.isFinite(r.at) && now - r.at < 3_600_000);
 }

@@ -9,10 +9,26 @@ export function createServiceMetrics() {
   collectDefaultMetrics({ register: registry });
   const metrics = {
     registry,
-    connections: new Gauge({ name: names.connections, help: 'Open SSE connections on this instance.', registers: [registry] }),
-    connectionsOpened: new Counter({ name: names.connectionsOpened, help: 'SSE connections accepted.', registers: [registry] }),
-    disconnects: new Counter({ name: names.disconnects, help: 'SSE connections closed, for any reason.', registers: [registry] }),
-    eventsSent: new Counter({ name: names.eventsSent, help: 'Events written to SSE sockets (one per client per event).', registers: [registry] }),
+    connections: new Gauge({
+      name: names.connections,
+      help: 'Open SSE connections on this instance.',
+      registers: [registry],
+    }),
+    connectionsOpened: new Counter({
+      name: names.connectionsOpened,
+      help: 'SSE connections accepted.',
+      registers: [registry],
+    }),
+    disconnects: new Counter({
+      name: names.disconnects,
+      help: 'SSE connections closed, for any reason.',
+      registers: [registry],
+    }),
+    eventsSent: new Counter({
+      name: names.eventsSent,
+      help: 'Events written to SSE sockets (one per client per event).',
+      registers: [registry],
+    }),
     eventsDropped: new Counter({
       name: names.eventsDropped,
       help: 'Events that did not reach a client, by reason.',
@@ -32,13 +48,21 @@ export function createServiceMetrics() {
       labelNames: ['action'] as const,
       registers: [registry],
     }),
-    busReads: new Counter({ name: names.busReads, help: 'Completed XREADGROUP calls of the stream reader.', registers: [registry] }),
+    busReads: new Counter({
+      name: names.busReads,
+      help: 'Completed XREADGROUP calls of the stream reader.',
+      registers: [registry],
+    }),
     busLastRead: new Gauge({
       name: names.busLastRead,
       help: 'Unix time of the stream reader last completed read, in seconds.',
       registers: [registry],
     }),
-    busErrors: new Counter({ name: names.busErrors, help: 'Failed stream reads and acknowledgements.', registers: [registry] }),
+    busErrors: new Counter({
+      name: names.busErrors,
+      help: 'Failed stream reads and acknowledgements.',
+      registers: [registry],
+    }),
   };
   // Every reason is present from the start, so rates and alerts see 0 rather than nothing.
   for (const reason of dropReasons) metrics.eventsDropped.inc({ reason }, 0);

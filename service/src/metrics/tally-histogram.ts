@@ -65,7 +65,13 @@ export class TallyHistogram {
     this.#sum += value;
   }
 
-  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: Aggregator; values: HistogramSample[] }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: 'histogram';
+    aggregator: Aggregator;
+    values: HistogramSample[];
+  }> {
     const bucketName = `${this.name}_bucket`;
     const counts = this.#counts;
     const values: HistogramSample[] = [];

@@ -185,7 +185,8 @@ export class Fanout {
 
   #expire(): void {
     const now = Date.now();
-    for (const client of this.#all) if (client.expiresAt !== undefined && client.expiresAt <= now) client.close('token_expired');
+    for (const client of this.#all)
+      if (client.expiresAt !== undefined && client.expiresAt <= now) client.close('token_expired');
   }
 
   #remove(client: ClientQueue): void {

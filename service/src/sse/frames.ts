@@ -77,7 +77,8 @@ export class FrameJoiner {
 
   join(frames: readonly WireFrame[], chunked: boolean): Buffer {
     if (frames.length === 1) return joinFrames(frames, chunked);
-    if (this.#joined !== undefined && chunked === this.#chunked && sameFrames(frames, this.#frames)) return this.#joined;
+    if (this.#joined !== undefined && chunked === this.#chunked && sameFrames(frames, this.#frames))
+      return this.#joined;
     this.#joined = joinFrames(frames, chunked);
     this.#frames = frames.slice();
     this.#chunked = chunked;

@@ -102,14 +102,18 @@ export async function streamRoute(instance: FastifyInstance, options: StreamRout
             new HttpError(429, `too many stream connections; retry in ${context.after}`),
         },
       },
-      schema: { querystring: StreamQuery, response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody } },
+      schema: {
+        querystring: StreamQuery,
+        response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+      },
     },
     async (request, reply) => {
       if (draining()) throw new HttpError(503, 'this instance is shutting down; reconnect');
       const identity = identityOf(request);
       const rooms = roomsFor(identity, request.query.matchId);
       const lastId = resumePoint(request, request.query);
-      if (identity.expiresAt !== undefined && identity.expiresAt <= Date.now()) throw new HttpError(401, 'token expired');
+      if (identity.expiresAt !== undefined && identity.expiresAt <= Date.now())
+        throw new HttpError(401, 'token expired');
 
       reply.hijack();
       const connection = openStream(request.raw, reply.raw, STREAM_HEADERS, retryFrame(retryMs));

@@ -18,7 +18,8 @@ afterAll(async () => {
 describe('the built service', () => {
   it('serves the live page from dist/ and the page goes live', async () => {
     execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-    for (const file of ['index.html', 'page.js', 'live-client.js', 'page.css']) expect(existsSync(join(root, 'dist/client/public', file)), file).toBe(true);
+    for (const file of ['index.html', 'page.js', 'live-client.js', 'page.css'])
+      expect(existsSync(join(root, 'dist/client/public', file)), file).toBe(true);
 
     const service = await startServiceProcess(
       { REDIS_URL: inject('redisUrl'), AUTH_JWT_SECRET: TEST_SECRET, REALTIME_STREAM_KEY: testStream().key },

@@ -9,7 +9,15 @@ import type { Socket } from 'node:net';
 import type { Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { launchChromium, type TestBrowser } from '#test-support/browser';
-import { eventually, publish, startInstance, testConfig, testStream, token, type TestInstance } from '#test-support/instance';
+import {
+  eventually,
+  publish,
+  startInstance,
+  testConfig,
+  testStream,
+  token,
+  type TestInstance,
+} from '#test-support/instance';
 
 export const SCREENSHOT_DIR = join(import.meta.dirname, '../../../.cache/screenshots');
 
@@ -74,7 +82,11 @@ const scoreOf = (page: Page, matchId: string) => page.locator(`tr[data-match-id=
 // The ids in the page's event log, newest first, read in one step inside the page.
 type PageDocument = { querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null }> };
 const eventIds = (page: Page) =>
-  page.evaluate(() => [...(globalThis as unknown as { document: PageDocument }).document.querySelectorAll('#events li')].map((item) => item.getAttribute('data-event-id')));
+  page.evaluate(() =>
+    [...(globalThis as unknown as { document: PageDocument }).document.querySelectorAll('#events li')].map((item) =>
+      item.getAttribute('data-event-id'),
+    ),
+  );
 
 /** Answers every new stream request with 503 while `down` is true; counts the attempts. */
 async function controlStream(page: Page): Promise<{ down: boolean; attempts: number }> {
@@ -82,7 +94,11 @@ async function controlStream(page: Page): Promise<{ down: boolean; attempts: num
   await page.route(STREAM, async (route: Route) => {
     if (!outage.down) return route.continue();
     outage.attempts += 1;
-    return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"Service Unavailable","message":"stream outage (test)"}' });
+    return route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      body: '{"error":"Service Unavailable","message":"stream outage (test)"}',
+    });
   });
   return outage;
 }
@@ -108,7 +124,9 @@ describe('the live page', () => {
 
     // A match created after the page loaded arrives by the stream alone.
     await send('POST', '/api/matches', { id: 'herons-larks', title: 'Herons vs Larks' });
-    await expect.poll(() => page.locator('tr[data-match-id="herons-larks"] td').first().textContent()).toBe('Herons vs Larks');
+    await expect
+      .poll(() => page.locator('tr[data-match-id="herons-larks"] td').first().textContent())
+      .toBe('Herons vs Larks');
     await expect.poll(() => page.locator('#identity').textContent()).toContain('live-page (admin)');
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'live-page.png') });
   });
@@ -128,7 +146,10 @@ describe('the live page', () => {
     expect(outage.attempts).toBeGreaterThanOrEqual(2);
     expect(await page.locator('#connection').getAttribute('data-mode')).toBe('polling');
 
-    const { eventId } = await send('PATCH', '/api/matches/kites-rooks', { score: { home: 0, away: 3 }, status: 'finished' });
+    const { eventId } = await send('PATCH', '/api/matches/kites-rooks', {
+      score: { home: 0, away: 3 },
+      status: 'finished',
+    });
     await expect.poll(() => scoreOf(page, 'kites-rooks').textContent()).toBe('0 – 3');
     // It came by polling: the stream never delivered that event.
     expect(await eventIds(page)).not.toContain(eventId);
@@ -188,7 +209,12 @@ describe('the live page', () => {
     await expect.poll(() => eventIds(page)).toContain(after.eventId);
     expect(await eventIds(page)).toEqual([after.eventId, seen.eventId]);
     // Not one failure counted: shutdown is an announced reconnect, not an error.
-    const failures = await page.evaluate(() => (globalThis as unknown as { traybLive: { client: { status(): { counts: { failures: number } } } } }).traybLive.client.status().counts.failures);
+    const failures = await page.evaluate(
+      () =>
+        (
+          globalThis as unknown as { traybLive: { client: { status(): { counts: { failures: number } } } } }
+        ).traybLive.client.status().counts.failures,
+    );
     expect(failures).toBe(0);
     expect(await page.locator('#banner').isHidden()).toBe(true);
   });
@@ -215,7 +241,11 @@ describe('the live page', () => {
     expect(new URL(held[0] ?? '').searchParams.get('lastEventId')).toBe(seen.eventId);
 
     // Published through the producer route: no match state changes, only the stream has it.
-    const response = await publish(instance.url, producer, { matchId: 'gulls-crows', action: 'match:updated', data: { score: { home: 1, away: 1 } } });
+    const response = await publish(instance.url, producer, {
+      matchId: 'gulls-crows',
+      action: 'match:updated',
+      data: { score: { home: 1, away: 1 } },
+    });
     const { id: whileAway } = (await response.json()) as { id: string };
     release();
 
@@ -258,12 +288,16 @@ describe('the live page without development tokens (production)', () => {
     try {
       // Cookies ignore ports: cleared below so the other tests see none.
       const viewer = await token('admin', [], { sub: 'cookie-admin' });
-      await browser.context.addCookies([{ name: 'access_token', value: viewer, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Strict' }]);
+      await browser.context.addCookies([
+        { name: 'access_token', value: viewer, domain: '127.0.0.1', path: '/', httpOnly: true, sameSite: 'Strict' },
+      ]);
       const page = await browser.context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await page.goto(`${production.url}/?${FAST}`);
       await page.locator('#connection[data-mode="live"]').waitFor();
-      await expect.poll(() => page.locator('#identity').textContent()).toContain('cookie-admin (admin) with a session cookie');
+      await expect
+        .poll(() => page.locator('#identity').textContent())
+        .toContain('cookie-admin (admin) with a session cookie');
     } finally {
       await closePages();
       await browser.context.clearCookies();

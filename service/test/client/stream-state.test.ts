@@ -55,11 +55,15 @@ describe('backoff', () => {
 
   it('takes at most the jitter share off a delay, never adds to it', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (failures, random) => {
-        const full = retryDelay(failures, DEFAULT_POLICY, noJitter);
-        const delay = retryDelay(failures, DEFAULT_POLICY, () => random);
-        return delay <= full && delay >= Math.floor(full * (1 - DEFAULT_POLICY.jitter));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (failures, random) => {
+          const full = retryDelay(failures, DEFAULT_POLICY, noJitter);
+          const delay = retryDelay(failures, DEFAULT_POLICY, () => random);
+          return delay <= full && delay >= Math.floor(full * (1 - DEFAULT_POLICY.jitter));
+        },
+      ),
     );
   });
 });
@@ -68,7 +72,10 @@ describe('shutdown', () => {
   it('reconnects after the hint the event carries without counting a failure', () => {
     const live = streamOpened(initialState('5-0'));
     const next = shutdownAnnounced(live, 300);
-    expect(next).toEqual({ state: { mode: 'reconnecting', consecutiveFailures: 0, lastEventId: '5-0' }, retryInMs: 300 });
+    expect(next).toEqual({
+      state: { mode: 'reconnecting', consecutiveFailures: 0, lastEventId: '5-0' },
+      retryInMs: 300,
+    });
   });
 
   it('falls back to the advertised default when the hint is missing or nonsense', () => {
@@ -96,7 +103,9 @@ describe('dedupe by id', () => {
   });
 
   it('orders stream ids exactly as the service does', () => {
-    const id = fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })).map(([ms, seq]) => `${ms}-${seq}`);
+    const id = fc
+      .tuple(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }))
+      .map(([ms, seq]) => `${ms}-${seq}`);
     fc.assert(fc.property(id, id, (a, b) => Math.sign(compareStreamIds(a, b)) === Math.sign(serverCompare(a, b))));
   });
 });
@@ -107,7 +116,9 @@ describe('topics and tuning', () => {
   });
 
   it('takes delays from the page address, clamped so a typo cannot hammer the service', () => {
-    const policy = policyFrom(new URLSearchParams('retryBaseMs=200&retryMaxMs=50&pollIntervalMs=1&failuresBeforePolling=x'));
+    const policy = policyFrom(
+      new URLSearchParams('retryBaseMs=200&retryMaxMs=50&pollIntervalMs=1&failuresBeforePolling=x'),
+    );
     expect(policy).toMatchObject({ retryBaseMs: 200, retryMaxMs: 200, pollIntervalMs: 250, failuresBeforePolling: 3 });
   });
 });

@@ -5,15 +5,40 @@
 // Running and Ready by hand); one pod's consumer group is stuck (entries read, never
 // acknowledged). Driven round by round with the real clock and short thresholds.
 import { randomUUID } from 'node:crypto';
-import { ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, EventsV1Api, PolicyV1Api, type EventsV1Event } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  PolicyV1Api,
+  type EventsV1Event,
+} from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyObjects, controllerRbac, CONTROLLER_ACCOUNT, installCrd, serviceAccountConfig } from '../../../k8s/test/in-cluster.ts';
+import {
+  applyObjects,
+  controllerRbac,
+  CONTROLLER_ACCOUNT,
+  installCrd,
+  serviceAccountConfig,
+} from '../../../k8s/test/in-cluster.ts';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 import { loadControllerConfig } from '../../src/config/controller.ts';
-import { KubeCluster, LeaderElector, createControllerMetrics, POLICY_GROUP, POLICY_PLURAL, POLICY_VERSION, settingsFromConfig, type PolicyStatus, Reconciler, RedisSource } from '../../src/controller/index.ts';
+import {
+  KubeCluster,
+  LeaderElector,
+  createControllerMetrics,
+  POLICY_GROUP,
+  POLICY_PLURAL,
+  POLICY_VERSION,
+  settingsFromConfig,
+  type PolicyStatus,
+  Reconciler,
+  RedisSource,
+} from '../../src/controller/index.ts';
 import { kubeConfigFrom, markPodRunning, setPdbStatus, uniqueNamespace } from '#test-support/kube';
 
 const admin = kubeConfigFrom(inject('kubeconfigPath'));
@@ -51,7 +76,11 @@ async function startReplica(identity: string) {
     CONTROLLER_BACKOFF_SECONDS: '300',
     CONTROLLER_DRY_RUN: 'true',
   });
-  const cluster = new KubeCluster(await serviceAccountConfig(admin, namespace, CONTROLLER_ACCOUNT), config.namespace, config.identity);
+  const cluster = new KubeCluster(
+    await serviceAccountConfig(admin, namespace, CONTROLLER_ACCOUNT),
+    config.namespace,
+    config.identity,
+  );
   const elector = new LeaderElector(cluster, config.lease, config.identity);
   const metrics = createControllerMetrics();
   const source = new RedisSource(config.redis);
@@ -80,7 +109,9 @@ async function startReplica(identity: string) {
 
 async function count(counter: Counter, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await counter.get();
-  return values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((sum, v) => sum + v.value, 0);
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 async function exists(read: Promise<unknown>): Promise<boolean> {
@@ -95,7 +126,13 @@ async function exists(read: Promise<unknown>): Promise<boolean> {
 
 const podExists = (name: string) => exists(core.readNamespacedPod({ name, namespace }));
 const readPolicy = () =>
-  custom.getNamespacedCustomObject({ group: POLICY_GROUP, version: POLICY_VERSION, namespace, plural: POLICY_PLURAL, name: POLICY }) as Promise<{
+  custom.getNamespacedCustomObject({
+    group: POLICY_GROUP,
+    version: POLICY_VERSION,
+    namespace,
+    plural: POLICY_PLURAL,
+    name: POLICY,
+  }) as Promise<{
     metadata: { labels?: Record<string, string>; generation?: number };
     spec?: unknown;
     status?: PolicyStatus;
@@ -108,7 +145,10 @@ async function allEvents(): Promise<EventsV1Event[]> {
 async function createServicePod(name: string): Promise<void> {
   await core.createNamespacedPod({
     namespace,
-    body: { metadata: { name, labels: SERVICE_LABELS }, spec: { containers: [{ name: 'service', image: 'registry.invalid/never-pulled:0' }] } },
+    body: {
+      metadata: { name, labels: SERVICE_LABELS },
+      spec: { containers: [{ name: 'service', image: 'registry.invalid/never-pulled:0' }] },
+    },
   });
   await markPodRunning(core, namespace, name);
 }
@@ -136,7 +176,16 @@ beforeAll(async () => {
   for (const pod of ['svc-a', 'svc-b']) await redis.xgroup('CREATE', streamKey, `${PREFIX}:${pod}`, '$', 'MKSTREAM');
   for (let i = 0; i < 20; i++) await redis.xadd(streamKey, '*', 'event', 'match:updated', 'payload', `{"n":${i}}`);
   for (const pod of ['svc-a', 'svc-b']) {
-    const reply = (await redis.xreadgroup('GROUP', `${PREFIX}:${pod}`, pod, 'COUNT', 20, 'STREAMS', streamKey, '>')) as [string, [string, string[]][]][];
+    const reply = (await redis.xreadgroup(
+      'GROUP',
+      `${PREFIX}:${pod}`,
+      pod,
+      'COUNT',
+      20,
+      'STREAMS',
+      streamKey,
+      '>',
+    )) as [string, [string, string[]][]][];
     const ids = reply[0]?.[1].map(([id]) => id) ?? [];
     expect(ids).toHaveLength(20);
     if (pod === 'svc-b') await redis.xack(streamKey, `${PREFIX}:${pod}`, ...ids);
@@ -173,34 +222,58 @@ describe('the controller against a real apiserver', () => {
     const said = await roundsUntil(async () => (await readPolicy()).status?.lastRemediation !== undefined);
     expect(said).toBe(true);
     const status = (await readPolicy()).status;
-    expect(status?.lastRemediation).toMatchObject({ pod: 'svc-a', group: `${PREFIX}:svc-a`, action: 'evict', result: 'dry_run', dryRun: true });
+    expect(status?.lastRemediation).toMatchObject({
+      pod: 'svc-a',
+      group: `${PREFIX}:svc-a`,
+      action: 'evict',
+      result: 'dry_run',
+      dryRun: true,
+    });
     expect(status?.groups?.find((g) => g.pod === 'svc-a')).toMatchObject({ pending: 20, stuck: 'oldest_pending_age' });
     expect(await podExists('svc-a')).toBe(true);
     expect(await podExists('svc-b')).toBe(true);
 
     const dryRuns = (await allEvents()).filter((e) => e.reason === 'StuckConsumerDryRun');
-    expect(dryRuns.map((e) => `${e.regarding?.kind}/${e.regarding?.name}`)).toEqual(expect.arrayContaining(['Pod/svc-a', `StreamRemediationPolicy/${POLICY}`]));
-    expect(dryRuns.every((e) => e.reportingInstance === 'controller-1' && /^would restart .*svc-a/.test(e.note ?? ''))).toBe(true);
+    expect(dryRuns.map((e) => `${e.regarding?.kind}/${e.regarding?.name}`)).toEqual(
+      expect.arrayContaining(['Pod/svc-a', `StreamRemediationPolicy/${POLICY}`]),
+    );
+    expect(
+      dryRuns.every((e) => e.reportingInstance === 'controller-1' && /^would restart .*svc-a/.test(e.note ?? '')),
+    ).toBe(true);
     expect((await allEvents()).filter((e) => e.reason === 'StuckConsumerRemediated')).toEqual([]);
     expect(await count(replicas[0]!.metrics.remediations, { result: 'dry_run' })).toBeGreaterThan(0);
     expect(await count(replicas[0]!.metrics.remediations, { result: 'done' })).toBe(0);
   });
 
   it('once the policy turns dry run off, evicts exactly the stuck pod and records it', async () => {
-    await custom.patchNamespacedCustomObject(
-      { group: POLICY_GROUP, version: POLICY_VERSION, namespace, plural: POLICY_PLURAL, name: POLICY, body: [{ op: 'add', path: '/spec/dryRun', value: false }] },
-    );
+    await custom.patchNamespacedCustomObject({
+      group: POLICY_GROUP,
+      version: POLICY_VERSION,
+      namespace,
+      plural: POLICY_PLURAL,
+      name: POLICY,
+      body: [{ op: 'add', path: '/spec/dryRun', value: false }],
+    });
     const evicted = await roundsUntil(async () => !(await podExists('svc-a')));
     expect(evicted).toBe(true);
     expect(await podExists('svc-b')).toBe(true);
 
     const remediated = (await allEvents()).filter((e) => e.reason === 'StuckConsumerRemediated');
-    expect(remediated.map((e) => `${e.regarding?.kind}/${e.regarding?.name}`).sort()).toEqual(['Pod/svc-a', `StreamRemediationPolicy/${POLICY}`]);
+    expect(remediated.map((e) => `${e.regarding?.kind}/${e.regarding?.name}`).sort()).toEqual([
+      'Pod/svc-a',
+      `StreamRemediationPolicy/${POLICY}`,
+    ]);
     expect(remediated.every((e) => e.action === 'Evict' && e.reportingInstance === 'controller-1')).toBe(true);
 
     await replicas[0]!.round(); // one more poll sees the pod gone and writes the status
     const policy = await readPolicy();
-    expect(policy.status?.lastRemediation).toMatchObject({ pod: 'svc-a', action: 'evict', reason: 'oldest_pending_age', result: 'done', dryRun: false });
+    expect(policy.status?.lastRemediation).toMatchObject({
+      pod: 'svc-a',
+      action: 'evict',
+      reason: 'oldest_pending_age',
+      result: 'done',
+      dryRun: false,
+    });
     expect(policy.status?.observedGeneration).toBe(policy.metadata.generation);
     const conditions = Object.fromEntries((policy.status?.conditions ?? []).map((c) => [c.type, c.status]));
     expect(conditions).toMatchObject({ Ready: 'True', Degraded: 'False' });
@@ -218,11 +291,18 @@ describe('the controller against a real apiserver', () => {
       namespace,
       body: { metadata: { name: 'service' }, spec: { minAvailable: 1, selector: { matchLabels: SERVICE_LABELS } } },
     });
-    await setPdbStatus(policyApi, namespace, 'service', { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 2 });
+    await setPdbStatus(policyApi, namespace, 'service', {
+      disruptionsAllowed: 0,
+      currentHealthy: 1,
+      desiredHealthy: 1,
+      expectedPods: 2,
+    });
     // The pod comes back under the same name (a StatefulSet-like identity): its group is still stuck.
     await createServicePod('svc-a');
 
-    const refused = await roundsUntil(async () => (await count(replicas[0]!.metrics.remediations, { result: 'backoff' })) === 1);
+    const refused = await roundsUntil(
+      async () => (await count(replicas[0]!.metrics.remediations, { result: 'backoff' })) === 1,
+    );
     expect(refused).toBe(true);
     expect(await podExists('svc-a')).toBe(true);
     const refusals = (await allEvents()).filter((e) => e.reason === 'RemediationRefused');

@@ -8,7 +8,12 @@ import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { FakeCluster } from '#test-support/fake-cluster';
 import { defaultRemediationPolicy } from '#test-support/remediation-policy';
 import type { RemediationPolicy } from '../../src/config/controller.ts';
-import { createControllerMetrics, type EffectiveSettings, Reconciler, RedisSource } from '../../src/controller/index.ts';
+import {
+  createControllerMetrics,
+  type EffectiveSettings,
+  Reconciler,
+  RedisSource,
+} from '../../src/controller/index.ts';
 
 export const PREFIX = 'realtime-consumers';
 export const POLL = 250; // controller-clock milliseconds between ticks
@@ -43,9 +48,26 @@ export function harness(options: HarnessOptions = {}) {
   const metrics = createControllerMetrics();
   const source = new RedisSource({ mode: 'standalone', url: options.url ?? inject('redisUrl') });
   sources.push(source);
-  const defaults: EffectiveSettings = { streamKey, groupPrefix: PREFIX, maxLen: 5000, podSelector: 'app=rt', redisSecret: undefined, policy: { ...policy, ...options.policy } };
+  const defaults: EffectiveSettings = {
+    streamKey,
+    groupPrefix: PREFIX,
+    maxLen: 5000,
+    podSelector: 'app=rt',
+    redisSecret: undefined,
+    policy: { ...policy, ...options.policy },
+  };
   const clock = { now: 1_000_000 };
-  const reconciler = new Reconciler({ defaults, cluster, policyName: options.policyName, redis: source, metrics, log: pino({ level: 'silent' }), clock: () => clock.now, isLeader: options.leader ?? (() => true), observeTimeoutMs: 2000 });
+  const reconciler = new Reconciler({
+    defaults,
+    cluster,
+    policyName: options.policyName,
+    redis: source,
+    metrics,
+    log: pino({ level: 'silent' }),
+    clock: () => clock.now,
+    isLeader: options.leader ?? (() => true),
+    observeTimeoutMs: 2000,
+  });
   return { streamKey, cluster, metrics, reconciler, clock };
 }
 
@@ -63,9 +85,9 @@ export async function createGroup(key: string, pod: string): Promise<string> {
 
 /** Delivers up to n entries to the pod's consumer, acknowledging them only when asked. */
 export async function read(key: string, pod: string, n: number, ack: boolean): Promise<number> {
-  const reply = (await redis.xreadgroup('GROUP', `${PREFIX}:${pod}`, pod, 'COUNT', n, 'STREAMS', key, '>')) as [string, [string, string[]][]][] | null;
+  const reply = (await redis.xreadgroup('GROUP', `${PREFIX}:${pod}`, pod, 'COUNT', n, 'STREAMS', key, '>')) as
+    [string, [string, string[]][]][] | null;
   const ids = reply?.[0]?.[1].map(([id]) => id) ?? [];
   if (ack && ids.length > 0) await redis.xack(key, `${PREFIX}:${pod}`, ...ids);
   return ids.length;
 }
-

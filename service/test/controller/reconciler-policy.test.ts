@@ -20,17 +20,40 @@ async function stuckStream(h: ReturnType<typeof harness>): Promise<void> {
 describe('following a StreamRemediationPolicy', () => {
   it('the spec overrides the environment and the status shows groups, the last action and conditions', async () => {
     const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
-    h.cluster.policy = { name: 'realtime', generation: 3, spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0, action: 'delete' }, status: undefined };
+    h.cluster.policy = {
+      name: 'realtime',
+      generation: 3,
+      spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0, action: 'delete' },
+      status: undefined,
+    };
     await stuckStream(h);
     await h.reconciler.tick();
 
     expect(h.cluster.restarts).toEqual([{ op: 'delete', pod: 'rt-a' }]);
     const status = lastStatus(h);
-    expect(status).toMatchObject({ observedGeneration: 3, streamLength: 40, maxPending: 40, maxLag: 0, lastAction: 'delete rt-a' });
-    expect(status?.lastRemediation).toMatchObject({ pod: 'rt-a', action: 'delete', reason: 'pending_entries', result: 'done', dryRun: false });
+    expect(status).toMatchObject({
+      observedGeneration: 3,
+      streamLength: 40,
+      maxPending: 40,
+      maxLag: 0,
+      lastAction: 'delete rt-a',
+    });
+    expect(status?.lastRemediation).toMatchObject({
+      pod: 'rt-a',
+      action: 'delete',
+      reason: 'pending_entries',
+      result: 'done',
+      dryRun: false,
+    });
     expect(status?.groups).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ group: `${PREFIX}:rt-a`, pod: 'rt-a', pending: 40, lag: 0, stuck: 'pending_entries' }),
+        expect.objectContaining({
+          group: `${PREFIX}:rt-a`,
+          pod: 'rt-a',
+          pending: 40,
+          lag: 0,
+          stuck: 'pending_entries',
+        }),
         expect.objectContaining({ group: `${PREFIX}:rt-b`, pod: 'rt-b', pending: 0, lag: 0 }),
       ]),
     );
@@ -40,7 +63,12 @@ describe('following a StreamRemediationPolicy', () => {
 
   it('an invalid spec is reported as Degraded and the environment defaults are followed', async () => {
     const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'], policy: { sustainMs: 0 } });
-    h.cluster.policy = { name: 'realtime', generation: 1, spec: { streamKey: h.streamKey, action: 'reboot' }, status: undefined };
+    h.cluster.policy = {
+      name: 'realtime',
+      generation: 1,
+      spec: { streamKey: h.streamKey, action: 'reboot' },
+      status: undefined,
+    };
     await stuckStream(h);
     await h.reconciler.tick();
     expect(h.cluster.restarts).toEqual([]); // 40 pending is healthy under the default 500
@@ -51,7 +79,12 @@ describe('following a StreamRemediationPolicy', () => {
 
   it('takes the Redis URL from the Secret the policy names', async () => {
     const h = harness({ policyName: 'realtime', url: 'redis://127.0.0.1:1', pods: ['rt-a'] });
-    h.cluster.policy = { name: 'realtime', generation: 1, spec: { streamKey: h.streamKey, redis: { secretRef: { name: 'redis' } } }, status: undefined };
+    h.cluster.policy = {
+      name: 'realtime',
+      generation: 1,
+      spec: { streamKey: h.streamKey, redis: { secretRef: { name: 'redis' } } },
+      status: undefined,
+    };
     h.cluster.secrets.set('redis/url', inject('redisUrl'));
     await createGroup(h.streamKey, 'rt-a');
     const report = await h.reconciler.tick();
@@ -64,7 +97,9 @@ describe('creating the policy it was told to follow', () => {
     const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
     await stuckStream(h);
     await h.reconciler.tick();
-    expect(h.cluster.calls.filter((c) => c.op === 'create-policy')).toEqual([{ op: 'create-policy', name: 'realtime', spec: {} }]);
+    expect(h.cluster.calls.filter((c) => c.op === 'create-policy')).toEqual([
+      { op: 'create-policy', name: 'realtime', spec: {} },
+    ]);
     const status = lastStatus(h);
     expect(status?.groups?.length).toBe(2);
     const conditions = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, c.status]));
@@ -86,7 +121,12 @@ describe('creating the policy it was told to follow', () => {
 describe('leadership', () => {
   it('a follower observes but never acts nor writes status', async () => {
     const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'], leader: () => false });
-    h.cluster.policy = { name: 'realtime', generation: 1, spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0 }, status: undefined };
+    h.cluster.policy = {
+      name: 'realtime',
+      generation: 1,
+      spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0 },
+      status: undefined,
+    };
     await stuckStream(h);
     const report = await h.reconciler.tick();
     expect(report.actions.map((a) => a.kind)).toEqual(['remediate']); // what it would do as leader
@@ -94,14 +134,26 @@ describe('leadership', () => {
     expect(h.reconciler.history.stuckSince[`${PREFIX}:rt-a`]).toBeDefined();
   });
 
-  it("a new leader honours the cooldown its predecessor recorded in the policy status", async () => {
+  it('a new leader honours the cooldown its predecessor recorded in the policy status', async () => {
     const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
     const oneMinuteAgo = new Date(h.clock.now - 60_000).toISOString();
     h.cluster.policy = {
       name: 'realtime',
       generation: 1,
       spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0 },
-      status: { recentRemediations: [{ pod: 'rt-b', group: `${PREFIX}:rt-b`, action: 'evict', reason: 'pending_entries', result: 'done', time: oneMinuteAgo, dryRun: false }] },
+      status: {
+        recentRemediations: [
+          {
+            pod: 'rt-b',
+            group: `${PREFIX}:rt-b`,
+            action: 'evict',
+            reason: 'pending_entries',
+            result: 'done',
+            time: oneMinuteAgo,
+            dryRun: false,
+          },
+        ],
+      },
     };
     await stuckStream(h);
     const report = await h.reconciler.tick();

@@ -14,10 +14,14 @@ describe('a group that stops acknowledging', () => {
   it.each<[StuckReason, Partial<RemediationPolicy>, (key: string) => Promise<void>]>([
     ['pending_entries', {}, async (key) => void (await read(key, 'rt-stuck', 600, false))],
     ['oldest_pending_age', { oldestPendingAgeMs: 200 }, async (key) => void (await read(key, 'rt-stuck', 10, false))],
-    ['lag_growing_idle_consumer', { consumerIdleMs: 300 }, async (key) => {
-      await read(key, 'rt-stuck', 1000, true); // caught up and acknowledged, then goes silent
-      await addEntries(key, 5);
-    }],
+    [
+      'lag_growing_idle_consumer',
+      { consumerIdleMs: 300 },
+      async (key) => {
+        await read(key, 'rt-stuck', 1000, true); // caught up and acknowledged, then goes silent
+        await addEntries(key, 5);
+      },
+    ],
   ])('is flagged for %s within two poll intervals after the sustain period', async (reason, over, stall) => {
     const h = harness({ policy: over, pods: ['rt-stuck', 'rt-ok'] });
     await createGroup(h.streamKey, 'rt-stuck');
@@ -56,7 +60,18 @@ describe('a healthy group under a flood', () => {
     const consuming = (async () => {
       // What the service does: XREADGROUP COUNT 50 BLOCK, fan out, XACK.
       while (consumed < total) {
-        const reply = (await reader.xreadgroup('GROUP', `${PREFIX}:rt-busy`, 'rt-busy', 'COUNT', 50, 'BLOCK', 100, 'STREAMS', h.streamKey, '>')) as [string, [string, string[]][]][] | null;
+        const reply = (await reader.xreadgroup(
+          'GROUP',
+          `${PREFIX}:rt-busy`,
+          'rt-busy',
+          'COUNT',
+          50,
+          'BLOCK',
+          100,
+          'STREAMS',
+          h.streamKey,
+          '>',
+        )) as [string, [string, string[]][]][] | null;
         const ids = reply?.[0]?.[1].map(([id]) => id) ?? [];
         if (ids.length > 0) await reader.xack(h.streamKey, `${PREFIX}:rt-busy`, ...ids);
         consumed += ids.length;
@@ -74,7 +89,8 @@ describe('a healthy group under a flood', () => {
       h.clock.now += POLL;
       const report = await h.reconciler.tick();
       actions.push(...report.actions);
-      if (report.observations.redis === 'ok') for (const g of report.observations.groups) busiest = Math.max(busiest, (g.lag ?? 0) + g.pending);
+      if (report.observations.redis === 'ok')
+        for (const g of report.observations.groups) busiest = Math.max(busiest, (g.lag ?? 0) + g.pending);
     }
     await consuming;
     await reader.quit();
@@ -113,7 +129,11 @@ describe('metrics', () => {
     expect(text).toMatch(/^realtime_stream_length 30$/m);
     expect(text).toMatch(/^realtime_stream_maxlen 5000$/m);
     for (const pod of ['rt-a', 'rt-b', 'rt-c']) {
-      for (const name of ['realtime_stream_group_pending', 'realtime_stream_group_oldest_pending_age_seconds', 'realtime_stream_group_lag']) {
+      for (const name of [
+        'realtime_stream_group_pending',
+        'realtime_stream_group_oldest_pending_age_seconds',
+        'realtime_stream_group_lag',
+      ]) {
         expect(text).toContain(`${name}{group="${PREFIX}:${pod}"}`);
       }
     }
@@ -132,7 +152,11 @@ describe('a Redis outage', () => {
   it('is an outage, not a stuck consumer: nothing is restarted and the error is counted', async () => {
     const server = await startThrowawayRedis();
     try {
-      const h = harness({ url: server.url, policy: { pendingEntries: 5, sustainMs: 1000 }, pods: ['rt-stuck', 'rt-ok'] });
+      const h = harness({
+        url: server.url,
+        policy: { pendingEntries: 5, sustainMs: 1000 },
+        pods: ['rt-stuck', 'rt-ok'],
+      });
       const direct = new Redis(server.url, { protocol: 2 });
       await direct.xgroup('CREATE', h.streamKey, `${PREFIX}:rt-stuck`, '$', 'MKSTREAM');
       for (let i = 0; i < 10; i++) await direct.xadd(h.streamKey, '*', 'n', String(i));
@@ -146,7 +170,9 @@ describe('a Redis outage', () => {
       h.clock.now += 5000; // the sustain period has passed, but Redis is gone
       const report = await h.reconciler.tick();
       expect(report.observations.redis).toBe('unreachable');
-      expect(report.actions).toEqual([expect.objectContaining({ kind: 'skip', reason: 'redis_unreachable', pod: 'rt-stuck' })]);
+      expect(report.actions).toEqual([
+        expect.objectContaining({ kind: 'skip', reason: 'redis_unreachable', pod: 'rt-stuck' }),
+      ]);
       expect(h.cluster.restarts).toEqual([]);
       expect((await h.metrics.observeErrors.get()).values[0]?.value).toBe(1);
       expect(await h.metrics.registry.metrics()).not.toContain(`group="${PREFIX}:rt-stuck"`); // unknown, not frozen

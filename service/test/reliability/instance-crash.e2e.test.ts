@@ -24,7 +24,9 @@ describe('an instance killed with SIGKILL mid-flood', () => {
     const redisUrl = inject('redisUrl');
     const stream = testStream();
     const env = { REALTIME_STREAM_MAXLEN: String(MAXLEN) };
-    const [a, b, c] = await Promise.all(['crash-a', 'crash-b', 'crash-c'].map((pod) => spawnService({ redisUrl, streamKey: stream.key, pod, env })));
+    const [a, b, c] = await Promise.all(
+      ['crash-a', 'crash-b', 'crash-c'].map((pod) => spawnService({ redisUrl, streamKey: stream.key, pod, env })),
+    );
     const instances = [a, b, c] as ServiceProcess[];
     for (const instance of instances) cleanups.push(() => instance.crash());
     const redis = new Redis(redisUrl, { protocol: 2 });
@@ -93,7 +95,11 @@ describe('an instance killed with SIGKILL mid-flood', () => {
       entries.filter((entry) => rooms === undefined || rooms.includes(entry!.event.matchId)).map((entry) => entry!.id);
     for (const { client, rooms } of clients) {
       const expected = expectedFor(rooms);
-      await eventually(() => client.ids.length >= expected.length, `client to catch up (${client.ids.length}/${expected.length})`, 30_000);
+      await eventually(
+        () => client.ids.length >= expected.length,
+        `client to catch up (${client.ids.length}/${expected.length})`,
+        30_000,
+      );
     }
     let delivered = 0;
     let duplicates = 0;

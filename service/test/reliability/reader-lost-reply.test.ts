@@ -27,17 +27,24 @@ describe('a stream read whose reply is lost with the connection', () => {
     const { key } = testStream();
     const group = 'realtime-consumers:lost-reply';
     const append = async (n: number) =>
-      (await redis.xadd(key, '*', ...entryFields(normaliseEvent({ matchId: 'm', action: 'match:updated', data: { marker: `entry-${n}` } })))) as string;
+      (await redis.xadd(
+        key,
+        '*',
+        ...entryFields(normaliseEvent({ matchId: 'm', action: 'match:updated', data: { marker: `entry-${n}` } })),
+      )) as string;
 
     const delivered: StreamEntry[] = [];
-    const reader = new StreamReader(createRedis({ mode: 'standalone', url: proxy.url }, { name: 'lost-reply-reader', offlineQueue: true }), {
-      key,
-      group,
-      consumer: 'lost-reply',
-      count: 10,
-      blockMs: 5000,
-      log: pino({ level: 'silent' }),
-    });
+    const reader = new StreamReader(
+      createRedis({ mode: 'standalone', url: proxy.url }, { name: 'lost-reply-reader', offlineQueue: true }),
+      {
+        key,
+        group,
+        consumer: 'lost-reply',
+        count: 10,
+        blockMs: 5000,
+        log: pino({ level: 'silent' }),
+      },
+    );
     cleanups.push(() => reader.stop());
     await reader.start((entries) => delivered.push(...entries));
 
@@ -56,6 +63,9 @@ describe('a stream read whose reply is lost with the connection', () => {
     await eventually(() => delivered.some((entry) => entry.id === third), 'the entry published after the reconnect');
     await eventually(() => delivered.length >= 3, 'the lost entry to be delivered', 3000).catch(() => undefined);
     expect(delivered.map((entry) => entry.id)).toEqual([first, second, third]);
-    await eventually(async () => ((await redis.xpending(key, group)) as [number])[0] === 0, 'every entry to be acknowledged');
+    await eventually(
+      async () => ((await redis.xpending(key, group)) as [number])[0] === 0,
+      'every entry to be acknowledged',
+    );
   });
 });

@@ -28,7 +28,11 @@ describe('Redis crashes mid-flood and comes back from its append-only file', () 
     cleanups.push(() => redis.stop());
     const stream = testStream();
     const env = { REALTIME_STREAM_READ_BLOCK_MS: '300' };
-    const instances = await Promise.all(['redis-crash-a', 'redis-crash-b'].map((pod) => spawnService({ redisUrl: redis.url, streamKey: stream.key, pod, env })));
+    const instances = await Promise.all(
+      ['redis-crash-a', 'redis-crash-b'].map((pod) =>
+        spawnService({ redisUrl: redis.url, streamKey: stream.key, pod, env }),
+      ),
+    );
     for (const instance of instances) cleanups.push(() => instance.crash());
     const urls = instances.map((instance) => instance.url);
     const producer = await token('producer');
@@ -65,13 +69,19 @@ describe('Redis crashes mid-flood and comes back from its append-only file', () 
       event: (n) => ({ matchId: ROOMS[n % ROOMS.length] as string, action: 'match:updated', data: { n } }),
     });
     // The flood's own record is only returned at the end; watch progress through the stream.
-    const probe = new Redis(redis.url, { protocol: 2, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    const probe = new Redis(redis.url, {
+      protocol: 2,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 200,
+    });
     probe.on('error', () => undefined);
     cleanups.push(() => probe.disconnect());
     await eventually(async () => (await probe.xlen(stream.key)) >= 300, 'the flood to get going');
 
     await redis.kill();
-    for (const url of urls) await eventually(async () => (await readyStatus(url)) === 503, 'readiness to fail while Redis is down');
+    for (const url of urls)
+      await eventually(async () => (await readyStatus(url)) === 503, 'readiness to fail while Redis is down');
     // A producer asking now is told to come back, with the one error shape and Retry-After.
     const refused = await fetch(`${urls[1]}/api/realtime/events`, {
       method: 'POST',
@@ -85,9 +95,14 @@ describe('Redis crashes mid-flood and comes back from its append-only file', () 
     for (const url of urls) expect(await readyStatus(url)).toBe(503);
 
     await redis.restart();
-    for (const url of urls) await eventually(async () => (await readyStatus(url)) === 200, 'readiness to return after the restart', 20_000);
+    for (const url of urls)
+      await eventually(async () => (await readyStatus(url)) === 200, 'readiness to return after the restart', 20_000);
     const lengthAfterRestart = await probe.xlen(stream.key);
-    await eventually(async () => (await probe.xlen(stream.key)) >= lengthAfterRestart + 300, 'the flood to be accepted again', 20_000);
+    await eventually(
+      async () => (await probe.xlen(stream.key)) >= lengthAfterRestart + 300,
+      'the flood to be accepted again',
+      20_000,
+    );
     stop = true;
     const result = await running;
 
@@ -114,7 +129,11 @@ describe('Redis crashes mid-flood and comes back from its append-only file', () 
     let delivered = 0;
     for (const { client, rooms } of clients) {
       const expected = expectedFor(rooms);
-      await eventually(() => client.ids.length >= expected.length, `a client to catch up (${client.ids.length}/${expected.length})`, 20_000);
+      await eventually(
+        () => client.ids.length >= expected.length,
+        `a client to catch up (${client.ids.length}/${expected.length})`,
+        20_000,
+      );
       expect(client.ids).toEqual(expected);
       expect(client.outOfOrder).toBe(0);
       expect(client.controlEvents).not.toContain('resync');

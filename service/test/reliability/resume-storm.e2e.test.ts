@@ -23,7 +23,9 @@ const ROOMS = ['room-a', 'room-b', 'room-c', 'room-d'];
 
 function openFileLimit(): number {
   // Node raises its soft limit to the hard one at start; this is what the worker really has.
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'));
   return Number(line?.split(/\s+/)[3] ?? 0);
 }
 
@@ -34,7 +36,10 @@ function percentile(values: number[], p: number): number {
 
 describe('2,000 clients resuming at once', () => {
   it('all are admitted and receive exactly the events after their resume point, and /healthz keeps answering', async () => {
-    expect(openFileLimit(), `this test opens ${CLIENTS} sockets on each side: raise the hard limit (ulimit -Hn) above ${CLIENTS * 2 + 500}`).toBeGreaterThan(CLIENTS * 2 + 500);
+    expect(
+      openFileLimit(),
+      `this test opens ${CLIENTS} sockets on each side: raise the hard limit (ulimit -Hn) above ${CLIENTS * 2 + 500}`,
+    ).toBeGreaterThan(CLIENTS * 2 + 500);
     const redisUrl = inject('redisUrl');
     const stream = testStream();
     const service = await spawnService({ redisUrl, streamKey: stream.key, pod: 'storm' });
@@ -52,7 +57,11 @@ describe('2,000 clients resuming at once', () => {
     cleanups.push(() => redis.quit());
     const ordered = ((await redis.xrange(stream.key, '-', '+')) as [string, string[]][]).map(([id]) => id);
 
-    const tokens = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => token(i % 4 === 0 ? 'admin' : 'user', [ROOMS[i % ROOMS.length] as string], { sub: `storm-${i}` })));
+    const tokens = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) =>
+        token(i % 4 === 0 ? 'admin' : 'user', [ROOMS[i % ROOMS.length] as string], { sub: `storm-${i}` }),
+      ),
+    );
     const clients = tokens.map((bearer, i) => {
       const rooms = i % 4 === 0 ? undefined : [ROOMS[i % ROOMS.length] as string];
       const client = new ResumingClient({
@@ -93,15 +102,22 @@ describe('2,000 clients resuming at once', () => {
     const connectedMs = performance.now() - started;
     expect(live.accepted).toHaveLength(LIVE);
     // The stream's order, not the order the 202s came back in.
-    const entries = ((await redis.xrange(stream.key, '-', '+')) as [string, string[]][]).map(([id, fields]) => decodeEntry(id, fields) as StreamEntry);
+    const entries = ((await redis.xrange(stream.key, '-', '+')) as [string, string[]][]).map(
+      ([id, fields]) => decodeEntry(id, fields) as StreamEntry,
+    );
     expect(entries).toHaveLength(HISTORY + LIVE);
     const all = entries.map((entry) => entry.id);
     const roomOf = new Map(entries.map((entry) => [entry.id, entry.event.matchId]));
 
-    const expectedFor = (rooms: string[] | undefined, from: number) => all.slice(from + 1).filter((id) => rooms === undefined || rooms.includes(roomOf.get(id) as string));
+    const expectedFor = (rooms: string[] | undefined, from: number) =>
+      all.slice(from + 1).filter((id) => rooms === undefined || rooms.includes(roomOf.get(id) as string));
     for (const { client, rooms, from } of clients) {
       const expected = expectedFor(rooms, from);
-      await eventually(() => client.ids.length >= expected.length, `a client to catch up (${client.ids.length}/${expected.length})`, 60_000);
+      await eventually(
+        () => client.ids.length >= expected.length,
+        `a client to catch up (${client.ids.length}/${expected.length})`,
+        60_000,
+      );
     }
     const caughtUpMs = performance.now() - started;
     storming = false;
@@ -120,7 +136,10 @@ describe('2,000 clients resuming at once', () => {
     console.info(
       `[reliability] resume storm: ${CLIENTS} clients resumed at once (${socketErrors} connect retries), all admitted in ${Math.round(connectedMs)} ms, ` +
         `all caught up in ${Math.round(caughtUpMs)} ms; ${delivered} events delivered, 0 lost, 0 duplicates; ` +
-        `/healthz ${health.length} probes all 200, p50 ${percentile(health.map((p) => p.ms), 50).toFixed(1)} ms, max ${Math.max(...health.map((p) => p.ms)).toFixed(1)} ms`,
+        `/healthz ${health.length} probes all 200, p50 ${percentile(
+          health.map((p) => p.ms),
+          50,
+        ).toFixed(1)} ms, max ${Math.max(...health.map((p) => p.ms)).toFixed(1)} ms`,
     );
   }, 150_000);
 });

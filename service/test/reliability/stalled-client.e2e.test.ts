@@ -30,7 +30,9 @@ function summary(values: number[]): string {
 
 async function droppedQueueFull(metricsUrl: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
-  const line = text.split('\n').find((l) => l.startsWith('sse_events_dropped_total{') && l.includes('reason="queue_full"'));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('sse_events_dropped_total{') && l.includes('reason="queue_full"'));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
@@ -57,7 +59,8 @@ describe('a stalled client', () => {
         const client = new ResumingClient({
           urls: [service.url],
           token: await token('admin', [], { sub: `reader-${i}` }),
-          onEvent: (_id, data) => latencies[phase].push(Date.now() - Date.parse((JSON.parse(data) as { timestamp: string }).timestamp)),
+          onEvent: (_id, data) =>
+            latencies[phase].push(Date.now() - Date.parse((JSON.parse(data) as { timestamp: string }).timestamp)),
         });
         cleanups.push(() => client.stop());
         await client.start();
@@ -65,11 +68,20 @@ describe('a stalled client', () => {
       }),
     );
     const publishPhase = () =>
-      flood({ urls: [service.url], token: producer, total: EVENTS, concurrency: 4, event: (n) => ({ matchId: `m-${n % 5}`, action: 'match:updated', data: { n, blob } }) });
+      flood({
+        urls: [service.url],
+        token: producer,
+        total: EVENTS,
+        concurrency: 4,
+        event: (n) => ({ matchId: `m-${n % 5}`, action: 'match:updated', data: { n, blob } }),
+      });
 
     const alone = await publishPhase();
     expect(alone.accepted).toHaveLength(EVENTS);
-    for (const reader of readers) await reader.start().then(() => eventually(() => reader.ids.length >= EVENTS, 'the readers to get the first phase', 30_000));
+    for (const reader of readers)
+      await reader
+        .start()
+        .then(() => eventually(() => reader.ids.length >= EVENTS, 'the readers to get the first phase', 30_000));
 
     const stalled = await SseTestClient.open(service.url, { token: await token('admin', [], { sub: 'stalled' }) });
     cleanups.push(() => stalled.close());
@@ -78,10 +90,16 @@ describe('a stalled client', () => {
     const beside = await publishPhase();
     expect(beside.accepted).toHaveLength(EVENTS);
 
-    const ids = ((await redis.xrange(stream.key, '-', '+')) as [string, string[]][]).map(([id, fields]) => decodeEntry(id, fields)?.id);
+    const ids = ((await redis.xrange(stream.key, '-', '+')) as [string, string[]][]).map(
+      ([id, fields]) => decodeEntry(id, fields)?.id,
+    );
     expect(ids).toHaveLength(2 * EVENTS);
     for (const reader of readers) {
-      await eventually(() => reader.ids.length >= 2 * EVENTS, `a reader to get every event (${reader.ids.length}/${2 * EVENTS})`, 30_000);
+      await eventually(
+        () => reader.ids.length >= 2 * EVENTS,
+        `a reader to get every event (${reader.ids.length}/${2 * EVENTS})`,
+        30_000,
+      );
       expect(reader.ids).toEqual(ids);
       expect(reader.controlEvents).toEqual([]);
       expect(reader.connections).toBe(1);

@@ -20,9 +20,21 @@ const UINT64_MAX = 2n ** 64n - 1n;
 beforeAll(async () => {
   // Another stream on the same Redis, written later: its ids are valid ids, not ours.
   const foreign = await startInstance(testConfig(testStream()));
-  service = await startInstance(testConfig(testStream(), { SSE_MAX_CONNECT_PER_MINUTE: '1000000', SSE_HEARTBEAT_INTERVAL_MS: '60000' }));
-  for (let i = 0; i < 20; i++) streamIds.push((await service.app.realtime.bus.emitRealtimeEvent({ matchId: `m-${i % 3}`, action: 'match:updated', data: { i } })).id);
-  for (let i = 0; i < 5; i++) foreignIds.push((await foreign.app.realtime.bus.emitRealtimeEvent({ matchId: 'm-0', action: 'match:created' })).id);
+  service = await startInstance(
+    testConfig(testStream(), { SSE_MAX_CONNECT_PER_MINUTE: '1000000', SSE_HEARTBEAT_INTERVAL_MS: '60000' }),
+  );
+  for (let i = 0; i < 20; i++)
+    streamIds.push(
+      (
+        await service.app.realtime.bus.emitRealtimeEvent({
+          matchId: `m-${i % 3}`,
+          action: 'match:updated',
+          data: { i },
+        })
+      ).id,
+    );
+  for (let i = 0; i < 5; i++)
+    foreignIds.push((await foreign.app.realtime.bus.emitRealtimeEvent({ matchId: 'm-0', action: 'match:created' })).id);
   await foreign.close();
   admin = await token('admin');
 });
@@ -43,8 +55,22 @@ const malformedId = fc
     fc.string(),
     fc.string({ unit: 'binary-ascii' }),
     fc.tuple(digits(1, 25), digits(1, 25)).map(([a, b]) => `${a}-${b}`),
-    fc.tuple(digits(1, 20), fc.constantFrom('', '-', '-0-0', '.0', '-x', '-+1', ':0', '-0 ')).map(([a, tail]) => `${a}${tail}`),
-    fc.constantFrom('+', '-', '$', '>', '*', '0x10-0', '-1-0', '1e3-0', '18446744073709551616-0', '0-18446744073709551616', '١٢-٣'),
+    fc
+      .tuple(digits(1, 20), fc.constantFrom('', '-', '-0-0', '.0', '-x', '-+1', ':0', '-0 '))
+      .map(([a, tail]) => `${a}${tail}`),
+    fc.constantFrom(
+      '+',
+      '-',
+      '$',
+      '>',
+      '*',
+      '0x10-0',
+      '-1-0',
+      '1e3-0',
+      '18446744073709551616-0',
+      '0-18446744073709551616',
+      '١٢-٣',
+    ),
     fc.integer({ min: 65, max: 20_000 }).map((n) => '9'.repeat(n)),
   )
   .filter((value) => value.trim() !== '' && !wellFormed(value) && !wellFormed(value.trim()));
@@ -58,10 +84,16 @@ function expectRefusal(response: { statusCode: number; body: string }, status: n
 
 describe('resume points', () => {
   it('a malformed Last-Event-ID header gets 400 with the JSON error shape', async () => {
-    const headerSafe = malformedId.map((value) => value.replace(/[^\x20-\x7e]/g, '?')).filter((value) => value.trim() !== '' && !wellFormed(value.trim()));
+    const headerSafe = malformedId
+      .map((value) => value.replace(/[^\x20-\x7e]/g, '?'))
+      .filter((value) => value.trim() !== '' && !wellFormed(value.trim()));
     await fc.assert(
       fc.asyncProperty(headerSafe, async (value) => {
-        const response = await service.app.inject({ method: 'GET', url: '/api/realtime/stream', headers: { authorization: `Bearer ${admin}`, 'last-event-id': value } });
+        const response = await service.app.inject({
+          method: 'GET',
+          url: '/api/realtime/stream',
+          headers: { authorization: `Bearer ${admin}`, 'last-event-id': value },
+        });
         expectRefusal(response, 400);
       }),
       { numRuns: 700 },
@@ -71,7 +103,11 @@ describe('resume points', () => {
   it('a malformed ?lastEventId= gets 400 with the JSON error shape', async () => {
     await fc.assert(
       fc.asyncProperty(malformedId, async (value) => {
-        const response = await service.app.inject({ method: 'GET', url: `/api/realtime/stream?lastEventId=${encodeURIComponent(value)}`, headers: { authorization: `Bearer ${admin}` } });
+        const response = await service.app.inject({
+          method: 'GET',
+          url: `/api/realtime/stream?lastEventId=${encodeURIComponent(value)}`,
+          headers: { authorization: `Bearer ${admin}` },
+        });
         expectRefusal(response, 400);
       }),
       { numRuns: 700 },
@@ -95,7 +131,10 @@ describe('resume points', () => {
     await fc.assert(
       fc.asyncProperty(id, fc.boolean(), async (lastId, inHeader) => {
         cases++;
-        const client = await SseTestClient.open(service.url, { token: admin, ...(inHeader ? { lastEventId: lastId } : { query: { lastEventId: lastId } }) });
+        const client = await SseTestClient.open(service.url, {
+          token: admin,
+          ...(inHeader ? { lastEventId: lastId } : { query: { lastEventId: lastId } }),
+        });
         try {
           expect(client.status).toBe(200);
           const last = streamIds.at(-1) as string;
@@ -121,10 +160,27 @@ describe('resume points', () => {
 });
 
 describe('query strings', () => {
-  const key = fc.oneof(fc.constantFrom('matchId', 'lastEventId', 'access_token', 'matchId[]', '__proto__', 'constructor', 'cache', 'fullHistory'), fc.string({ maxLength: 10 }));
-  const value = fc.oneof(fc.string(), fc.constantFrom('', 'room-ok', 'x'.repeat(300), '../x', '%', 'true', '1-0'), fc.integer().map(String));
+  const key = fc.oneof(
+    fc.constantFrom(
+      'matchId',
+      'lastEventId',
+      'access_token',
+      'matchId[]',
+      '__proto__',
+      'constructor',
+      'cache',
+      'fullHistory',
+    ),
+    fc.string({ maxLength: 10 }),
+  );
+  const value = fc.oneof(
+    fc.string(),
+    fc.constantFrom('', 'room-ok', 'x'.repeat(300), '../x', '%', 'true', '1-0'),
+    fc.integer().map(String),
+  );
   const pairs = fc.array(fc.tuple(key, value), { maxLength: 8 });
-  const queryString = (entries: [string, string][]) => entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  const queryString = (entries: [string, string][]) =>
+    entries.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 
   it('on the stream: a producer or a user asking for a room it lacks is refused with a clean 4xx, never 5xx', async () => {
     const producer = await token('producer');
@@ -133,7 +189,11 @@ describe('query strings', () => {
     await fc.assert(
       fc.asyncProperty(pairs, foreignRoom, fc.boolean(), async (entries, room, asProducer) => {
         const query = asProducer ? queryString(entries) : queryString([...entries, ['matchId', room]]);
-        const response = await service.app.inject({ method: 'GET', url: `/api/realtime/stream?${query}`, headers: { authorization: `Bearer ${asProducer ? producer : user}` } });
+        const response = await service.app.inject({
+          method: 'GET',
+          url: `/api/realtime/stream?${query}`,
+          headers: { authorization: `Bearer ${asProducer ? producer : user}` },
+        });
         cases++;
         expect([400, 401, 403]).toContain(response.statusCode);
         expect(Object.keys(JSON.parse(response.body) as object).sort()).toEqual(['error', 'message']);
@@ -144,12 +204,21 @@ describe('query strings', () => {
 
   it('on the polling routes: 200 or a clean 400, never 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(pairs, fc.constantFrom('/api/matches', '/api/users/profile', '/api/matches/m-1', '/healthz'), async (entries, path) => {
-        const response = await service.app.inject({ method: 'GET', url: `${path}?${queryString(entries)}`, headers: { authorization: `Bearer ${admin}` } });
-        cases++;
-        expect([200, 400, 404]).toContain(response.statusCode);
-        if (response.statusCode !== 200) expect(Object.keys(JSON.parse(response.body) as object).sort()).toEqual(['error', 'message']);
-      }),
+      fc.asyncProperty(
+        pairs,
+        fc.constantFrom('/api/matches', '/api/users/profile', '/api/matches/m-1', '/healthz'),
+        async (entries, path) => {
+          const response = await service.app.inject({
+            method: 'GET',
+            url: `${path}?${queryString(entries)}`,
+            headers: { authorization: `Bearer ${admin}` },
+          });
+          cases++;
+          expect([200, 400, 404]).toContain(response.statusCode);
+          if (response.statusCode !== 200)
+            expect(Object.keys(JSON.parse(response.body) as object).sort()).toEqual(['error', 'message']);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -182,15 +251,26 @@ describe('raw bytes on the socket', () => {
     const request = fc.oneof(
       fc.uint8Array({ maxLength: 400 }).map((bytes) => Buffer.from(bytes)),
       fc.string({ unit: 'binary-ascii' }).map((text) => Buffer.from(`${text}\r\n\r\n`, 'latin1')),
-      fc.tuple(fc.constantFrom('GET', 'POST', 'BREW', '', 'G\0T'), fc.string({ unit: 'binary-ascii', maxLength: 40 }), fc.constantFrom('HTTP/1.1', 'HTTP/9.9', 'HTTP/1', ''))
+      fc
+        .tuple(
+          fc.constantFrom('GET', 'POST', 'BREW', '', 'G\0T'),
+          fc.string({ unit: 'binary-ascii', maxLength: 40 }),
+          fc.constantFrom('HTTP/1.1', 'HTTP/9.9', 'HTTP/1', ''),
+        )
         .map(([method, path, version]) => Buffer.from(`${method} /${path} ${version}\r\nHost: x\r\n\r\n`, 'latin1')),
-      fc.integer({ min: 17_000, max: 70_000 }).map((size) => Buffer.from(`GET /api/realtime/stream HTTP/1.1\r\nHost: x\r\nLast-Event-ID: ${'1'.repeat(size)}\r\n\r\n`)),
-      fc.constantFrom(
-        'POST /api/realtime/events HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
-        'POST /api/realtime/events HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}',
-        'POST /api/realtime/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
-        'GET /api/realtime/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x01\x02\r\n\r\n',
-      ).map((text) => Buffer.from(text, 'latin1')),
+      fc
+        .integer({ min: 17_000, max: 70_000 })
+        .map((size) =>
+          Buffer.from(`GET /api/realtime/stream HTTP/1.1\r\nHost: x\r\nLast-Event-ID: ${'1'.repeat(size)}\r\n\r\n`),
+        ),
+      fc
+        .constantFrom(
+          'POST /api/realtime/events HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+          'POST /api/realtime/events HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}',
+          'POST /api/realtime/events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+          'GET /api/realtime/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x01\x02\r\n\r\n',
+        )
+        .map((text) => Buffer.from(text, 'latin1')),
     );
     await fc.assert(
       fc.asyncProperty(request, async (bytes) => {
@@ -200,6 +280,9 @@ describe('raw bytes on the socket', () => {
       }),
       { numRuns: 300 },
     );
-    await eventually(async () => (await fetch(`${service.url}/healthz`)).status === 200, 'the service to keep answering');
+    await eventually(
+      async () => (await fetch(`${service.url}/healthz`)).status === 200,
+      'the service to keep answering',
+    );
   });
 });

@@ -23,7 +23,8 @@ async function open(url: string, options: Parameters<typeof SseTestClient.open>[
   return client;
 }
 
-const roomsOf = (client: SseTestClient) => new Set(client.streamEvents.map((event) => (JSON.parse(event.data) as { matchId: string }).matchId));
+const roomsOf = (client: SseTestClient) =>
+  new Set(client.streamEvents.map((event) => (JSON.parse(event.data) as { matchId: string }).matchId));
 
 describe('room isolation', () => {
   it('live, after a resume on another instance and in the replay, a user sees only its rooms', async () => {
@@ -38,7 +39,11 @@ describe('room isolation', () => {
     const ids: Record<string, string[]> = { 'room-a': [], 'room-b': [], 'room-c': [] };
     for (let i = 0; i < 30; i++) {
       const room = ['room-a', 'room-b', 'room-c'][i % 3] as string;
-      const response = await publish(i % 2 === 0 ? first.url : second.url, producer, { matchId: room, action: 'match:updated', data: { i } });
+      const response = await publish(i % 2 === 0 ? first.url : second.url, producer, {
+        matchId: room,
+        action: 'match:updated',
+        data: { i },
+      });
       ids[room]?.push(((await response.json()) as { id: string }).id);
     }
     await adminLive.waitForEvents(30);
@@ -53,7 +58,10 @@ describe('room isolation', () => {
     const aliceResumed = await open(second.url, { token: alice, lastEventId: '0-1' });
     await aliceResumed.waitForEvents(10);
     // A resume from the middle, by query, with an explicit filter of her own room.
-    const aliceMid = await open(first.url, { token: alice, query: { lastEventId: allIds[14] as string, matchId: 'room-a' } });
+    const aliceMid = await open(first.url, {
+      token: alice,
+      query: { lastEventId: allIds[14] as string, matchId: 'room-a' },
+    });
     const after = (ids['room-a'] ?? []).filter((id) => allIds.indexOf(id) > 14);
     await aliceMid.waitForEvents(after.length);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -87,7 +95,8 @@ describe('room isolation', () => {
     const wildcard = await open(first.url, { token: await token('user', ['*', '', 'room-*', '.*'], { sub: 'wild' }) });
     const admin = await open(first.url, { token: await token('admin') });
     const before = admin.streamEvents.length;
-    for (const room of ['room-a', 'room-b', 'room-x']) await publish(first.url, producer, { matchId: room, action: 'match:updated' });
+    for (const room of ['room-a', 'room-b', 'room-x'])
+      await publish(first.url, producer, { matchId: room, action: 'match:updated' });
     await admin.waitForEvents(before + 3);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(wildcard.status).toBe(200);
@@ -97,12 +106,20 @@ describe('room isolation', () => {
   it('the REST side keeps the same walls: matches, one match and profile history', async () => {
     const admin = await token('admin');
     for (const id of ['room-a', 'room-b']) {
-      await first.app.inject({ method: 'POST', url: '/api/matches', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, payload: JSON.stringify({ id, title: id }) });
+      await first.app.inject({
+        method: 'POST',
+        url: '/api/matches',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ id, title: id }),
+      });
     }
     const alice = await token('user', ['room-a'], { sub: 'alice-3' });
-    const get = (url: string) => first.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${alice}` } });
+    const get = (url: string) =>
+      first.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${alice}` } });
     expect((await get('/api/matches/room-b')).statusCode).toBe(403);
-    expect((await get('/api/matches?cache=refresh')).json<{ matches: { id: string }[] }>().matches.map((match) => match.id)).toEqual(['room-a']);
+    expect(
+      (await get('/api/matches?cache=refresh')).json<{ matches: { id: string }[] }>().matches.map((match) => match.id),
+    ).toEqual(['room-a']);
     const profile = (await get('/api/users/profile?fullHistory=true')).json<{ history: { matchId: string }[] }>();
     expect(profile.history.length).toBeGreaterThan(0);
     expect(profile.history.every((entry) => entry.matchId === 'room-a')).toBe(true);

@@ -11,7 +11,12 @@ import { spawnService, type ServiceProcess } from '#test-support/entry-processes
 const CONNECTS_PER_MINUTE = 5;
 let service: ServiceProcess;
 beforeAll(async () => {
-  service = await spawnService({ redisUrl: inject('redisUrl'), streamKey: testStream().key, pod: 'surface', env: { SSE_MAX_CONNECT_PER_MINUTE: String(CONNECTS_PER_MINUTE) } });
+  service = await spawnService({
+    redisUrl: inject('redisUrl'),
+    streamKey: testStream().key,
+    pod: 'surface',
+    env: { SSE_MAX_CONNECT_PER_MINUTE: String(CONNECTS_PER_MINUTE) },
+  });
 }, 90_000);
 afterAll(async () => service.stop());
 
@@ -19,12 +24,22 @@ afterAll(async () => service.stop());
 function rawGet(url: string, path: string, host?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const req = request({ host: target.hostname, port: target.port, path, method: 'GET', agent: false, headers: host === undefined ? {} : { host } }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path,
+        method: 'GET',
+        agent: false,
+        headers: host === undefined ? {} : { host },
+      },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -37,7 +52,19 @@ describe('the metrics port', () => {
     expect(await metrics.text()).toContain('sse_connections');
 
     const metricsHost = new URL(service.metricsUrl).host;
-    const paths = ['/metrics', '/metrics/', '//metrics', '/./metrics', '/api/../metrics', '/%6detrics', '/METRICS', '/metrics?format=prometheus', '/metrics%00', '/api/realtime/../../metrics', '/api/metrics'];
+    const paths = [
+      '/metrics',
+      '/metrics/',
+      '//metrics',
+      '/./metrics',
+      '/api/../metrics',
+      '/%6detrics',
+      '/METRICS',
+      '/metrics?format=prometheus',
+      '/metrics%00',
+      '/api/realtime/../../metrics',
+      '/api/metrics',
+    ];
     for (const path of paths) {
       for (const host of [undefined, metricsHost]) {
         const answer = await rawGet(service.url, path, host);
@@ -48,7 +75,8 @@ describe('the metrics port', () => {
       }
     }
     // And the metrics port serves nothing else.
-    for (const path of ['/api/realtime/stream', '/healthz', '/api/matches']) expect((await rawGet(service.metricsUrl, path)).status).toBe(404);
+    for (const path of ['/api/realtime/stream', '/healthz', '/api/matches'])
+      expect((await rawGet(service.metricsUrl, path)).status).toBe(404);
   });
 });
 
@@ -88,7 +116,11 @@ describe('security headers', () => {
       await fetch(`${service.url}/api/matches`, { headers: { authorization: `Bearer ${admin}` } }),
       await fetch(`${service.url}/api/matches`),
       await fetch(`${service.url}/api/nothing-here`),
-      await fetch(`${service.url}/api/realtime/events`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{' }),
+      await fetch(`${service.url}/api/realtime/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: '{',
+      }),
       await fetch(`${service.url}/api/realtime/stream`),
     ];
     for (const answer of answers) {

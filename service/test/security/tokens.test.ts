@@ -6,7 +6,14 @@
 import { SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseTestClient } from '#test-support/sse-client';
-import { TEST_SECRET, eventually, startInstance, testConfig, testStream, type TestInstance } from '#test-support/instance';
+import {
+  TEST_SECRET,
+  eventually,
+  startInstance,
+  testConfig,
+  testStream,
+  type TestInstance,
+} from '#test-support/instance';
 
 const ISSUER = 'https://id.example.test';
 const AUDIENCE = 'trayb-realtime';
@@ -15,12 +22,26 @@ const now = () => Math.floor(Date.now() / 1000);
 
 let service: TestInstance;
 beforeAll(async () => {
-  service = await startInstance(testConfig(testStream(), { AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE, SSE_MAX_CONNECT_PER_MINUTE: '100000' }));
+  service = await startInstance(
+    testConfig(testStream(), {
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+      SSE_MAX_CONNECT_PER_MINUTE: '100000',
+    }),
+  );
 });
 afterAll(async () => service.close());
 
 type Claims = Record<string, unknown>;
-const baseClaims = (role: string): Claims => ({ sub: `${role}-sec`, role, rooms: ['room-1'], iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 600 });
+const baseClaims = (role: string): Claims => ({
+  sub: `${role}-sec`,
+  role,
+  rooms: ['room-1'],
+  iss: ISSUER,
+  aud: AUDIENCE,
+  iat: now(),
+  exp: now() + 600,
+});
 
 async function sign(claims: Claims, alg = 'HS256', key: Uint8Array = secret): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg, typ: 'JWT' }).sign(key);
@@ -38,8 +59,14 @@ async function hostileTokens(role: string): Promise<[string, string][]> {
   return [
     ['expired', await sign({ ...baseClaims(role), exp: now() - 60 })],
     ['not yet valid (nbf)', await sign({ ...baseClaims(role), nbf: now() + 600 })],
-    ['signed with another secret', await sign(baseClaims(role), 'HS256', new TextEncoder().encode('another-secret-entirely'))],
-    ['tampered payload (role → admin, rooms widened)', `${header}.${base64url.encode(JSON.stringify({ ...baseClaims(role), role: 'admin', rooms: ['room-1', 'room-2'] }))}.${signature}`],
+    [
+      'signed with another secret',
+      await sign(baseClaims(role), 'HS256', new TextEncoder().encode('another-secret-entirely')),
+    ],
+    [
+      'tampered payload (role → admin, rooms widened)',
+      `${header}.${base64url.encode(JSON.stringify({ ...baseClaims(role), role: 'admin', rooms: ['room-1', 'room-2'] }))}.${signature}`,
+    ],
     ['alg: none', forged({ alg: 'none', typ: 'JWT' }, baseClaims('admin'))],
     ['alg: None with a signature', forged({ alg: 'None', typ: 'JWT' }, baseClaims('admin'), signature)],
     ['alg: HS512 with the right secret', await sign(baseClaims(role), 'HS512')],
@@ -61,9 +88,15 @@ async function call(method: 'GET' | 'POST', url: string, tokenValue: string, car
   const headers: Record<string, string> = {};
   if (carrier === 'header') headers.authorization = `Bearer ${tokenValue}`;
   if (carrier === 'cookie') headers.cookie = `access_token=${tokenValue}`;
-  const target = carrier === 'query' ? `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(tokenValue)}` : url;
+  const target =
+    carrier === 'query' ? `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(tokenValue)}` : url;
   if (payload !== undefined) headers['content-type'] = 'application/json';
-  return service.app.inject({ method, url: target, headers, ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }) });
+  return service.app.inject({
+    method,
+    url: target,
+    headers,
+    ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
+  });
 }
 
 const streamLength = () => service.app.realtime.bus.redis.xlen(service.config.stream.key);
@@ -79,13 +112,15 @@ describe('hostile tokens are refused with 401 everywhere', () => {
         expect(Object.keys(response.json<object>()).sort()).toEqual(['error', 'message']);
       }
       expect(await streamLength()).toBe(before);
-      expect((await call('POST', '/api/realtime/events', await sign(baseClaims('producer')), carrier, event)).statusCode).toBe(202);
+      expect(
+        (await call('POST', '/api/realtime/events', await sign(baseClaims('producer')), carrier, event)).statusCode,
+      ).toBe(202);
     });
 
     // ?access_token= exists for EventSource, which cannot set headers; the polling routes
     // take header or cookie only.
     if (carrier !== 'query')
-    it(`on the polling routes, carried by ${carrier}`, async () => {
+      it(`on the polling routes, carried by ${carrier}`, async () => {
         for (const [what, hostile] of await hostileTokens('user')) {
           for (const url of ['/api/matches', '/api/users/profile', '/api/matches/room-1']) {
             const response = await call('GET', url, hostile, carrier);
@@ -130,8 +165,17 @@ describe('roles', () => {
     const refusals = [
       await call('POST', '/api/realtime/events', user, 'header', event),
       await call('POST', '/api/matches', user, 'header', { id: 'room-1', title: 'hijack' }),
-      await service.app.inject({ method: 'PATCH', url: '/api/matches/room-1', headers: { authorization: `Bearer ${user}`, 'content-type': 'application/json' }, payload: '{"status":"live"}' }),
-      await service.app.inject({ method: 'DELETE', url: '/api/matches/room-1', headers: { authorization: `Bearer ${user}` } }),
+      await service.app.inject({
+        method: 'PATCH',
+        url: '/api/matches/room-1',
+        headers: { authorization: `Bearer ${user}`, 'content-type': 'application/json' },
+        payload: '{"status":"live"}',
+      }),
+      await service.app.inject({
+        method: 'DELETE',
+        url: '/api/matches/room-1',
+        headers: { authorization: `Bearer ${user}` },
+      }),
       await call('GET', '/api/realtime/stream', producer, 'header'),
     ];
     for (const response of refusals) {

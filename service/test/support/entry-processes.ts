@@ -68,7 +68,11 @@ export function spawnService(options: TestServiceOptions): Promise<ServiceProces
  * KUBECONFIG is passed, so it finds no cluster credentials. Ready when /metrics answers.
  */
 export async function startControllerProcess(env: Record<string, string>, emptyHome: string): Promise<ServiceProcess> {
-  return startEntryProcess(controllerEntry, { HOME: emptyHome, METRICS_HOST: '127.0.0.1', ...env }, (_url, metrics) => `http://${metrics}/metrics`);
+  return startEntryProcess(
+    controllerEntry,
+    { HOME: emptyHome, METRICS_HOST: '127.0.0.1', ...env },
+    (_url, metrics) => `http://${metrics}/metrics`,
+  );
 }
 
 async function startEntryProcess(
@@ -80,7 +84,14 @@ async function startEntryProcess(
   const metricsPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -1,6 +1,15 @@
 // A recording fake of the ClusterPort for unit tests: pods, a lease store with optimistic
 // concurrency, and a log of every call. The real adapter (kube.ts) is for the apiserver suite.
-import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, PolicyObject, PodView, PolicySpec, PolicyStatus } from '../../src/controller/index.ts';
+import type {
+  ClusterEvent,
+  ClusterPort,
+  EvictionResult,
+  LeaseRecord,
+  PolicyObject,
+  PodView,
+  PolicySpec,
+  PolicyStatus,
+} from '../../src/controller/index.ts';
 
 export type Call =
   | { op: 'evict' | 'delete' | 'restart'; pod: string }
@@ -28,7 +37,8 @@ export class FakeCluster implements ClusterPort {
   evictPod(pod: string): Promise<EvictionResult> {
     this.calls.push({ op: 'evict', pod });
     if (this.evictionAnswer instanceof Error) return Promise.reject(this.evictionAnswer);
-    if (this.evictionAnswer === 'evicted') this.pods = this.pods.map((p) => (p.name === pod ? { ...p, terminating: true } : p));
+    if (this.evictionAnswer === 'evicted')
+      this.pods = this.pods.map((p) => (p.name === pod ? { ...p, terminating: true } : p));
     return Promise.resolve(this.evictionAnswer);
   }
   deletePod(pod: string): Promise<void> {

@@ -21,7 +21,11 @@ const labelText = (labels: Record<string, string> = {}) => {
 function render(families: readonly Family[]): string {
   return families
     .map((f) =>
-      [`# HELP ${f.name} ${f.name}`, `# TYPE ${f.name} ${f.type}`, ...f.samples.map((x) => `${f.name}${x.suffix ?? ''}${labelText(x.labels)} ${x.value}`)].join('\n'),
+      [
+        `# HELP ${f.name} ${f.name}`,
+        `# TYPE ${f.name} ${f.type}`,
+        ...f.samples.map((x) => `${f.name}${x.suffix ?? ''}${labelText(x.labels)} ${x.value}`),
+      ].join('\n'),
     )
     .join('\n')
     .concat('\n');
@@ -60,13 +64,20 @@ export function serviceExposition(scenario: ServiceScenario, since: number, now 
     {
       name: s.eventsDropped,
       type: 'counter',
-      samples: dropReasons.map((reason) => ({ labels: { reason }, value: Math.floor(((scenario.droppedPerMinute[reason] ?? 0) / 60) * t) })),
+      samples: dropReasons.map((reason) => ({
+        labels: { reason },
+        value: Math.floor(((scenario.droppedPerMinute[reason] ?? 0) / 60) * t),
+      })),
     },
     {
       name: s.deliveryLatency,
       type: 'histogram',
       samples: [
-        ...latencyBuckets.map((le) => ({ suffix: '_bucket', labels: { le: String(le) }, value: Math.floor(sent * share(le)) })),
+        ...latencyBuckets.map((le) => ({
+          suffix: '_bucket',
+          labels: { le: String(le) },
+          value: Math.floor(sent * share(le)),
+        })),
         { suffix: '_bucket', labels: { le: '+Inf' }, value: Math.floor(sent) },
         { suffix: '_sum', value: sent * 0.02 },
         { suffix: '_count', value: Math.floor(sent) },
@@ -107,7 +118,13 @@ export interface ControllerScenario {
   failedPerHour: number;
 }
 
-export const healthyGroup = (group: string): GroupState => ({ group, pending: 2, oldestPendingAgeSeconds: 0.4, lag: 0, consumerIdleSeconds: 1.5 });
+export const healthyGroup = (group: string): GroupState => ({
+  group,
+  pending: 2,
+  oldestPendingAgeSeconds: 0.4,
+  lag: 0,
+  consumerIdleSeconds: 1.5,
+});
 
 export function controllerExposition(scenario: ControllerScenario, since: number, now = Date.now()): string {
   const t = uptime(since, now);
@@ -128,7 +145,10 @@ export function controllerExposition(scenario: ControllerScenario, since: number
       type: 'counter',
       samples: [
         { labels: { action: 'evict', reason: 'pending_entries', result: 'done' }, value: 3 },
-        { labels: { action: 'evict', reason: 'pending_entries', result: 'failed' }, value: Math.floor((scenario.failedPerHour / 3600) * t) },
+        {
+          labels: { action: 'evict', reason: 'pending_entries', result: 'failed' },
+          value: Math.floor((scenario.failedPerHour / 3600) * t),
+        },
       ],
     },
     { name: c.skippedRemediations, type: 'counter', samples: [{ labels: { reason: 'pod_cooldown' }, value: 1 }] },

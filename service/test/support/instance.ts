@@ -60,12 +60,24 @@ export async function startInstance(config: ServiceConfig): Promise<TestInstance
   };
 }
 
-export function token(role: Role, rooms: string[] = [], options: { expiresIn?: string; sub?: string } = {}): Promise<string> {
-  return signToken(TEST_SECRET, { sub: options.sub ?? `${role}-1`, role, rooms }, options.expiresIn === undefined ? {} : { expiresIn: options.expiresIn });
+export function token(
+  role: Role,
+  rooms: string[] = [],
+  options: { expiresIn?: string; sub?: string } = {},
+): Promise<string> {
+  return signToken(
+    TEST_SECRET,
+    { sub: options.sub ?? `${role}-1`, role, rooms },
+    options.expiresIn === undefined ? {} : { expiresIn: options.expiresIn },
+  );
 }
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

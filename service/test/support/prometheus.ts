@@ -51,13 +51,20 @@ export interface RunningPrometheus {
   /** Polls until every target has been scraped successfully at least once. */
   waitForTargetsUp(timeoutMs?: number): Promise<void>;
   /** Polls until an alert named `alertname` with these labels reaches `state`. */
-  waitForAlert(alertname: string, labels?: Record<string, string>, state?: ActiveAlert['state'], timeoutMs?: number): Promise<ActiveAlert>;
+  waitForAlert(
+    alertname: string,
+    labels?: Record<string, string>,
+    state?: ActiveAlert['state'],
+    timeoutMs?: number,
+  ): Promise<ActiveAlert>;
   stop(): Promise<void>;
 }
 
 export class PrometheusMissingError extends Error {
   constructor(binary: string) {
-    super(`${binary} was not found. Install the Debian package (\`apt-get install prometheus\`, then stop the service it starts).`);
+    super(
+      `${binary} was not found. Install the Debian package (\`apt-get install prometheus\`, then stop the service it starts).`,
+    );
     this.name = 'PrometheusMissingError';
   }
 }
@@ -84,7 +91,9 @@ export async function waitUntil<T>(what: string, timeoutMs: number, attempt: () 
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -103,11 +112,16 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
   );
   const jobs = [...new Set(options.targets.map((t) => t.job))];
   const config = {
-    global: { scrape_interval: options.scrapeInterval ?? '1s', evaluation_interval: options.evaluationInterval ?? '1s' },
+    global: {
+      scrape_interval: options.scrapeInterval ?? '1s',
+      evaluation_interval: options.evaluationInterval ?? '1s',
+    },
     rule_files: ruleFiles,
     scrape_configs: jobs.map((job) => ({
       job_name: job,
-      static_configs: options.targets.filter((t) => t.job === job).map((t) => ({ targets: [t.address], labels: { ...t.labels } })),
+      static_configs: options.targets
+        .filter((t) => t.job === job)
+        .map((t) => ({ targets: [t.address], labels: { ...t.labels } })),
     })),
   };
   await writeFile(join(dir, 'prometheus.yml'), stringify(config));

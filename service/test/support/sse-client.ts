@@ -84,7 +84,11 @@ export class SseTestClient {
   }
 
   async waitForEvents(count: number, timeoutMs = 10_000): Promise<void> {
-    await eventually(() => this.streamEvents.length >= count, `${count} events (have ${this.streamEvents.length})`, timeoutMs);
+    await eventually(
+      () => this.streamEvents.length >= count,
+      `${count} events (have ${this.streamEvents.length})`,
+      timeoutMs,
+    );
   }
 
   async waitForEvent(name: string, timeoutMs = 10_000): Promise<ReceivedEvent> {

@@ -63,12 +63,18 @@ export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): 
   let child: ChildProcess | undefined;
   const dataDir = options.appendOnly === true ? await mkdtemp(join(tmpdir(), 'throwaway-redis-')) : undefined;
   const persistence =
-    dataDir === undefined ? ['--appendonly', 'no', '--dir', '/tmp'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir];
+    dataDir === undefined
+      ? ['--appendonly', 'no', '--dir', '/tmp']
+      : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir];
 
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--loglevel', 'warning'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--loglevel', 'warning'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     const spawned = once(child, 'spawn').then(
       () => true,
       (error: NodeJS.ErrnoException) => {

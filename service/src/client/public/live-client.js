@@ -7,7 +7,15 @@
 // HTTP error status (401, 429, 503), its own retries reuse the first URL (a stale token, a
 // stale ?lastEventId=) and it does not report the attempts it makes. So every error closes
 // the EventSource, and the policy in stream-state.js decides when to try again.
-import { DEFAULT_POLICY, STREAM_EVENTS, eventReceived, initialState, shutdownAnnounced, streamFailed, streamOpened } from './stream-state.js';
+import {
+  DEFAULT_POLICY,
+  STREAM_EVENTS,
+  eventReceived,
+  initialState,
+  shutdownAnnounced,
+  streamFailed,
+  streamOpened,
+} from './stream-state.js';
 
 /**
  * @typedef {import('./stream-state.js').Policy} Policy
@@ -122,7 +130,15 @@ export function createLiveClient(options) {
 
   /** @returns {LiveStatus} */
   function status() {
-    return { ...state, polling, nextAttemptAt, lastPollAt, lastError, counts: { ...counts }, pollIntervalMs: policy.pollIntervalMs };
+    return {
+      ...state,
+      polling,
+      nextAttemptAt,
+      lastPollAt,
+      lastError,
+      counts: { ...counts },
+      pollIntervalMs: policy.pollIntervalMs,
+    };
   }
   const report = () => onStatus(status());
 

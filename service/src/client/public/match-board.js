@@ -33,7 +33,10 @@ export function emptyBoard() {
  * @returns {BoardRow[]}
  */
 export function matchesOf(board) {
-  return [...board.rows.values()].sort((a, b) => String(a.match.createdAt).localeCompare(String(b.match.createdAt)) || a.match.id.localeCompare(b.match.id));
+  return [...board.rows.values()].sort(
+    (a, b) =>
+      String(a.match.createdAt).localeCompare(String(b.match.createdAt)) || a.match.id.localeCompare(b.match.id),
+  );
 }
 
 /**
@@ -77,7 +80,8 @@ export function applyEvent(board, event, at = new Date().toISOString()) {
     rows.delete(event.matchId);
     deleted.set(event.matchId, seq);
   } else if (isMatch(data.match) && data.match.id === event.matchId) {
-    if (current === undefined || newer(data.match, current)) rows.set(event.matchId, { match: data.match, seq, lastEvent });
+    if (current === undefined || newer(data.match, current))
+      rows.set(event.matchId, { match: data.match, seq, lastEvent });
     else rows.set(event.matchId, { ...current, lastEvent });
     deleted.delete(event.matchId);
   } else if (current !== undefined) {

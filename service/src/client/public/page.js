@@ -96,8 +96,15 @@ function renderMatches(board, changedId) {
     if (match.id === changedId) tr.className = 'changed';
     const scored = /** @type {{ score?: { home?: unknown, away?: unknown } | null }} */ (match);
     const score = scored.score && typeof scored.score === 'object' ? `${scored.score.home} – ${scored.score.away}` : '';
-    const changed = lastEvent ? `${lastEvent.action} at ${new Date(lastEvent.at).toLocaleTimeString()}` : `changed at ${new Date(match.updatedAt).toLocaleTimeString()}`;
-    tr.append(cell(String(match.title ?? match.id)), cell(String(match.status ?? '')), cell(score, 'score'), cell(changed));
+    const changed = lastEvent
+      ? `${lastEvent.action} at ${new Date(lastEvent.at).toLocaleTimeString()}`
+      : `changed at ${new Date(match.updatedAt).toLocaleTimeString()}`;
+    tr.append(
+      cell(String(match.title ?? match.id)),
+      cell(String(match.status ?? '')),
+      cell(score, 'score'),
+      cell(changed),
+    );
     return tr;
   });
   body.replaceChildren(...rows);
@@ -127,7 +134,8 @@ function seconds(ms) {
 function renderStatus(status) {
   const line = $('#connection');
   line.dataset.mode = status.mode;
-  const nextAttempt = status.nextAttemptAt === null ? '' : `; next stream attempt in ${seconds(status.nextAttemptAt - Date.now())}`;
+  const nextAttempt =
+    status.nextAttemptAt === null ? '' : `; next stream attempt in ${seconds(status.nextAttemptAt - Date.now())}`;
   const text = {
     connecting: 'Connecting…',
     live: 'Live',
@@ -139,7 +147,8 @@ function renderStatus(status) {
   const banner = $('#banner');
   banner.hidden = status.mode !== 'polling';
   if (status.mode === 'polling') {
-    const last = status.lastPollAt === null ? 'not polled yet' : `last poll ${new Date(status.lastPollAt).toLocaleTimeString()}`;
+    const last =
+      status.lastPollAt === null ? 'not polled yet' : `last poll ${new Date(status.lastPollAt).toLocaleTimeString()}`;
     $('#banner-detail').textContent =
       `The stream failed ${status.consecutiveFailures} times in a row. Refreshing every ${seconds(status.pollIntervalMs)} (${last})${nextAttempt}.`;
   }

@@ -133,7 +133,8 @@ export function streamFailed(state, policy = DEFAULT_POLICY, random = Math.rando
  * @returns {{ state: StreamState, retryInMs: number }}
  */
 export function shutdownAnnounced(state, retryMs, policy = DEFAULT_POLICY) {
-  const hint = typeof retryMs === 'number' && Number.isFinite(retryMs) && retryMs >= 0 ? retryMs : policy.shutdownRetryMs;
+  const hint =
+    typeof retryMs === 'number' && Number.isFinite(retryMs) && retryMs >= 0 ? retryMs : policy.shutdownRetryMs;
   return { state: { ...state, mode: 'reconnecting' }, retryInMs: hint };
 }
 

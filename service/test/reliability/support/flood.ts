@@ -31,7 +31,15 @@ function post(url: string, token: string, body: string): Promise<{ status: numbe
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}/api/realtime/events`,
-      { method: 'POST', agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (response) => {
         let text = '';
         response.setEncoding('utf8');

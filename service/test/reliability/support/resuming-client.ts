@@ -62,7 +62,10 @@ export class ResumingClient {
     if (this.#stopped) return;
     const url = new URL('/api/realtime/stream', this.currentUrl);
     for (const room of this.#options.rooms ?? []) url.searchParams.append('matchId', room);
-    const headers: Record<string, string> = { accept: 'text/event-stream', authorization: `Bearer ${this.#options.token}` };
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      authorization: `Bearer ${this.#options.token}`,
+    };
     if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId;
     let settled = false;
     const retry = (nextInstance: boolean) => {
@@ -77,7 +80,8 @@ export class ResumingClient {
         this.refusals.push(response.statusCode ?? 0);
         response.resume();
         // A refusal is an answer, not an outage: report it instead of retrying forever.
-        if (onOpen !== undefined && this.connections === 0) onFail?.(new Error(`stream refused with ${response.statusCode}`));
+        if (onOpen !== undefined && this.connections === 0)
+          onFail?.(new Error(`stream refused with ${response.statusCode}`));
         else retry(true);
         return;
       }

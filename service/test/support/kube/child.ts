@@ -27,7 +27,8 @@ export async function spawnLogged(
   try {
     child = spawn(command, args, { stdio: ['ignore', log, log] });
     await once(child, 'spawn').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new Error(`${name}: ${command} was not found. ${installHint}`.trim(), { cause: error });
+      if (error.code === 'ENOENT')
+        throw new Error(`${name}: ${command} was not found. ${installHint}`.trim(), { cause: error });
       throw error;
     });
   } finally {
@@ -63,7 +64,9 @@ export async function waitUntilReady(child: Child, probe: () => Promise<boolean>
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode() !== null) {
-      throw new Error(`${child.name} exited with code ${child.exitCode()} before it was ready:\n${await logTail(child)}`);
+      throw new Error(
+        `${child.name} exited with code ${child.exitCode()} before it was ready:\n${await logTail(child)}`,
+      );
     }
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) {

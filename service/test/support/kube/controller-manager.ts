@@ -54,23 +54,28 @@ export async function startControllerManager(options: {
 }): Promise<Child> {
   const { pki, kubeconfigPath } = options;
   const port = await freePort();
-  const child = await spawnLogged('kube-controller-manager', options.binary, [
-    `--kubeconfig=${kubeconfigPath}`,
-    `--controllers=${options.controllers.join(',')}`,
-    // One instance, nothing to elect; the admin identity instead of per-controller accounts.
-    '--leader-elect=false',
-    '--use-service-account-credentials=false',
-    `--service-account-private-key-file=${pki.serviceAccountPrivateKey}`,
-    `--root-ca-file=${pki.caCert}`,
-    // Serves only /healthz for the readiness probe, with the harness's own certificate.
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-    `--tls-cert-file=${pki.servingCert}`,
-    `--tls-private-key-file=${pki.servingKey}`,
-    `--authentication-kubeconfig=${kubeconfigPath}`,
-    `--authorization-kubeconfig=${kubeconfigPath}`,
-    '--v=1',
-  ], join(options.dir, 'kube-controller-manager.log'));
+  const child = await spawnLogged(
+    'kube-controller-manager',
+    options.binary,
+    [
+      `--kubeconfig=${kubeconfigPath}`,
+      `--controllers=${options.controllers.join(',')}`,
+      // One instance, nothing to elect; the admin identity instead of per-controller accounts.
+      '--leader-elect=false',
+      '--use-service-account-credentials=false',
+      `--service-account-private-key-file=${pki.serviceAccountPrivateKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      // Serves only /healthz for the readiness probe, with the harness's own certificate.
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--tls-cert-file=${pki.servingCert}`,
+      `--tls-private-key-file=${pki.servingKey}`,
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+      '--v=1',
+    ],
+    join(options.dir, 'kube-controller-manager.log'),
+  );
   try {
     await waitUntilReady(child, () => healthz(`https://127.0.0.1:${port}`, options.caPem), 60_000);
   } catch (error) {

@@ -62,7 +62,10 @@ describe('kube-controller-manager beside the apiserver', () => {
     for (const name of ['one', 'two']) {
       await core.createNamespacedPod({
         namespace,
-        body: { metadata: { name, labels }, spec: { containers: [{ name: 'app', image: 'registry.invalid/never-pulled:0' }] } },
+        body: {
+          metadata: { name, labels },
+          spec: { containers: [{ name: 'app', image: 'registry.invalid/never-pulled:0' }] },
+        },
       });
       await markPodRunning(core, namespace, name);
     }
@@ -72,9 +75,15 @@ describe('kube-controller-manager beside the apiserver', () => {
     });
     const computed = await eventually(
       () => policy.readNamespacedPodDisruptionBudget({ name: 'budget', namespace }),
-      (pdb: V1PodDisruptionBudget) => pdb.status?.observedGeneration === pdb.metadata?.generation && pdb.status?.currentHealthy === 2,
+      (pdb: V1PodDisruptionBudget) =>
+        pdb.status?.observedGeneration === pdb.metadata?.generation && pdb.status?.currentHealthy === 2,
     );
-    expect(computed.status).toMatchObject({ currentHealthy: 2, desiredHealthy: 1, expectedPods: 2, disruptionsAllowed: 1 });
+    expect(computed.status).toMatchObject({
+      currentHealthy: 2,
+      desiredHealthy: 1,
+      expectedPods: 2,
+      disruptionsAllowed: 1,
+    });
 
     expect(await evict('one')).toBe(200);
     expect(await evict('two')).toBe(429);

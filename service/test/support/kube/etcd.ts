@@ -28,17 +28,32 @@ export async function startEtcd(dir: string): Promise<TestEtcd> {
   const peerPort = await freePort();
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const child = await spawnLogged('etcd', process.env['ETCD_BIN'] ?? 'etcd', [
-    '--name', 'harness',
-    '--data-dir', join(dir, 'etcd-data'),
-    '--listen-client-urls', url,
-    '--advertise-client-urls', url,
-    '--listen-peer-urls', peer,
-    '--initial-advertise-peer-urls', peer,
-    '--initial-cluster', `harness=${peer}`,
-    '--initial-cluster-state', 'new',
-    '--log-level', 'warn',
-  ], join(dir, 'etcd.log'), 'Install it (Debian: apt-get install etcd-server) or set ETCD_BIN.');
+  const child = await spawnLogged(
+    'etcd',
+    process.env['ETCD_BIN'] ?? 'etcd',
+    [
+      '--name',
+      'harness',
+      '--data-dir',
+      join(dir, 'etcd-data'),
+      '--listen-client-urls',
+      url,
+      '--advertise-client-urls',
+      url,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `harness=${peer}`,
+      '--initial-cluster-state',
+      'new',
+      '--log-level',
+      'warn',
+    ],
+    join(dir, 'etcd.log'),
+    'Install it (Debian: apt-get install etcd-server) or set ETCD_BIN.',
+  );
   try {
     await waitUntilReady(child, () => healthy(url), 30_000);
   } catch (error) {

@@ -104,12 +104,20 @@ describe('kube-apiserver harness', () => {
     const applied = await kubectl(kubeconfigPath, ['apply', '-f', '-'], JSON.stringify(crd));
     expect(applied.code, applied.stderr).toBe(0);
     const established = await kubectl(kubeconfigPath, [
-      'wait', '--for=condition=Established', '--timeout=60s', 'crd/widgets.harness.trayb.test',
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/widgets.harness.trayb.test',
     ]);
     expect(established.code, established.stderr).toBe(0);
 
     const widget = (size: number) =>
-      JSON.stringify({ apiVersion: 'harness.trayb.test/v1', kind: 'Widget', metadata: { name: `w${size}` }, spec: { size } });
+      JSON.stringify({
+        apiVersion: 'harness.trayb.test/v1',
+        kind: 'Widget',
+        metadata: { name: `w${size}` },
+        spec: { size },
+      });
     const valid = await kubectl(kubeconfigPath, ['apply', '-n', namespace, '-f', '-'], widget(3));
     expect(valid.code, valid.stderr).toBe(0);
     // The schema is enforced by the server, not by kubectl.
@@ -210,11 +218,21 @@ describe('kube-apiserver harness', () => {
       await core.createNamespacedPod({ namespace, body: pod('blocked', selector) });
       await markPodRunning(core, namespace, 'blocked');
 
-      await setPdbStatus(policy, namespace, 'guard', { disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 });
+      await setPdbStatus(policy, namespace, 'guard', {
+        disruptionsAllowed: 0,
+        currentHealthy: 1,
+        desiredHealthy: 1,
+        expectedPods: 1,
+      });
       expect(await evict('blocked')).toBe(429);
       expect(await statusOf(core.readNamespacedPod({ name: 'blocked', namespace }))).toBe(200);
 
-      await setPdbStatus(policy, namespace, 'guard', { disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1, expectedPods: 2 });
+      await setPdbStatus(policy, namespace, 'guard', {
+        disruptionsAllowed: 1,
+        currentHealthy: 2,
+        desiredHealthy: 1,
+        expectedPods: 2,
+      });
       expect(await evict('blocked')).toBe(200);
       expect(await statusOf(core.readNamespacedPod({ name: 'blocked', namespace }))).toBe(404);
       // The API server spent the budget itself, as the controller's safety relies on.

@@ -155,7 +155,9 @@ export async function startKubeApiserver(options: StartOptions = {}): Promise<Ku
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, kubeconfig(server, pki), { mode: 0o600 });
     if (controllerManager !== undefined) {
-      started.push(await startControllerManager({ binary: controllerManager, controllers, kubeconfigPath, pki, caPem, dir }));
+      started.push(
+        await startControllerManager({ binary: controllerManager, controllers, kubeconfigPath, pki, caPem, dir }),
+      );
     }
     return { server, kubeconfigPath, token: pki.adminToken, caPem, dir, stop: stopAll };
   } catch (error) {

@@ -51,11 +51,28 @@ async function signedBy(
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   await openssl([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', DAYS, '-subj', subject,
-    '-CA', ca.cert, '-CAkey', ca.key,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    DAYS,
+    '-subj',
+    subject,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
     // openssl's default x509 section would mark the leaf as a CA too
-    '-addext', 'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
     ...extensions.flatMap((extension) => ['-addext', extension]),
   ]);
   return { cert, key };
@@ -65,15 +82,34 @@ export async function createApiserverPki(dir: string): Promise<ApiserverPki> {
   const caCert = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
   await openssl([
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', caKey, '-out', caCert, '-days', DAYS, '-subj', '/CN=trayb-test-kube-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    caKey,
+    '-out',
+    caCert,
+    '-days',
+    DAYS,
+    '-subj',
+    '/CN=trayb-test-kube-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   const ca = { cert: caCert, key: caKey };
-  const serving = await signedBy(dir, 'apiserver', '/CN=kube-apiserver', [
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc',
-    'extendedKeyUsage=serverAuth',
-  ], ca);
+  const serving = await signedBy(
+    dir,
+    'apiserver',
+    '/CN=kube-apiserver',
+    ['subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc', 'extendedKeyUsage=serverAuth'],
+    ca,
+  );
   // The client CA maps CN to the user name and O to groups.
   const admin = await signedBy(dir, 'admin', `/O=${ADMIN_GROUP}/CN=${ADMIN_USER}`, ['extendedKeyUsage=clientAuth'], ca);
 
