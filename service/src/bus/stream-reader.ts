@@ -2,10 +2,9 @@
 // re-reads what this consumer was handed but never acknowledged (id 0), then blocks for new
 // entries ('>'), hands each batch to the local fan-out, and acknowledges it afterwards.
 // It survives Redis restarts: ioredis reconnects, a missing group is recreated.
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { decodeEntry, type StreamEntry } from './events.ts';
-import { reconnectDelay } from '../redis/index.ts';
+import { onConnectionLost, reconnectDelay, type RedisClient } from '../redis/index.ts';
 
 export interface StreamReaderOptions {
   readonly key: string;
@@ -29,7 +28,7 @@ function isMissingGroup(error: unknown): boolean {
 }
 
 export class StreamReader {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #options: StreamReaderOptions;
   #running: Promise<void> | undefined;
   #stopping = false;
@@ -39,10 +38,10 @@ export class StreamReader {
   /** Counts connection losses, so a read can tell that it spanned one. */
   #connectionLosses = 0;
 
-  constructor(redis: Redis, options: StreamReaderOptions) {
+  constructor(redis: RedisClient, options: StreamReaderOptions) {
     this.#redis = redis;
     this.#options = options;
-    redis.on('close', () => this.#connectionLosses++);
+    onConnectionLost(redis, () => this.#connectionLosses++);
   }
 
   /** When the last XREADGROUP completed (ms since epoch); undefined before the first. */

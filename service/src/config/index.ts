@@ -4,7 +4,8 @@
 import { hostname } from 'node:os';
 import { groupName } from '../contract/index.ts';
 import { redisConfigFrom, redisEnv, streamEnv, type RedisConfig, type StreamConfig } from './common.ts';
-import { bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+import { ConfigError, bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+import { keySlot } from '../redis/key-slot.ts';
 
 export { ConfigError } from './env.ts';
 
@@ -104,16 +105,36 @@ export interface ServiceConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * A match change and its event are written by one script (api/match-store.ts), and Redis
+ * Cluster runs a script only when all its keys hash to one slot. Refusing at start names the
+ * keys; letting the first write fail with CROSSSLOT would not. The defaults are left as they
+ * are (the stream key is a contract other producers and readers are configured with):
+ * operators choose the hash tag.
+ */
+function requireOneSlot(keys: Record<string, string>): void {
+  const slots = Object.entries(keys).map(([name, key]) => ({ name, key, slot: keySlot(key) }));
+  if (slots.every(({ slot }) => slot === slots[0]?.slot)) return;
+  const listed = slots.map(({ name, key, slot }) => `${name} (${key}, slot ${slot})`).join(' and ');
+  throw new ConfigError([
+    `in Redis Cluster ${listed} must share a hash slot, because a match change and its event are written in one step: ` +
+      'give them the same hash tag, e.g. REALTIME_STREAM_KEY={trayb}:events:realtime MATCHES_KEY={trayb}:matches',
+  ]);
+}
+
 export function loadServiceConfig(env: Env): ServiceConfig {
   const v = readEnv(serviceEnv, env);
   const instance = v.POD_NAME ?? hostname();
+  const redis = redisConfigFrom(v);
+  if (redis.mode === 'cluster')
+    requireOneSlot({ REALTIME_STREAM_KEY: v.REALTIME_STREAM_KEY, MATCHES_KEY: v.MATCHES_KEY });
   return {
     port: v.PORT,
     host: v.HOST,
     metricsPort: v.METRICS_PORT,
     instance,
     webConcurrency: v.WEB_CONCURRENCY,
-    redis: redisConfigFrom(v),
+    redis,
     stream: {
       key: v.REALTIME_STREAM_KEY,
       groupPrefix: v.REALTIME_STREAM_GROUP,
