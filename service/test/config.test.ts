@@ -61,6 +61,12 @@ describe('service configuration', () => {
     expect(loadServiceConfig({}).stream.key).toBe('trayb:events:realtime');
   });
 
+  it('lingers after a short read for the flush window unless told otherwise', () => {
+    expect(loadServiceConfig({}).stream.readLingerMs).toBe(20);
+    expect(loadServiceConfig({ SSE_FLUSH_INTERVAL_MS: '0' }).stream.readLingerMs).toBe(0);
+    expect(loadServiceConfig({ REALTIME_STREAM_READ_LINGER_MS: '5' }).stream.readLingerMs).toBe(5);
+  });
+
   it('reports every invalid variable at once', () => {
     let error: unknown;
     try {

@@ -48,6 +48,7 @@ export class RealtimeBus {
       consumer: config.stream.consumer,
       count: config.stream.readCount,
       blockMs: config.stream.readBlockMs,
+      lingerMs: config.stream.readLingerMs,
       onRead: () => {
         metrics.busReads.inc();
         metrics.busLastRead.set(Date.now() / 1000);

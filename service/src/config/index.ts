@@ -25,6 +25,13 @@ export const serviceEnv = {
   ...streamEnv,
   REALTIME_STREAM_READ_COUNT: int('Entries per XREADGROUP call', 50, POSITIVE),
   REALTIME_STREAM_READ_BLOCK_MS: int('XREADGROUP BLOCK timeout in milliseconds', 5000, POSITIVE),
+  REALTIME_STREAM_READ_LINGER_MS: optional(
+    int(
+      'After a read that returned less than a full batch, wait this long before the next, so events arriving meanwhile share one read: less Redis CPU per instance for up to this much latency; 0 reads again at once (default: SSE_FLUSH_INTERVAL_MS, whose window hides it)',
+      undefined,
+      { min: 0 },
+    ),
+  ),
   REALTIME_REPLAY_BATCH: int('Entries per XRANGE call when a client resumes', 500, POSITIVE),
   SSE_HEARTBEAT_INTERVAL_MS: int('Interval of the ": heartbeat" comment on every stream', 15000, POSITIVE),
   SSE_RETRY_MS: int('Reconnect delay the stream advertises with "retry:"', 5000, POSITIVE),
@@ -79,6 +86,7 @@ export interface ServiceConfig {
     readonly consumer: string;
     readonly readCount: number;
     readonly readBlockMs: number;
+    readonly readLingerMs: number;
     readonly replayBatch: number;
   };
   readonly sse: {
@@ -143,6 +151,8 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       maxLen: v.REALTIME_STREAM_MAXLEN,
       readCount: v.REALTIME_STREAM_READ_COUNT,
       readBlockMs: v.REALTIME_STREAM_READ_BLOCK_MS,
+      // The fan-out holds events for its flush window anyway: a linger as long costs no latency.
+      readLingerMs: v.REALTIME_STREAM_READ_LINGER_MS ?? v.SSE_FLUSH_INTERVAL_MS,
       replayBatch: v.REALTIME_REPLAY_BATCH,
     },
     sse: {
