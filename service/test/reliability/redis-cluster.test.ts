@@ -22,7 +22,8 @@ const cleanups: (() => unknown)[] = [];
 
 beforeAll(async () => {
   cluster = await startThrowawayRedisCluster();
-  redis = createRedis(loadServiceConfig({ REDIS_CLUSTER_NODES: cluster.seeds }).redis, {
+  const { redis: config } = loadServiceConfig({ REDIS_CLUSTER_NODES: cluster.seeds, ...tagged('admin') });
+  redis = createRedis(config, {
     name: 'cluster-test',
     offlineQueue: true,
   });
@@ -40,6 +41,10 @@ afterEach(async () => {
 function clusterStream() {
   const tag = randomUUID().slice(0, 8);
   return { key: `{cluster-${tag}}:events`, matchesKey: `{cluster-${tag}}:matches` };
+}
+
+function tagged(tag: string) {
+  return { REALTIME_STREAM_KEY: `{${tag}}:events`, MATCHES_KEY: `{${tag}}:matches` };
 }
 
 async function instanceOn(stream: ReturnType<typeof clusterStream>, pod: string): Promise<TestInstance> {
@@ -156,10 +161,20 @@ describe('a primary failover in the middle of a flood', () => {
     expect(await cluster.primaryFor(stream.key)).toBe(promoted);
     expect(promoted).not.toBe(before);
 
-    // The truth is the stream on the new primary: every 202 is in it, and each client got
+    // And back again while nothing is published: the readers are blocked in XREADGROUP on the
+    // old primary, which answers them with an error as it turns into a replica.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await cluster.failover(stream.key)).toBe(before);
+    for (let n = 0; n < 50; n++)
+      expect((await publish(instances[n % 2]!.url, producer, { matchId: 'm', action: 'match:updated' })).status).toBe(
+        202,
+      );
+
+    // The truth is the stream on the primary now: every 202 is in it, and each client got
     // exactly its entries after the seed, in order. (A producer may have got 503 while the
     // primary paused writes: that event was refused, not lost.)
     const raw = (await redis.xrange(stream.key, `(${seed.id}`, '+')) as [string, string[]][];
+    expect(raw).toHaveLength(outcome.accepted.length + 50);
     expect(raw.every(([id, fields]) => decodeEntry(id, fields) !== undefined)).toBe(true);
     const ids = raw.map(([id]) => id);
     expect(outcome.accepted.filter((id) => !ids.includes(id))).toEqual([]);
@@ -175,5 +190,13 @@ describe('a primary failover in the middle of a flood', () => {
       expect(client.outOfOrder).toBe(0);
       expect(client.controlEvents).not.toContain('resync');
     }
+    const readErrors = await Promise.all(
+      instances.map(async (instance) => (await instance.app.realtime.metrics.busErrors.get()).values[0]?.value ?? 0),
+    );
+    console.info(
+      `[cluster] failover ${before} → ${promoted} mid-flood and back while idle: ${outcome.accepted.length} accepted, ` +
+        `refused ${JSON.stringify([...outcome.statuses])}, ${ids.length} in the stream; reader errors per instance ` +
+        `${readErrors.join(', ')}; ${clients.length} clients, ${clients.reduce((n, c) => n + c.connections - 1, 0)} reconnects, 0 lost, 0 duplicated`,
+    );
   }, 120_000);
 });
