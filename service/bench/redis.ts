@@ -315,7 +315,7 @@ async function measureFleet(run: number, target: Target, instances: number): Pro
         load: loadAverage(),
       };
       samples.push(sample);
-      const perInstanceEvent = redisCpuNs / 1000 / Math.max(1, sent * instances);
+      const perInstanceEvent = redisCpuNs / 1000 / Math.max(1, sent) / Math.max(1, instances);
       const commands = Object.entries(calls)
         .map(([command, n]) => `${command} ${(n / Math.max(1, sent)).toFixed(2)}`)
         .join(', ');
