@@ -82,6 +82,20 @@ describe('the stream reader', () => {
     await redis.quit();
   });
 
+  /** A reader of `key` as consumer `pod` in the group realtime-consumers:<pod>, on a connection of its own. */
+  function readerOf(key: string, pod: string, options: { count?: number; blockMs?: number; lingerMs?: number } = {}) {
+    const config = loadServiceConfig({ REDIS_URL: inject('redisUrl') });
+    return new StreamReader(createRedis(config.redis, { name: `test-reader-${pod}`, offlineQueue: true }), {
+      key,
+      group: `realtime-consumers:${pod}`,
+      consumer: pod,
+      count: options.count ?? 10,
+      blockMs: options.blockMs ?? 100,
+      ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
+      log: pino({ level: 'silent' }),
+    });
+  }
+
   it('creates its own group, re-reads entries it was handed but never acknowledged, then acknowledges', async () => {
     const { key } = testStream();
     const group = 'realtime-consumers:pod-a';
@@ -91,15 +105,7 @@ describe('the stream reader', () => {
     await redis.call('XREADGROUP', 'GROUP', group, 'pod-a', 'COUNT', 10, 'STREAMS', key, '>');
 
     const delivered: StreamEntry[] = [];
-    const config = loadServiceConfig({ REDIS_URL: inject('redisUrl') });
-    const reader = new StreamReader(createRedis(config.redis, { name: 'test-reader', offlineQueue: true }), {
-      key,
-      group,
-      consumer: 'pod-a',
-      count: 10,
-      blockMs: 100,
-      log: pino({ level: 'silent' }),
-    });
+    const reader = readerOf(key, 'pod-a');
     await reader.start((entries) => delivered.push(...entries));
     await eventually(() => delivered.length === 1, 'the pending entry to be delivered');
     expect(delivered[0]?.id).toBe(lost);
@@ -113,18 +119,7 @@ describe('the stream reader', () => {
 
   it('under steady traffic holds at most its last batch pending, briefly, and nothing once traffic stops', async () => {
     const { key } = testStream();
-    const group = 'realtime-consumers:pod-steady';
-    const lingerMs = 50;
-    const config = loadServiceConfig({ REDIS_URL: inject('redisUrl') });
-    const reader = new StreamReader(createRedis(config.redis, { name: 'steady-reader', offlineQueue: true }), {
-      key,
-      group,
-      consumer: 'pod-steady',
-      count: 50,
-      blockMs: 1000,
-      lingerMs,
-      log: pino({ level: 'silent' }),
-    });
+    const reader = readerOf(key, 'pod-steady', { count: 50, blockMs: 1000, lingerMs: 50 });
     let delivered = 0;
     await reader.start((entries) => (delivered += entries.length));
     const event = entryFields(normaliseEvent({ matchId: 'm', action: 'match:updated' }));
@@ -154,17 +149,8 @@ describe('the stream reader', () => {
   it('acknowledges its last batch when stopped between reads, so a restart does not read it again', async () => {
     const { key } = testStream();
     const group = 'realtime-consumers:pod-stop';
-    const config = loadServiceConfig({ REDIS_URL: inject('redisUrl') });
-    const reader = new StreamReader(createRedis(config.redis, { name: 'stop-reader', offlineQueue: true }), {
-      key,
-      group,
-      consumer: 'pod-stop',
-      count: 50,
-      blockMs: 1000,
-      // Long enough that stop() surely comes while it waits between reads.
-      lingerMs: 60_000,
-      log: pino({ level: 'silent' }),
-    });
+    // A linger long enough that stop() surely comes while it waits between reads.
+    const reader = readerOf(key, 'pod-stop', { count: 50, blockMs: 1000, lingerMs: 60_000 });
     let delivered = 0;
     await reader.start((entries) => (delivered += entries.length));
     await redis.xadd(key, '*', ...entryFields(normaliseEvent({ matchId: 'm', action: 'match:created' })));

@@ -7,10 +7,11 @@
 // each once.
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { eventually, testStream, token } from '#test-support/instance';
+import { testStream, token } from '#test-support/instance';
 import { spawnService, type ServiceProcess } from '#test-support/entry-processes';
 import { flood } from './support/flood.ts';
 import { ResumingClient } from './support/resuming-client.ts';
+import { expectEveryEventOnce } from './support/every-event-once.ts';
 
 const INSTANCES = 32;
 const EVENTS = 600;
@@ -91,17 +92,7 @@ describe(`${INSTANCES} instances on one Redis`, () => {
     const ids = raw.map(([id]) => id);
     expect(new Set(ids)).toEqual(new Set(outcome.accepted));
     expect(ids).toHaveLength(EVENTS);
-    for (const c of clients)
-      await eventually(
-        () => c.ids.length >= ids.length,
-        `a client to catch up (${c.ids.length}/${ids.length})`,
-        30_000,
-      );
-    for (const c of clients) {
-      expect(c.ids).toEqual(ids);
-      expect(c.outOfOrder).toBe(0);
-      expect(c.controlEvents).not.toContain('resync');
-    }
+    await expectEveryEventOnce(clients, ids);
     // The clients of the restarted instances really did move and resume.
     for (const i of [...RESTARTED, CRASHED]) expect(clients[i]!.connections).toBeGreaterThanOrEqual(2);
     // One group per instance name: the restarted instances kept theirs.

@@ -15,6 +15,7 @@ import { SseTestClient } from '#test-support/sse-client';
 import { startThrowawayRedisCluster, type ThrowawayRedisCluster } from '#test-support/throwaway-redis-cluster';
 import { flood } from './support/flood.ts';
 import { ResumingClient } from './support/resuming-client.ts';
+import { expectEveryEventOnce } from './support/every-event-once.ts';
 
 let cluster: ThrowawayRedisCluster;
 let redis: RedisClient;
@@ -179,17 +180,7 @@ describe('a primary failover in the middle of a flood', () => {
     const ids = raw.map(([id]) => id);
     expect(outcome.accepted.filter((id) => !ids.includes(id))).toEqual([]);
     expect(outcome.accepted.length).toBeGreaterThan(total * 0.9);
-    for (const client of clients)
-      await eventually(
-        () => client.ids.length >= ids.length,
-        `a client to catch up (${client.ids.length}/${ids.length})`,
-        30_000,
-      );
-    for (const client of clients) {
-      expect(client.ids).toEqual(ids);
-      expect(client.outOfOrder).toBe(0);
-      expect(client.controlEvents).not.toContain('resync');
-    }
+    await expectEveryEventOnce(clients, ids);
     const readErrors = await Promise.all(
       instances.map(async (instance) => (await instance.app.realtime.metrics.busErrors.get()).values[0]?.value ?? 0),
     );
