@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../service/src/auth/tokens.ts';
-import { createRedis, type Redis } from '../service/src/redis/index.ts';
+import { createRedis, type RedisClient } from '../service/src/redis/index.ts';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 import { controllerMetrics, thresholds } from '#contract';
 import { startControllerProcess, startServiceProcess, type ServiceProcess } from '#test-support/entry-processes';
@@ -27,7 +27,7 @@ const groupOf = (pod: string) => `realtime-consumers:${pod}`;
 
 let redis: ThrowawayRedis | undefined;
 let home: string | undefined;
-let thief: Redis | undefined;
+let thief: RedisClient | undefined;
 let prometheus: RunningPrometheus | undefined;
 const processes: Record<string, ServiceProcess> = {};
 

@@ -2,10 +2,13 @@
 // stack installs with ONE `kubectl apply -k k8s` on a fresh cluster (the CRD and everything
 // else; the controller creates its policy later), uninstalls with `kubectl delete -k k8s`,
 // installs server-side too, and the production overlay (with the monitoring component)
-// applies once the Prometheus Operator's CRDs are there. The bundle owns the fixed namespace
+// applies once the Prometheus Operator's CRDs are there, and so does the autoscaling component
+// once KEDA's ScaledObject CRD is. The bundle owns the fixed namespace
 // trayb-realtime, so this suite starts its own apiserver, with the namespace controller so
 // an uninstall really finishes.
-import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, startKubeApiserver, type KubeApiserver, type KubectlResult } from '#test-support/kube';
 import { k8sDir, repoRoot } from './render.ts';
@@ -13,6 +16,7 @@ import { k8sDir, repoRoot } from './render.ts';
 const NAMESPACE = 'trayb-realtime';
 const CRD = 'crd/streamremediationpolicies.realtime.trayb.io';
 const PROMETHEUS_OPERATOR_CRDS = join(repoRoot, 'service/test/support/kube/crds/prometheus-operator-v0.85.0');
+const KEDA_CRDS = join(repoRoot, 'service/test/support/kube/crds/keda-v2.21.0');
 
 let apiserver: KubeApiserver;
 const run = (...args: string[]): Promise<KubectlResult> => kubectl(apiserver.kubeconfigPath, args);
@@ -88,6 +92,64 @@ describe('the production overlay, with the monitoring component', () => {
     expect(monitors.stdout.trim().split('\n').length).toBe(3);
     const replicas = await run('get', 'deployment/trayb-realtime', '-n', NAMESPACE, '-o', 'jsonpath={.spec.replicas}');
     expect(replicas.stdout).toBe('4');
+  });
+});
+
+describe('the production overlay with the autoscaling component (KEDA)', () => {
+  /** What a user writes: the overlay plus the component, in a kustomization of their own. */
+  function overlayWithAutoscaling(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'trayb-autoscaling-'));
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      JSON.stringify({
+        apiVersion: 'kustomize.config.k8s.io/v1beta1',
+        kind: 'Kustomization',
+        namespace: NAMESPACE,
+        // kustomize takes only relative paths.
+        resources: [relative(dir, k8s('overlays/production'))],
+        components: [relative(dir, k8s('base/autoscaling'))],
+      }),
+    );
+    return dir;
+  }
+
+  it('is refused while the KEDA CRD is missing', async () => {
+    const refused = await run('apply', '-k', overlayWithAutoscaling(), '--server-side', '--dry-run=server');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/ScaledObject/);
+  });
+
+  it('applies server-side once the pinned KEDA CRD is served, and leaves the replica count to the autoscaler', async () => {
+    succeeded(await run('apply', '--server-side', '-f', KEDA_CRDS));
+    succeeded(await run('wait', '--for=condition=Established', '--timeout=60s', 'crd/scaledobjects.keda.sh'));
+    const dir = overlayWithAutoscaling();
+    succeeded(await run('apply', '-k', dir, '--server-side', '--dry-run=server'));
+    succeeded(await run('apply', '-k', dir, '--server-side'));
+    const query = await run(
+      'get',
+      'scaledobject/trayb-realtime',
+      '-n',
+      NAMESPACE,
+      '-o',
+      'jsonpath={.spec.scaleTargetRef.name} {.spec.triggers[0].type}',
+    );
+    expect(query.stdout).toBe('trayb-realtime prometheus');
+    // The production overlay's replicas: 4 is gone from what this apply manages: the field
+    // is the autoscaler's (KEDA's HPA) to set from now on.
+    const managed = await run(
+      'get',
+      'deployment/trayb-realtime',
+      '-n',
+      NAMESPACE,
+      '--show-managed-fields',
+      '-o',
+      'json',
+    );
+    const fields = JSON.parse(managed.stdout) as {
+      metadata: { managedFields: { manager: string; fieldsV1: unknown }[] };
+    };
+    const kubectlFields = fields.metadata.managedFields.filter((f) => f.manager === 'kubectl');
+    expect(JSON.stringify(kubectlFields)).not.toMatch(/"f:replicas"/);
   });
 });
 

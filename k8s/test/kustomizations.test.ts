@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { envValue, imagesIn, named, ofKind, onlyContainer, selects, workload } from './manifests.ts';
 import { k8sDir, workspace, type KubeObject } from './render.ts';
 import { K6_FILES, K6_SCRIPT } from '../../loadtest/k6-files.ts';
+import { serviceMetrics } from '#contract';
 
 const ws = workspace();
 afterAll(() => ws.dispose());
@@ -37,6 +38,7 @@ describe('every kustomization under k8s/ renders', () => {
       'base/rbac',
       'base/redis',
       'base/monitoring',
+      'base/autoscaling',
       'base/rbac/rollout-restart',
       'base/rbac/delete-pod',
       'overlays/production',
@@ -106,6 +108,38 @@ describe('the delete-pod component', () => {
       },
     ]);
     expect(controllerAction(objects)).toBe('delete');
+  });
+});
+
+describe('the autoscaling component', () => {
+  const objects = renderAny('base/autoscaling');
+  const scaled = named(objects, 'ScaledObject', 'trayb-realtime') as KubeObject & {
+    spec: {
+      scaleTargetRef: { kind: string; name: string };
+      minReplicaCount: number;
+      triggers: { type: string; metricType: string; metadata: Record<string, string> }[];
+    };
+  };
+
+  it('scales the service Deployment on SSE connections per pod from Prometheus', () => {
+    expect(scaled.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'trayb-realtime' });
+    expect(workload(objects, scaled.spec.scaleTargetRef.name).object.kind).toBe('Deployment');
+    const [trigger] = scaled.spec.triggers;
+    expect(scaled.spec.triggers).toHaveLength(1);
+    expect(trigger).toMatchObject({ type: 'prometheus', metricType: 'AverageValue' });
+    expect(trigger?.metadata.query).toBe(
+      `sum(${serviceMetrics.connections}{namespace="trayb-realtime", job="trayb-realtime"})`,
+    );
+    // The job label Prometheus gives the scraped pods: the name of the Service the ServiceMonitor selects.
+    expect(() => named(objects, 'Service', 'trayb-realtime')).not.toThrow();
+    expect(Number(trigger?.metadata.threshold)).toBeGreaterThan(0);
+    expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it('leaves the replica count to the autoscaler, so an apply does not reset it', () => {
+    const replicas = (name: string) => (workload(objects, name).object.spec as { replicas?: number }).replicas;
+    expect(replicas('trayb-realtime')).toBeUndefined();
+    expect(replicas('trayb-realtime-controller')).toBe(2);
   });
 });
 

@@ -38,6 +38,7 @@ import {
 import { markdown, type BenchReport, type FanoutSample, type RunSample, type TargetResult } from './report.ts';
 import { SERVICE_NODE_FLAGS } from '../src/node-flags.ts';
 import { startService } from './service-process.ts';
+import { rerunWithPriority } from './priority.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -65,23 +66,8 @@ const { values: args } = parseArgs({
 const SERVER_CPU = 0;
 const CLIENT_CPU = '1';
 
-// Re-run pinned to the client core, at the requested priority, with as many file
-// descriptors as the hard limit allows (--idle connections need one each).
-if (process.env.BENCH_PINNED !== '1') {
-  // With autogroup scheduling, nice only ranks processes within one session; the session's
-  // own autogroup value is what ranks it against other sessions, so both are set.
-  const script =
-    'ulimit -n "$(ulimit -Hn)" && { [ "$1" = 0 ] || echo "$1" > /proc/self/autogroup || true; } && exec nice -n "$1" taskset -c "$2" "${@:3}"';
-  const result = spawnSync(
-    'bash',
-    ['-c', script, 'bench', args.nice, CLIENT_CPU, process.execPath, ...process.argv.slice(1)],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, BENCH_PINNED: '1' },
-    },
-  );
-  process.exit(result.status ?? 1);
-}
+// Re-run pinned to the client core, at the requested priority.
+rerunWithPriority(args.nice, CLIENT_CPU);
 
 const settings = {
   runs: Number(args.runs),

@@ -20,6 +20,10 @@ export interface ServiceSettings {
   readonly env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** Another build of the entry, e.g. a checkout of an earlier commit to measure "before". */
+  readonly entry?: string;
+  /** How long to wait for /readyz (many instances starting at once on a small machine need more). */
+  readonly readyTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -29,7 +33,8 @@ export interface RunningService {
 }
 
 export async function startService(settings: ServiceSettings): Promise<RunningService> {
-  const child = spawn('taskset', ['-c', settings.cpus, process.execPath, ...(settings.nodeFlags ?? []), MAIN], {
+  const main = settings.entry ?? MAIN;
+  const child = spawn('taskset', ['-c', settings.cpus, process.execPath, ...(settings.nodeFlags ?? []), main], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH,
@@ -52,7 +57,8 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     },
   });
   const url = `http://127.0.0.1:${settings.port}`;
-  const deadline = Date.now() + 20_000;
+  const readyTimeoutMs = settings.readyTimeoutMs ?? 20_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode}`);
     try {
@@ -62,7 +68,7 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('the service was not ready within 20 s');
+    if (Date.now() > deadline) throw new Error(`the service was not ready within ${readyTimeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {

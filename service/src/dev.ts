@@ -14,7 +14,7 @@ const log = createLogger(env.LOG_LEVEL ?? 'info');
 
 try {
   let throwaway: Awaited<ReturnType<typeof startThrowawayRedis>> | undefined;
-  if (!env.REDIS_URL && !env.REDIS_SENTINELS) {
+  if (!env.REDIS_URL && !env.REDIS_SENTINELS && !env.REDIS_CLUSTER_NODES) {
     if (await redisAnswers('127.0.0.1', 6379)) {
       log.info('using the Redis answering on 127.0.0.1:6379 (set REDIS_URL to choose another)');
     } else {

@@ -11,7 +11,8 @@ function fail(message: string): never {
 
 try {
   const env = process.env;
-  if (!env.REDIS_URL && !env.REDIS_SENTINELS) fail('REDIS_URL (or REDIS_SENTINELS) is required');
+  if (!env.REDIS_URL && !env.REDIS_SENTINELS && !env.REDIS_CLUSTER_NODES)
+    fail('REDIS_URL (or REDIS_SENTINELS, or REDIS_CLUSTER_NODES) is required');
   if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL)
     fail('auth is on by default: set AUTH_JWKS_URL (production) or AUTH_JWT_SECRET');
   if (env.AUTH_DEV_TOKENS === 'true') fail('AUTH_DEV_TOKENS is for local development (npm start) only');

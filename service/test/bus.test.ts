@@ -18,6 +18,7 @@ import { loadServiceConfig } from '../src/config/index.ts';
 import { testConfig, testStream, eventually } from '#test-support/instance';
 import { RealtimeBus } from '../src/bus/index.ts';
 import { createServiceMetrics } from '../src/metrics/index.ts';
+import { observeStream } from '../src/controller/index.ts';
 
 describe('events', () => {
   it('fills a missing timestamp and keeps a given one, normalised to ISO 8601', () => {
@@ -81,6 +82,20 @@ describe('the stream reader', () => {
     await redis.quit();
   });
 
+  /** A reader of `key` as consumer `pod` in the group realtime-consumers:<pod>, on a connection of its own. */
+  function readerOf(key: string, pod: string, options: { count?: number; blockMs?: number; lingerMs?: number } = {}) {
+    const config = loadServiceConfig({ REDIS_URL: inject('redisUrl') });
+    return new StreamReader(createRedis(config.redis, { name: `test-reader-${pod}`, offlineQueue: true }), {
+      key,
+      group: `realtime-consumers:${pod}`,
+      consumer: pod,
+      count: options.count ?? 10,
+      blockMs: options.blockMs ?? 100,
+      ...(options.lingerMs === undefined ? {} : { lingerMs: options.lingerMs }),
+      log: pino({ level: 'silent' }),
+    });
+  }
+
   it('creates its own group, re-reads entries it was handed but never acknowledged, then acknowledges', async () => {
     const { key } = testStream();
     const group = 'realtime-consumers:pod-a';
@@ -90,15 +105,7 @@ describe('the stream reader', () => {
     await redis.call('XREADGROUP', 'GROUP', group, 'pod-a', 'COUNT', 10, 'STREAMS', key, '>');
 
     const delivered: StreamEntry[] = [];
-    const config = loadServiceConfig({ REDIS_URL: inject('redisUrl') });
-    const reader = new StreamReader(createRedis(config.redis, { name: 'test-reader', offlineQueue: true }), {
-      key,
-      group,
-      consumer: 'pod-a',
-      count: 10,
-      blockMs: 100,
-      log: pino({ level: 'silent' }),
-    });
+    const reader = readerOf(key, 'pod-a');
     await reader.start((entries) => delivered.push(...entries));
     await eventually(() => delivered.length === 1, 'the pending entry to be delivered');
     expect(delivered[0]?.id).toBe(lost);
@@ -108,6 +115,49 @@ describe('the stream reader', () => {
     );
     expect(reader.lastReadAt).toBeDefined();
     await reader.stop();
+  });
+
+  it('under steady traffic holds at most its last batch pending, briefly, and nothing once traffic stops', async () => {
+    const { key } = testStream();
+    const reader = readerOf(key, 'pod-steady', { count: 50, blockMs: 1000, lingerMs: 50 });
+    let delivered = 0;
+    await reader.start((entries) => (delivered += entries.length));
+    const event = entryFields(normaliseEvent({ matchId: 'm', action: 'match:updated' }));
+    let worstPending = 0;
+    let worstAgeMs = 0;
+    const started = Date.now();
+    while (Date.now() - started < 1500) {
+      for (let i = 0; i < 4; i++) await redis.xadd(key, '*', ...event);
+      const { groups } = await observeStream(redis, { key, groupPrefix: 'realtime-consumers', maxLen: 5000 });
+      worstPending = Math.max(worstPending, groups[0]?.pending ?? 0);
+      worstAgeMs = Math.max(worstAgeMs, groups[0]?.oldestPendingAgeMs ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // What the controller sees of a healthy reader: one batch at most (far below the 500
+    // threshold), acknowledged a linger later (far below 30 s; generous for a busy machine).
+    expect(worstPending).toBeGreaterThan(0);
+    expect(worstPending).toBeLessThanOrEqual(50);
+    expect(worstAgeMs).toBeLessThan(1000);
+    await eventually(async () => {
+      const { groups } = await observeStream(redis, { key, groupPrefix: 'realtime-consumers', maxLen: 5000 });
+      return groups[0]?.pending === 0 && groups[0]?.lag === 0;
+    }, 'the last batch to be acknowledged after traffic stops');
+    expect(delivered).toBe(await redis.xlen(key));
+    await reader.stop();
+  });
+
+  it('acknowledges its last batch when stopped between reads, so a restart does not read it again', async () => {
+    const { key } = testStream();
+    const group = 'realtime-consumers:pod-stop';
+    // A linger long enough that stop() surely comes while it waits between reads.
+    const reader = readerOf(key, 'pod-stop', { count: 50, blockMs: 1000, lingerMs: 60_000 });
+    let delivered = 0;
+    await reader.start((entries) => (delivered += entries.length));
+    await redis.xadd(key, '*', ...entryFields(normaliseEvent({ matchId: 'm', action: 'match:created' })));
+    await eventually(() => delivered === 1, 'the entry to be delivered');
+    expect(((await redis.xpending(key, group)) as [number])[0]).toBe(1);
+    await reader.stop();
+    expect(((await redis.xpending(key, group)) as [number])[0]).toBe(0);
   });
 
   it('gives each instance a group of its own named <prefix>:<POD_NAME>, so both read every entry', async () => {

@@ -36,6 +36,37 @@ describe('service configuration', () => {
     });
   });
 
+  it('switches to Redis Cluster when REDIS_CLUSTER_NODES is set, with keys of one hash tag', () => {
+    const config = loadServiceConfig({
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-1',
+      REALTIME_STREAM_KEY: '{trayb}:events:realtime',
+      MATCHES_KEY: '{trayb}:matches',
+    });
+    expect(config.redis).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-1', port: 6379 },
+      ],
+      password: undefined,
+    });
+  });
+
+  it('refuses to start on Redis Cluster when the stream and the match hash span slots, naming both keys', () => {
+    expect(() => loadServiceConfig({ REDIS_CLUSTER_NODES: 'redis-0:6379' })).toThrow(ConfigError);
+    expect(() => loadServiceConfig({ REDIS_CLUSTER_NODES: 'redis-0:6379' })).toThrow(
+      /REALTIME_STREAM_KEY \(trayb:events:realtime, slot 1188\) and MATCHES_KEY \(trayb:matches, slot 7863\) must share a hash slot/,
+    );
+    // Outside a cluster the defaults stay what the runbooks name.
+    expect(loadServiceConfig({}).stream.key).toBe('trayb:events:realtime');
+  });
+
+  it('lingers after a short read for the flush window unless told otherwise', () => {
+    expect(loadServiceConfig({}).stream.readLingerMs).toBe(20);
+    expect(loadServiceConfig({ SSE_FLUSH_INTERVAL_MS: '0' }).stream.readLingerMs).toBe(0);
+    expect(loadServiceConfig({ REALTIME_STREAM_READ_LINGER_MS: '5' }).stream.readLingerMs).toBe(5);
+  });
+
   it('reports every invalid variable at once', () => {
     let error: unknown;
     try {

@@ -157,6 +157,15 @@ describe('resuming with Last-Event-ID', () => {
     // XADD MAXLEN ~ trims whole radix nodes (100 entries by default): write well past that.
     for (let i = 0; i < 400; i++) await bus.emitRealtimeEvent({ matchId: 'm', action: 'match:updated' });
     expect(await bus.resumeCoverage(first.id)).toBe('trimmed');
+    // The instance's reader pauses between reads (REALTIME_STREAM_READ_LINGER_MS): once its
+    // group has read and acknowledged everything, whatever the client gets after connecting is live.
+    const last = await bus.emitRealtimeEvent({ matchId: 'other', action: 'match:updated' });
+    await eventually(async () => {
+      const groups = (await bus.redis.call('XINFO', 'GROUPS', service.config.stream.key)) as unknown[][];
+      const group = groups.find((fields) => fields[1] === service.config.stream.group) ?? [];
+      const field = (name: string) => group[group.indexOf(name) + 1];
+      return field('last-delivered-id') === last.id && field('pending') === 0;
+    }, 'the reader to catch up');
 
     const client = await open(service.url, { token: await token('admin'), lastEventId: first.id });
     const resync = await client.waitForEvent('resync');

@@ -2,7 +2,7 @@
 // compares, stores and appends the event to the stream in one step, so a match change and
 // its realtime event land together or not at all, and concurrent writers cannot lose updates.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import { Type, type Static } from 'typebox';
 import { MatchId, normaliseEvent, type EventPublisher, type StreamEntry } from '../bus/index.ts';
 import type { StreamEventName } from '../contract/index.ts';
@@ -58,7 +58,7 @@ return redis.call('XADD', KEYS[2], unpack(ARGV, 4))
 
 const MAX_ATTEMPTS = 5;
 
-type Changer = Redis & {
+type Changer = RedisClient & {
   matchChangeAndEmit(matches: string, stream: string, ...args: (string | number)[]): Promise<string | null>;
 };
 
@@ -69,7 +69,7 @@ export class MatchStore {
   readonly #cacheTtlMs: number;
   #cache: { at: number; matches: Match[] } | undefined;
 
-  constructor(redis: Redis, options: { key: string; cacheTtlMs: number; publisher: EventPublisher }) {
+  constructor(redis: RedisClient, options: { key: string; cacheTtlMs: number; publisher: EventPublisher }) {
     if (!('matchChangeAndEmit' in redis))
       redis.defineCommand('matchChangeAndEmit', { numberOfKeys: 2, lua: CHANGE_AND_EMIT });
     this.#redis = redis as Changer;

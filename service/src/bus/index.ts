@@ -2,12 +2,11 @@
 // replay for resuming clients. It owns two connections: one for commands, and one the reader
 // blocks on, so a long XREADGROUP never delays a producer.
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
 import type { ServiceConfig } from '../config/index.ts';
 import type { ServiceMetrics } from '../metrics/index.ts';
 import type { StreamEntry } from './events.ts';
 import { EventPublisher } from './publisher.ts';
-import { createRedis } from '../redis/index.ts';
+import { createRedis, type RedisClient } from '../redis/index.ts';
 import { recentEvents, replayEventsSince, resumeCoverage, type ResumeCoverage } from './replay.ts';
 import { StreamReader, type Deliver } from './stream-reader.ts';
 
@@ -23,7 +22,7 @@ export interface RealtimeBusOptions {
 
 export class RealtimeBus {
   /** The command connection: publishing, replay, state reads. */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly publisher: EventPublisher;
   readonly #reader: StreamReader;
   readonly #config: ServiceConfig;
@@ -49,6 +48,7 @@ export class RealtimeBus {
       consumer: config.stream.consumer,
       count: config.stream.readCount,
       blockMs: config.stream.readBlockMs,
+      lingerMs: config.stream.readLingerMs,
       onRead: () => {
         metrics.busReads.inc();
         metrics.busLastRead.set(Date.now() / 1000);

@@ -1,6 +1,6 @@
 // emitRealtimeEvent(): validate, timestamp, XADD with an approximate MAXLEN trim. A Redis
 // failure reaches the caller as BusUnavailableError (producers answer 503), never a silent loss.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import type { StreamConfig } from '../config/common.ts';
 import { entryFields, normaliseEvent, type RealtimeEvent, type StreamEntry } from './events.ts';
 
@@ -17,11 +17,11 @@ export interface PublishHooks {
 }
 
 export class EventPublisher {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #stream: StreamConfig;
   readonly #hooks: PublishHooks;
 
-  constructor(redis: Redis, stream: StreamConfig, hooks: PublishHooks) {
+  constructor(redis: RedisClient, stream: StreamConfig, hooks: PublishHooks) {
     this.#redis = redis;
     this.#stream = stream;
     this.#hooks = hooks;

@@ -1,6 +1,6 @@
 // Resume support: whether a client's Last-Event-ID is still covered by the stream, and the
 // entries after it, read with XRANGE in bounded batches.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import { compareStreamIds, decodeEntry, type StreamEntry } from './events.ts';
 
 /**
@@ -15,7 +15,7 @@ function field(reply: unknown[], name: string): unknown {
   return undefined;
 }
 
-export async function resumeCoverage(redis: Redis, key: string, lastId: string): Promise<ResumeCoverage> {
+export async function resumeCoverage(redis: RedisClient, key: string, lastId: string): Promise<ResumeCoverage> {
   let info: unknown[];
   try {
     info = (await redis.call('XINFO', 'STREAM', key)) as unknown[];
@@ -38,7 +38,7 @@ export async function resumeCoverage(redis: Redis, key: string, lastId: string):
 
 /** Yields the entries strictly after `lastId`, oldest first, `batch` at a time. */
 export async function* replayEventsSince(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   lastId: string,
   batch: number,
@@ -59,7 +59,7 @@ export async function* replayEventsSince(
 }
 
 /** The newest `count` entries, newest first. */
-export async function recentEvents(redis: Redis, key: string, count: number): Promise<StreamEntry[]> {
+export async function recentEvents(redis: RedisClient, key: string, count: number): Promise<StreamEntry[]> {
   const raw = (await redis.xrevrange(key, '+', '-', 'COUNT', count)) as [string, string[]][];
   return raw
     .map(([id, fields]) => decodeEntry(id, fields))

@@ -2,10 +2,19 @@
 // re-reads what this consumer was handed but never acknowledged (id 0), then blocks for new
 // entries ('>'), hands each batch to the local fan-out, and acknowledges it afterwards.
 // It survives Redis restarts: ioredis reconnects, a missing group is recreated.
-import type { Redis } from 'ioredis';
+//
+// What Redis pays per instance is set here, and every instance pays it for every event:
+// - After a read that returned less than a full batch the reader lingers (`lingerMs`) before
+//   reading again. Events that arrive meanwhile wait in the stream and come back together in
+//   one reply, instead of each waking every blocked reader on its own; a full batch means a
+//   backlog, so the next read follows at once.
+// - A batch is acknowledged together with the next read, one pipeline: one request and,
+//   when the read finds entries, one reply. So a healthy reader's pending list holds at most
+//   the last batch, for at most the linger (plus a round trip), while a stuck one still shows
+//   pending and lag growing, exactly as before.
 import type { Logger } from 'pino';
 import { decodeEntry, type StreamEntry } from './events.ts';
-import { reconnectDelay } from '../redis/index.ts';
+import { onConnectionLost, reconnectDelay, type RedisClient } from '../redis/index.ts';
 
 export interface StreamReaderOptions {
   readonly key: string;
@@ -13,6 +22,8 @@ export interface StreamReaderOptions {
   readonly consumer: string;
   readonly count: number;
   readonly blockMs: number;
+  /** Pause after a read that returned less than a full batch; 0 reads again at once. */
+  readonly lingerMs?: number;
   readonly onRead?: () => void;
   readonly onError?: (error: unknown) => void;
   readonly log: Logger;
@@ -29,20 +40,24 @@ function isMissingGroup(error: unknown): boolean {
 }
 
 export class StreamReader {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #options: StreamReaderOptions;
   #running: Promise<void> | undefined;
   #stopping = false;
   #lastReadAt: number | undefined;
   /** The newest entry this reader has handed to the fan-out. */
   #lastDeliveredId: string | undefined;
+  /** Delivered, not yet acknowledged: they go with the next read. */
+  #unacked: string[] = [];
+  /** Ends the current linger early (stop). */
+  #endLinger: (() => void) | undefined;
   /** Counts connection losses, so a read can tell that it spanned one. */
   #connectionLosses = 0;
 
-  constructor(redis: Redis, options: StreamReaderOptions) {
+  constructor(redis: RedisClient, options: StreamReaderOptions) {
     this.#redis = redis;
     this.#options = options;
-    redis.on('close', () => this.#connectionLosses++);
+    onConnectionLost(redis, () => this.#connectionLosses++);
   }
 
   /** When the last XREADGROUP completed (ms since epoch); undefined before the first. */
@@ -59,7 +74,13 @@ export class StreamReader {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    // Disconnecting rejects the blocked XREADGROUP at once instead of waiting out BLOCK.
+    if (this.#endLinger !== undefined) {
+      // Between reads: the last batch was delivered but not yet acknowledged. The loop
+      // acknowledges it on its way out, so a restart under the same name does not re-read it.
+      this.#endLinger();
+      await this.#running;
+    }
+    // Disconnecting rejects a blocked XREADGROUP at once instead of waiting out BLOCK.
     this.#redis.disconnect();
     await this.#running;
   }
@@ -85,39 +106,30 @@ export class StreamReader {
     }
   }
 
+  /** Acknowledges what was delivered and reads from `cursor`, in one pipeline (one request). */
+  async #ackAndRead(cursor: string): Promise<ReadReply> {
+    const { key, group, consumer, count, blockMs } = this.#options;
+    const acked = this.#unacked;
+    const pipeline = this.#redis.pipeline();
+    if (acked.length > 0) pipeline.xack(key, group, ...acked);
+    // '0' re-reads this consumer's pending entries at once; '>' waits for new ones.
+    const block = cursor === '>' ? ['BLOCK', blockMs] : [];
+    pipeline.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, ...block, 'STREAMS', key, cursor);
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    // Only now: after a failure the same ids go again (XACK is idempotent).
+    if (this.#unacked === acked) this.#unacked = [];
+    return (results[results.length - 1]?.[1] ?? null) as ReadReply;
+  }
+
   async #loop(deliver: Deliver): Promise<void> {
-    const { key, group, consumer, count, blockMs, log } = this.#options;
-    // '0' re-reads this consumer's pending entries; '>' asks for new ones.
+    const { count, lingerMs = 0, log } = this.#options;
     let cursor = '0';
     let failures = 0;
     while (!this.#stopping) {
       try {
         const losses = this.#connectionLosses;
-        const reply = (await (cursor === '>'
-          ? this.#redis.call(
-              'XREADGROUP',
-              'GROUP',
-              group,
-              consumer,
-              'COUNT',
-              count,
-              'BLOCK',
-              blockMs,
-              'STREAMS',
-              key,
-              '>',
-            )
-          : this.#redis.call(
-              'XREADGROUP',
-              'GROUP',
-              group,
-              consumer,
-              'COUNT',
-              count,
-              'STREAMS',
-              key,
-              cursor,
-            ))) as ReadReply;
+        const reply = await this.#ackAndRead(cursor);
         this.#lastReadAt = Date.now();
         this.#options.onRead?.();
         failures = 0;
@@ -130,11 +142,13 @@ export class StreamReader {
           continue;
         }
         const raw = reply?.[0]?.[1] ?? [];
-        if (cursor !== '>') cursor = raw.length === 0 ? '>' : (raw[raw.length - 1]?.[0] ?? '>');
+        const live = cursor === '>';
+        if (!live) cursor = raw.length === 0 ? '>' : (raw[raw.length - 1]?.[0] ?? '>');
         if (raw.length === 0) continue;
         this.#deliver(raw, deliver);
         this.#lastDeliveredId = raw[raw.length - 1]?.[0];
-        await this.#redis.xack(key, group, ...raw.map(([id]) => id));
+        for (const [id] of raw) this.#unacked.push(id);
+        if (live && raw.length < count && lingerMs > 0) await this.#linger(lingerMs);
       } catch (error) {
         if (this.#stopping) break;
         this.#options.onError?.(error);
@@ -142,6 +156,8 @@ export class StreamReader {
         // leaves entries delivered to us in Redis but never seen here.
         cursor = '0';
         if (isMissingGroup(error)) {
+          // A recreated group has no pending entries to acknowledge.
+          this.#unacked = [];
           await this.#createGroup(false).catch((e: unknown) =>
             log.error({ err: e }, 'could not recreate consumer group'),
           );
@@ -152,6 +168,24 @@ export class StreamReader {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+    if (this.#unacked.length > 0 && this.#redis.status === 'ready') {
+      // Best effort, and never longer than a second: a stop must not wait on an outage.
+      const { key, group } = this.#options;
+      const acked = this.#redis.xack(key, group, ...this.#unacked).catch(() => undefined);
+      await Promise.race([acked, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
+  }
+
+  #linger(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.#endLinger = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.#endLinger = end;
+    });
   }
 
   #deliver(raw: RawEntries, deliver: Deliver): void {

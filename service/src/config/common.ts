@@ -1,19 +1,25 @@
 // The settings the service and the controller both read, declared once so the two can never
-// read REDIS_URL or the stream differently: the Redis connection (standalone or Sentinel) and
-// the stream (key, consumer-group prefix, MAXLEN). Each process spreads them into its own spec.
+// read REDIS_URL or the stream differently: the Redis connection (standalone, Sentinel or
+// Cluster) and the stream (key, consumer-group prefix, MAXLEN). Each process spreads them
+// into its own spec.
 import { int, list, optional, str, type EnvSpec } from './env.ts';
 
 const POSITIVE = { min: 1 };
 
 export const redisEnv = {
   REDIS_URL: str(
-    'Redis address, redis:// or rediss:// (TLS); ignored when REDIS_SENTINELS is set',
+    'Redis address, redis:// or rediss:// (TLS); ignored when REDIS_SENTINELS or REDIS_CLUSTER_NODES is set',
     'redis://127.0.0.1:6379',
     /^rediss?:\/\//,
   ),
   REDIS_SENTINELS: list('Comma-separated Sentinel host:port list; enables Sentinel failover'),
   REDIS_SENTINEL_NAME: str('Sentinel master name', 'mymaster'),
-  REDIS_PASSWORD: optional(str('Password for the Redis data nodes when it is not in REDIS_URL (Sentinel mode)')),
+  REDIS_CLUSTER_NODES: list(
+    'Comma-separated Redis Cluster seed nodes host:port; switches to Redis Cluster (keys one step writes together must share a hash slot)',
+  ),
+  REDIS_PASSWORD: optional(
+    str('Password for the Redis data nodes when it is not in REDIS_URL (Sentinel and Cluster modes)'),
+  ),
   REDIS_SENTINEL_PASSWORD: optional(str('Password for the Sentinels themselves')),
 } satisfies EnvSpec;
 
@@ -31,11 +37,17 @@ export const streamEnv = {
   ),
 } satisfies EnvSpec;
 
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
 export type RedisConfig =
   | { readonly mode: 'standalone'; readonly url: string }
+  | { readonly mode: 'cluster'; readonly nodes: readonly HostPort[]; readonly password: string | undefined }
   | {
       readonly mode: 'sentinel';
-      readonly sentinels: readonly { host: string; port: number }[];
+      readonly sentinels: readonly HostPort[];
       readonly name: string;
       readonly password: string | undefined;
       readonly sentinelPassword: string | undefined;
@@ -47,20 +59,29 @@ export interface StreamConfig {
   readonly maxLen: number;
 }
 
+function hostPort(entry: string, defaultPort: number): HostPort {
+  const match = /^(.+):(\d+)$/.exec(entry);
+  return match ? { host: match[1] ?? entry, port: Number(match[2]) } : { host: entry, port: defaultPort };
+}
+
 export function redisConfigFrom(values: {
   REDIS_URL: string;
   REDIS_SENTINELS: string[];
   REDIS_SENTINEL_NAME: string;
+  REDIS_CLUSTER_NODES: string[];
   REDIS_PASSWORD: string | undefined;
   REDIS_SENTINEL_PASSWORD: string | undefined;
 }): RedisConfig {
+  if (values.REDIS_CLUSTER_NODES.length > 0)
+    return {
+      mode: 'cluster',
+      nodes: values.REDIS_CLUSTER_NODES.map((entry) => hostPort(entry, 6379)),
+      password: values.REDIS_PASSWORD,
+    };
   if (values.REDIS_SENTINELS.length === 0) return { mode: 'standalone', url: values.REDIS_URL };
   return {
     mode: 'sentinel',
-    sentinels: values.REDIS_SENTINELS.map((entry) => {
-      const match = /^(.+):(\d+)$/.exec(entry);
-      return match ? { host: match[1] ?? entry, port: Number(match[2]) } : { host: entry, port: 26379 };
-    }),
+    sentinels: values.REDIS_SENTINELS.map((entry) => hostPort(entry, 26379)),
     name: values.REDIS_SENTINEL_NAME,
     password: values.REDIS_PASSWORD,
     sentinelPassword: values.REDIS_SENTINEL_PASSWORD,

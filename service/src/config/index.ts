@@ -4,7 +4,8 @@
 import { hostname } from 'node:os';
 import { groupName } from '../contract/index.ts';
 import { redisConfigFrom, redisEnv, streamEnv, type RedisConfig, type StreamConfig } from './common.ts';
-import { bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+import { ConfigError, bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+import { keySlot } from '../redis/key-slot.ts';
 
 export { ConfigError } from './env.ts';
 
@@ -24,6 +25,13 @@ export const serviceEnv = {
   ...streamEnv,
   REALTIME_STREAM_READ_COUNT: int('Entries per XREADGROUP call', 50, POSITIVE),
   REALTIME_STREAM_READ_BLOCK_MS: int('XREADGROUP BLOCK timeout in milliseconds', 5000, POSITIVE),
+  REALTIME_STREAM_READ_LINGER_MS: optional(
+    int(
+      'After a read that returned less than a full batch, wait this long before the next, so events arriving meanwhile share one read: less Redis CPU per instance for up to this much latency; 0 reads again at once (default: SSE_FLUSH_INTERVAL_MS, whose window hides it)',
+      undefined,
+      { min: 0 },
+    ),
+  ),
   REALTIME_REPLAY_BATCH: int('Entries per XRANGE call when a client resumes', 500, POSITIVE),
   SSE_HEARTBEAT_INTERVAL_MS: int('Interval of the ": heartbeat" comment on every stream', 15000, POSITIVE),
   SSE_RETRY_MS: int('Reconnect delay the stream advertises with "retry:"', 5000, POSITIVE),
@@ -78,6 +86,7 @@ export interface ServiceConfig {
     readonly consumer: string;
     readonly readCount: number;
     readonly readBlockMs: number;
+    readonly readLingerMs: number;
     readonly replayBatch: number;
   };
   readonly sse: {
@@ -104,16 +113,36 @@ export interface ServiceConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * A match change and its event are written by one script (api/match-store.ts), and Redis
+ * Cluster runs a script only when all its keys hash to one slot. Refusing at start names the
+ * keys; letting the first write fail with CROSSSLOT would not. The defaults are left as they
+ * are (the stream key is a contract other producers and readers are configured with):
+ * operators choose the hash tag.
+ */
+function requireOneSlot(keys: Record<string, string>): void {
+  const slots = Object.entries(keys).map(([name, key]) => ({ name, key, slot: keySlot(key) }));
+  if (slots.every(({ slot }) => slot === slots[0]?.slot)) return;
+  const listed = slots.map(({ name, key, slot }) => `${name} (${key}, slot ${slot})`).join(' and ');
+  throw new ConfigError([
+    `in Redis Cluster ${listed} must share a hash slot, because a match change and its event are written in one step: ` +
+      'give them the same hash tag, e.g. REALTIME_STREAM_KEY={trayb}:events:realtime MATCHES_KEY={trayb}:matches',
+  ]);
+}
+
 export function loadServiceConfig(env: Env): ServiceConfig {
   const v = readEnv(serviceEnv, env);
   const instance = v.POD_NAME ?? hostname();
+  const redis = redisConfigFrom(v);
+  if (redis.mode === 'cluster')
+    requireOneSlot({ REALTIME_STREAM_KEY: v.REALTIME_STREAM_KEY, MATCHES_KEY: v.MATCHES_KEY });
   return {
     port: v.PORT,
     host: v.HOST,
     metricsPort: v.METRICS_PORT,
     instance,
     webConcurrency: v.WEB_CONCURRENCY,
-    redis: redisConfigFrom(v),
+    redis,
     stream: {
       key: v.REALTIME_STREAM_KEY,
       groupPrefix: v.REALTIME_STREAM_GROUP,
@@ -122,6 +151,8 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       maxLen: v.REALTIME_STREAM_MAXLEN,
       readCount: v.REALTIME_STREAM_READ_COUNT,
       readBlockMs: v.REALTIME_STREAM_READ_BLOCK_MS,
+      // The fan-out holds events for its flush window anyway: a linger as long costs no latency.
+      readLingerMs: v.REALTIME_STREAM_READ_LINGER_MS ?? v.SSE_FLUSH_INTERVAL_MS,
       replayBatch: v.REALTIME_REPLAY_BATCH,
     },
     sse: {

@@ -2,7 +2,7 @@
 // destroy stale groups in Redis, and leave a trace of each (and of each skipped action) as
 // an events.k8s.io Event on the pod and on the policy, a log line and a metric.
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import type { ClusterEvent, ClusterPort, ObjectRef } from './cluster.ts';
 import type { ControllerMetrics } from './metrics.ts';
 import type { RemediationAction, RemediationResult } from '../contract/index.ts';
@@ -12,7 +12,7 @@ import { destroyGroup } from './observe.ts';
 export interface ActContext {
   /** Undefined when running observe-only (no cluster); then only dry-run reaches here. */
   readonly cluster: ClusterPort | undefined;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly streamKey: string;
   readonly policyName: string | undefined;
   readonly metrics: ControllerMetrics;

@@ -2,7 +2,7 @@
 // prefix, its pending count, the age of its oldest pending entry, its lag and its
 // consumers' idle times. One round trip for the groups, one pipeline for the details.
 import { podOfInstance } from '../contract/index.ts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import type { ConsumerObservation, GroupObservation } from './model.ts';
 
 export interface StreamObservation {
@@ -54,7 +54,7 @@ function oldestPendingAge(reply: unknown): number | undefined {
 }
 
 export async function observeStream(
-  redis: Redis,
+  redis: RedisClient,
   stream: { key: string; groupPrefix: string; maxLen: number },
 ): Promise<StreamObservation> {
   const [lengthReply, existsReply] = await Promise.all([redis.xlen(stream.key), redis.exists(stream.key)]);
@@ -96,6 +96,6 @@ export async function observeStream(
 }
 
 /** Stale group collection. Returns false when the group was already gone. */
-export async function destroyGroup(redis: Redis, streamKey: string, group: string): Promise<boolean> {
+export async function destroyGroup(redis: RedisClient, streamKey: string, group: string): Promise<boolean> {
   return Number(await redis.xgroup('DESTROY', streamKey, group)) === 1;
 }

@@ -4,7 +4,7 @@
 // their own clock, a real Redis and a fake cluster.
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import { carryOutCollection, carryOutRemediation, carryOutSkip, type ActContext } from './act.ts';
 import type { ClusterPort, PolicyObject } from './cluster.ts';
 import { decide, recordOutcome } from './decide.ts';
@@ -49,7 +49,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
   }
 }
 
-async function observeRedis(redis: Redis, settings: EffectiveSettings, timeoutMs: number) {
+async function observeRedis(redis: RedisClient, settings: EffectiveSettings, timeoutMs: number) {
   const work = (async () => {
     if (redis.status === 'connecting' || redis.status === 'connect' || redis.status === 'wait')
       await once(redis, 'ready');

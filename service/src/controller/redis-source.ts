@@ -1,19 +1,19 @@
 // The controller's Redis connection. It follows the policy: when the policy points at a
 // Secret, the URL comes from there, and a changed URL replaces the connection.
-import { createRedis, type Redis } from '../redis/index.ts';
+import { createRedis, type RedisClient } from '../redis/index.ts';
 import type { RedisConfig } from '../config/common.ts';
 
 export class RedisSource {
   readonly #fallback: RedisConfig;
   #url: string | undefined;
-  #redis: Redis | undefined;
+  #redis: RedisClient | undefined;
 
   constructor(fallback: RedisConfig) {
     this.#fallback = fallback;
   }
 
   /** The connection for this URL (undefined: the environment's REDIS_URL / Sentinels). */
-  current(url: string | undefined): Redis {
+  current(url: string | undefined): RedisClient {
     if (this.#redis !== undefined && url === this.#url) return this.#redis;
     void this.#redis?.quit().catch(() => undefined);
     // No offline queue: while Redis is down a poll must fail fast and read as an outage,

@@ -1,18 +1,18 @@
 // The cluster-wide counters the runbook reads with `redis-cli HGETALL metrics:sse`.
 // Increments are summed locally and flushed once a second, so a drop storm costs one
 // HINCRBY per field per second instead of one per dropped event.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import { SSE_METRICS_HASH } from '../contract/index.ts';
 
 type Field = 'connections' | 'disconnects' | 'dropped';
 
 export class SseHashCounters {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #pending: Record<Field, number> = { connections: 0, disconnects: 0, dropped: 0 };
   readonly #timer: NodeJS.Timeout;
   readonly #onError: (error: unknown) => void;
 
-  constructor(redis: Redis, onError: (error: unknown) => void, intervalMs = 1000) {
+  constructor(redis: RedisClient, onError: (error: unknown) => void, intervalMs = 1000) {
     this.#redis = redis;
     this.#onError = onError;
     this.#timer = setInterval(() => void this.flush(), intervalMs).unref();

@@ -1,10 +1,14 @@
 // Redis connections for both processes (the service's bus and the controller): standalone
-// (redis://, rediss://) or Sentinel, with reconnection and backoff left to ioredis so readers
-// and writers heal by themselves.
-import { Redis, type RedisOptions } from 'ioredis';
+// (redis://, rediss://), Sentinel or Cluster, with reconnection, backoff and (in a cluster)
+// slot redirection left to ioredis so readers and writers heal by themselves.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/common.ts';
 
 export type { Redis } from 'ioredis';
+export { hashedPart, keySlot } from './key-slot.ts';
+
+/** One connection to Redis, whatever its topology: the same commands on either. */
+export type RedisClient = Redis | Cluster;
 
 export interface ConnectionOptions {
   /** Shown in CLIENT LIST, so an operator can tell the reader from the publisher. */
@@ -22,7 +26,17 @@ export function reconnectDelay(attempt: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-export function createRedis(config: RedisConfig, options: ConnectionOptions): Redis {
+/**
+ * Calls `listener` whenever a connection that may have had a command in flight is lost: the
+ * connection itself, or in a cluster any node's. ioredis re-sends such commands on a new
+ * connection, so the reply a caller finally gets may not be the only one Redis produced.
+ */
+export function onConnectionLost(client: RedisClient, listener: () => void): void {
+  client.on('close', listener);
+  if (client instanceof Cluster) client.on('-node', listener);
+}
+
+export function createRedis(config: RedisConfig, options: ConnectionOptions): RedisClient {
   const common: RedisOptions = {
     connectionName: options.name,
     protocol: 2,
@@ -32,6 +46,22 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
     lazyConnect: true,
   };
   if (config.mode === 'standalone') return new Redis(config.url, common);
+  if (config.mode === 'cluster')
+    return new Cluster(
+      config.nodes.map((node) => ({ host: node.host, port: node.port })),
+      {
+        // The node connections; the cluster object reconnects and re-reads the slot map itself.
+        redisOptions: {
+          connectionName: options.name,
+          protocol: 2,
+          maxRetriesPerRequest: common.maxRetriesPerRequest ?? null,
+          ...(config.password === undefined ? {} : { password: config.password }),
+        },
+        enableOfflineQueue: options.offlineQueue,
+        clusterRetryStrategy: reconnectDelay,
+        lazyConnect: true,
+      },
+    );
   return new Redis({
     ...common,
     sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })),
