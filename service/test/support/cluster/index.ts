@@ -24,6 +24,8 @@ export interface Cluster {
   /** The folder up.sh filled: logs/, pki/, one folder per node. */
   readonly dir: string;
   readonly nodes: readonly string[];
+  /** up.sh's own progress lines (what was built, how long each stage took). */
+  readonly startup: readonly string[];
   /** kubectl as the cluster admin; resolves with the exit code, never rejects on a non-zero one. */
   kubectl(args: readonly string[], input?: string): Promise<KubectlResult>;
   /** kubectl that must succeed: its stdout, or an error with its stderr. */
@@ -86,6 +88,7 @@ export async function startCluster(): Promise<Cluster> {
   return {
     dir,
     nodes: (env['NODES'] ?? '').split(' '),
+    startup: up.stderr.split('\n').filter((line) => line.startsWith('cluster-')),
     kubectl,
     kubectlOk,
     async inContainerNetwork(namespace, pod, command) {
