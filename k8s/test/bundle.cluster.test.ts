@@ -86,6 +86,16 @@ async function receivedByClient(): Promise<string[][]> {
   return byClient;
 }
 
+/** Waits until the bundle's StatefulSet and Deployments have every replica updated and Ready. */
+async function everyWorkloadRolledOut(): Promise<void> {
+  const workloads = [
+    'statefulset/trayb-realtime-redis',
+    'deployment/trayb-realtime',
+    'deployment/trayb-realtime-controller',
+  ];
+  await cluster.kubectlOk(['-n', NS, 'rollout', 'status', ...workloads, '--timeout=300s']);
+}
+
 /** Publishes through the Service from inside the cluster, each event retried until accepted. */
 async function publish(count: number, tag: string, intervalMs = 0): Promise<string[]> {
   const out = await cluster.kubectlOk([
@@ -135,16 +145,7 @@ beforeAll(async () => {
   mark(`cluster up: nodes ${cluster.nodes.join(', ')}`);
   await cluster.kubectlOk(['apply', '-k', k8sDir]);
   mark('kubectl apply -k k8s');
-  await cluster.kubectlOk([
-    '-n',
-    NS,
-    'rollout',
-    'status',
-    'statefulset/trayb-realtime-redis',
-    'deployment/trayb-realtime',
-    'deployment/trayb-realtime-controller',
-    '--timeout=300s',
-  ]);
+  await everyWorkloadRolledOut();
   mark('every workload rolled out');
 
   // The development Secret the bundle deploys signs the clients' tokens, as the service verifies them.
@@ -410,16 +411,7 @@ describe('kubectl apply -k k8s on a real cluster', () => {
       '--timeout=300s',
     ]);
     mark(`drained ${target}`);
-    await cluster.kubectlOk([
-      '-n',
-      NS,
-      'rollout',
-      'status',
-      'statefulset/trayb-realtime-redis',
-      'deployment/trayb-realtime',
-      'deployment/trayb-realtime-controller',
-      '--timeout=300s',
-    ]);
+    await everyWorkloadRolledOut();
     const after = await pods(NS, 'app.kubernetes.io/name=trayb-realtime');
     expect(after.filter((p) => p.spec.nodeName === target).map((p) => p.metadata.name)).toEqual([]);
     await publishing;
