@@ -31,6 +31,11 @@ async function serviceUnderTest(knobs: Record<string, string>): Promise<Record<s
     REALTIME_STREAM_KEY: stream.key,
     REALTIME_STREAM_MAXLEN: '100000',
     SSE_DRAIN_WINDOW_MS: '100',
+    // 300 events (2.5 s at 120 ev/s) of slack, not 100: the runner reads every subscriber
+    // in the test's own process, and on a starved two-core machine a one-second stall of
+    // that process made a "fast" subscriber overflow. A 5 s slow pause (600 events) still
+    // overflows the slow subscribers' queues.
+    SSE_CLIENT_QUEUE_LIMIT: '300',
   });
   running.push(service);
   const baseUrl = service.url;
