@@ -107,8 +107,6 @@ describe('Redis that comes up after the instance', () => {
   // until Redis was Ready.
   it('the instance starts and listens, reports not ready, then reads and streams once Redis answers', async () => {
     const port = await freePort();
-    let redis: ThrowawayRedis | undefined;
-    cleanups.push(() => redis?.stop());
     const service: TestInstance = await startInstance(
       testConfig(testStream(), { REDIS_URL: `redis://127.0.0.1:${port}`, REALTIME_STREAM_READ_BLOCK_MS: '200' }),
     );
@@ -117,7 +115,9 @@ describe('Redis that comes up after the instance', () => {
     expect(notYet.status).toBe(503);
     expect(await notYet.json()).toMatchObject({ reasons: expect.arrayContaining(['redis unreachable']) as unknown });
 
-    redis = await startThrowawayRedis({ port });
+    const redis: ThrowawayRedis = await startThrowawayRedis({ port });
+    // stopped last, after the instance has closed against it
+    cleanups.unshift(() => redis.stop());
     await eventually(
       async () => (await fetch(`${service.url}/readyz`)).status === 200,
       'readiness once Redis answers',
