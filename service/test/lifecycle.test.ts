@@ -1,9 +1,11 @@
 // Lifecycle under real processes: SIGTERM drains clients with a shutdown event, and a Redis
-// restart mid-stream is survived, with readiness and producers reflecting the outage.
+// restart mid-stream is survived, with readiness and producers reflecting the outage, and an
+// instance started before Redis waits for it instead of exiting.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
+import { freePort } from '#test-support/free-port';
 import { serviceEntry as mainEntry, startServiceProcess } from '#test-support/entry-processes';
 import { SseTestClient } from '#test-support/sse-client';
 import {
@@ -96,5 +98,35 @@ describe('a Redis restart mid-stream', () => {
     const { id } = (await again.json()) as { id: string };
     await eventually(() => client.ids.includes(id), 'the event published after the restart to arrive', 20_000);
     expect(client.ended).toBe(false);
+  }, 60_000);
+});
+
+describe('Redis that comes up after the instance', () => {
+  // In a cluster the instances and Redis start together, in no set order: on a real cluster
+  // the service used to exit at start ("Connection is closed.") and crash-loop with back-off
+  // until Redis was Ready.
+  it('the instance starts and listens, reports not ready, then reads and streams once Redis answers', async () => {
+    const port = await freePort();
+    const service: TestInstance = await startInstance(
+      testConfig(testStream(), { REDIS_URL: `redis://127.0.0.1:${port}`, REALTIME_STREAM_READ_BLOCK_MS: '200' }),
+    );
+    cleanups.push(() => service.close());
+    const notYet = await fetch(`${service.url}/readyz`);
+    expect(notYet.status).toBe(503);
+    expect(await notYet.json()).toMatchObject({ reasons: expect.arrayContaining(['redis unreachable']) as unknown });
+
+    const redis: ThrowawayRedis = await startThrowawayRedis({ port });
+    // stopped last, after the instance has closed against it
+    cleanups.unshift(() => redis.stop());
+    await eventually(
+      async () => (await fetch(`${service.url}/readyz`)).status === 200,
+      'readiness once Redis answers',
+      20_000,
+    );
+    const client = await SseTestClient.open(service.url, { token: await token('admin') });
+    cleanups.push(() => client.close());
+    const published = await publish(service.url, await token('producer'), { matchId: 'm', action: 'match:created' });
+    expect(published.status).toBe(202);
+    await client.waitForEvents(1);
   }, 60_000);
 });

@@ -64,7 +64,9 @@ export class RealtimeBus {
    * so what it delivers to is built before it, from this bus's connection.
    */
   async start(deliver: Deliver): Promise<void> {
-    await this.redis.connect();
+    // Unreachable Redis is not a failed start: ioredis keeps reconnecting (the error listener
+    // logs it), commands fail fast meanwhile and /readyz reports it.
+    await this.redis.connect().catch(() => undefined);
     await this.#reader.start(deliver);
   }
 

@@ -65,11 +65,32 @@ export class StreamReader {
     return this.#lastReadAt;
   }
 
-  /** Starts reading; every batch goes to `deliver`, which is given here, once there is something to deliver to. */
+  /**
+   * Starts reading; every batch goes to `deliver`, which is given here, once there is
+   * something to deliver to. With Redis reachable the group exists when this resolves. Without
+   * it (in a cluster Redis may start after the instances) the start does not fail: ioredis
+   * keeps reconnecting, the group is created and the reading begins once Redis answers, and
+   * until then readiness says the reader has not read yet.
+   */
   async start(deliver: Deliver): Promise<void> {
-    await this.#redis.connect();
-    await this.#createGroup(true);
-    this.#running = this.#loop(deliver);
+    if (
+      await this.#redis.connect().then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await this.#createGroup(true);
+      this.#running = this.#loop(deliver);
+      return;
+    }
+    this.#options.log.warn('Redis is unreachable; the stream reader starts once it answers');
+    this.#running = this.#createGroup(true).then(
+      () => this.#loop(deliver),
+      (error: unknown) => {
+        // stop() disconnects, which rejects the queued command: not an error then.
+        if (!this.#stopping) throw error;
+      },
+    );
   }
 
   async stop(): Promise<void> {

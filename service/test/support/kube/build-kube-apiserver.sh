@@ -7,7 +7,11 @@
 # with --sync-replaces so the staging replaces follow.
 # Idempotent: a cached binary is reused, so only the first run on a machine pays the build.
 #
-# Usage: build-kube-apiserver.sh [kube-apiserver|kube-controller-manager] | --sync-replaces
+# The node components (kubelet, kube-scheduler, kube-proxy, for the single-node cluster of
+# ../cluster) are built together in one `go build`: asking for one builds all three, so the
+# compile work they share is done once.
+#
+# Usage: build-kube-apiserver.sh [kube-apiserver|kube-controller-manager|kubelet|kube-scheduler|kube-proxy] | --sync-replaces
 # Env:   GO (default: go on PATH, else /usr/local/go/bin/go), KUBE_APISERVER_CACHE (cache root),
 #        BUILD_PARALLELISM (default 2: the machine is shared).
 set -euo pipefail
@@ -36,7 +40,8 @@ case "$component" in
     GOFLAGS=-mod=mod "$go_bin" mod tidy
     exit 0
     ;;
-  kube-apiserver | kube-controller-manager) ;;
+  kube-apiserver | kube-controller-manager) together=("$component") ;;
+  kubelet | kube-scheduler | kube-proxy) together=(kubelet kube-scheduler kube-proxy) ;;
   *) echo "build-kube-apiserver: unknown component '$component'" >&2; exit 2 ;;
 esac
 
@@ -59,12 +64,14 @@ if [[ ! -x "$binary" ]]; then
   ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$version"
-  echo "build-kube-apiserver: building $component $version (the first build on a machine takes minutes)" >&2
+  echo "build-kube-apiserver: building ${together[*]} $version (the first build on a machine takes minutes)" >&2
+  staging="$(mktemp -d "$out_dir/.build.XXXXXX")"
   (
     cd "$module"
     export GOFLAGS=-mod=mod CGO_ENABLED=0 GOMAXPROCS="${BUILD_PARALLELISM:-2}"
-    "$go_bin" build -p "${BUILD_PARALLELISM:-2}" -trimpath -ldflags "$ldflags" -o "$binary.tmp" "k8s.io/kubernetes/cmd/$component"
+    "$go_bin" build -p "${BUILD_PARALLELISM:-2}" -trimpath -ldflags "$ldflags" -o "$staging/" "${together[@]/#/k8s.io/kubernetes/cmd/}"
   ) >&2
-  mv "$binary.tmp" "$binary"
+  for built in "${together[@]}"; do mv "$staging/$built" "$out_dir/$built"; done
+  rmdir "$staging"
 fi
 echo "$binary"
