@@ -84,13 +84,28 @@ export class StreamReader {
       return;
     }
     this.#options.log.warn('Redis is unreachable; the stream reader starts once it answers');
-    this.#running = this.#createGroup(true).then(
-      () => this.#loop(deliver),
-      (error: unknown) => {
-        // stop() disconnects, which rejects the queued command: not an error then.
-        if (!this.#stopping) throw error;
-      },
-    );
+    this.#running = this.#createGroupOnceReachable().then((created) => (created ? this.#loop(deliver) : undefined));
+  }
+
+  /**
+   * The start's group creation, retried with the reconnect back-off until it succeeds or the
+   * reader stops (a stop disconnects, which rejects the queued command). It never rejects: a
+   * failure nobody awaits until stop() would end the process as an unhandled rejection.
+   */
+  async #createGroupOnceReachable(): Promise<boolean> {
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      try {
+        await this.#createGroup(true);
+        return true;
+      } catch (error) {
+        if (this.#stopping) break;
+        this.#options.onError?.(error);
+        const delay = reconnectDelay(attempt);
+        this.#options.log.error({ err: error, retryInMs: delay }, 'could not create the consumer group');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    return false;
   }
 
   async stop(): Promise<void> {
