@@ -9,7 +9,7 @@ function verdictText(group: GroupStatus, laggingEntries: number): string {
   const v = group.verdict;
   if (v.state === 'stuck')
     parts.push(
-      `STUCK ${v.reason}: ${v.detail}; held ${v.heldSeconds} s (the controller acts at ${v.sustainSeconds} s)`,
+      `STUCK ${v.reason}: ${v.detail}; held ${v.heldSeconds} s here, the controller acts at ${v.sustainSeconds} s`,
     );
   if (group.lagging) parts.push(`LAGGING: ${group.lag} entries behind (over ${laggingEntries})`);
   return parts.length === 0 ? 'ok' : parts.join('; ');
