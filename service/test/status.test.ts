@@ -6,13 +6,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { groupName, workerInstance } from '#contract';
 import { freePort } from '#test-support/free-port';
+import { runStatusCommand, statusEntry } from '#test-support/entry-processes';
 import { waitUntil } from '#test-support/prometheus';
 import { loadControllerConfig } from '../src/config/controller.ts';
 import { createControllerMetrics, Reconciler, RedisSource, settingsFromConfig } from '../src/controller/index.ts';
@@ -20,7 +20,6 @@ import { createRedis } from '../src/redis/index.ts';
 import { StatusMonitor, renderJson, renderTable, statusSettings, type StatusReport } from '../src/status/index.ts';
 
 const PREFIX = 'realtime-consumers';
-const statusEntry = join(import.meta.dirname, '../src/status/main.ts');
 const admin = new Redis(inject('redisUrl'), { protocol: 2 });
 
 // A user that may read every key and run nothing that writes: any write would be refused
@@ -222,25 +221,6 @@ describe('the status of a healthy, a stuck and a lagging instance', () => {
   });
 });
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function runStatus(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, [statusEntry, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
-
 describe('npm run status, the command', () => {
   let key: string;
   beforeAll(async () => {
@@ -250,7 +230,7 @@ describe('npm run status, the command', () => {
 
   it('exits 1 and prints every group when one is over a threshold', async () => {
     const refusedBefore = await refusedToReader();
-    const run = await runStatus([], strictEnv(key, readerUrl));
+    const run = await runStatusCommand([], strictEnv(key, readerUrl));
     expect(run.code, run.stderr).toBe(1);
     for (const instance of [HEALTHY, STUCK, LAGGING]) expect(run.stdout).toContain(groupName(PREFIX, instance));
     expect(run.stdout).toContain('STUCK oldest_pending_age');
@@ -264,7 +244,7 @@ describe('npm run status, the command', () => {
     await createGroup(healthyOnly, HEALTHY);
     await addEntries(healthyOnly, 10);
     await read(healthyOnly, HEALTHY, true);
-    const run = await runStatus(['--json'], strictEnv(healthyOnly, readerUrl));
+    const run = await runStatusCommand(['--json'], strictEnv(healthyOnly, readerUrl));
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as Extract<StatusReport, { redis: 'ok' }>;
     expect(report.groups).toMatchObject([{ instance: HEALTHY, verdict: { state: 'ok' }, overThreshold: false }]);
@@ -278,14 +258,14 @@ describe('npm run status, the command', () => {
     await read(stuckOnly, STUCK, false);
     await idlePast(stuckOnly, STUCK, 1500);
     const env = { REDIS_URL: readerUrl, REALTIME_STREAM_KEY: stuckOnly };
-    const lenient = await runStatus(['--json'], env);
+    const lenient = await runStatusCommand(['--json'], env);
     expect(lenient.code, lenient.stderr).toBe(0);
     const policy = {
       apiVersion: 'realtime.trayb.io/v1alpha1',
       kind: 'StreamRemediationPolicy',
       spec: { thresholds: { oldestPendingAgeSeconds: 1 } },
     };
-    const strict = await runStatus(['--json', '--policy', JSON.stringify(policy)], env);
+    const strict = await runStatusCommand(['--json', '--policy', JSON.stringify(policy)], env);
     expect(strict.code, strict.stderr).toBe(1);
     const report = JSON.parse(strict.stdout) as Extract<StatusReport, { redis: 'ok' }>;
     expect(report.groups[0]?.verdict).toMatchObject({ state: 'stuck', reason: 'oldest_pending_age' });
@@ -317,10 +297,13 @@ describe('npm run status, the command', () => {
   });
 
   it('exits 2 when Redis does not answer, and on a policy that does not validate', async () => {
-    const nobody = await runStatus([], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const nobody = await runStatusCommand([], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     expect(nobody.code).toBe(2);
     expect(nobody.stdout).toContain('Redis unreachable');
-    const invalid = await runStatus(['--policy', '{"thresholds":{"pendingEntries":0}}'], strictEnv(key, readerUrl));
+    const invalid = await runStatusCommand(
+      ['--policy', '{"thresholds":{"pendingEntries":0}}'],
+      strictEnv(key, readerUrl),
+    );
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('--policy: spec/thresholds/pendingEntries');
   });
