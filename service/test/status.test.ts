@@ -296,7 +296,7 @@ describe('npm run status, the command', () => {
     expect(code).toBe(1);
   });
 
-  it('exits 2 when Redis does not answer, and on a policy that does not validate', async () => {
+  it('exits 2 when Redis does not answer, on a policy that does not validate and on an unknown option', async () => {
     const nobody = await runStatusCommand([], { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     expect(nobody.code).toBe(2);
     expect(nobody.stdout).toContain('Redis unreachable');
@@ -306,5 +306,8 @@ describe('npm run status, the command', () => {
     );
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('--policy: spec/thresholds/pendingEntries');
+    const unknown = await runStatusCommand(['--verbose'], strictEnv(key, readerUrl));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--verbose'");
   });
 });

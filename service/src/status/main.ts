@@ -52,9 +52,10 @@ try {
   }
   settings = statusSettings(process.env, options.policy);
 } catch (error) {
-  if (!(error instanceof ConfigError || error instanceof PolicyArgumentError || error instanceof TypeError))
-    throw error;
-  process.stderr.write(`${error.message}\n\n${USAGE}`);
+  // Bad usage: an unknown option (parseArgs' ERR_PARSE_ARGS_*), a bad setting or policy.
+  const badArgs = String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+  if (!(badArgs || error instanceof ConfigError || error instanceof PolicyArgumentError)) throw error;
+  process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
   process.exit(2);
 }
 
