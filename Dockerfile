@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 #
-# One image, two entry points:
+# One image, two entry points, and the on-call status command:
 #   service     node dist/main.js              (the default command)
 #   controller  node dist/controller/main.js   (k8s/base/controller sets `command`)
+#   status      node dist/status/main.js       (kubectl exec into either pod; only reads Redis)
 #
 # Three stages so the runtime carries only the compiled JavaScript and the production
 # dependencies: no TypeScript, no dev tools, no npm. The base is pinned to the same Node

@@ -105,6 +105,7 @@ describe('the image stages, run as plain npm commands', () => {
       );
     return {
       output: () => output,
+      exited: exited.then(([code]) => code),
       status,
       /** Polls until the URL answers 200; gives up when the process dies or after a generous bound. */
       async until200(url: string) {
@@ -172,5 +173,15 @@ describe('the image stages, run as plain npm commands', () => {
     } finally {
       expect(await controller.stop(), controller.output()).toBe(0);
     }
+  });
+
+  it('the status command runs from the same layout, as `kubectl exec` would start it', async () => {
+    const status = start(['dist/status/main.js', '--json'], {
+      REDIS_URL: inject('redisUrl'),
+      REALTIME_STREAM_KEY: `test:image-check-status:${process.pid}`,
+    });
+    const code = await status.exited;
+    expect(code, status.output()).toBe(0);
+    expect(JSON.parse(status.output())).toMatchObject({ redis: 'ok', groups: [] });
   });
 });

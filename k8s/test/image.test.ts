@@ -140,6 +140,8 @@ describe('the entry points the manifests start', () => {
   const entries = [
     { dist: 'dist/main.js', source: 'service/src/main.ts' },
     { dist: 'dist/controller/main.js', source: 'service/src/controller/main.ts' },
+    // Not started by a manifest: the on-call command run with `kubectl exec` in either pod.
+    { dist: 'dist/status/main.js', source: 'service/src/status/main.ts' },
   ];
 
   it('are the image default and the controller command', () => {

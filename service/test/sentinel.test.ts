@@ -1,5 +1,6 @@
-// Redis through Sentinel: the service finds the master by name, and when the master dies
-// and Sentinel promotes the replica, producers and the stream reader follow by themselves.
+// Redis through Sentinel: the service (and the status command) find the master by name, and
+// when the master dies and Sentinel promotes the replica, producers and the stream reader
+// follow by themselves.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#test-support/free-port';
 import { redisAnswers, startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 import { SseTestClient } from '#test-support/sse-client';
+import { runStatusCommand } from '#test-support/entry-processes';
+import type { StatusReport } from '../src/status/index.ts';
 import {
   eventually,
   publish,
@@ -92,6 +95,16 @@ describe('Redis through Sentinel', () => {
       id: string;
     };
     await eventually(() => client.ids.includes(before.id), 'delivery through the master');
+    // The status command finds the master by name too, and sees this instance's group.
+    const status = await runStatusCommand(['--json'], {
+      REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
+      REDIS_SENTINEL_NAME: 'realtime',
+      REALTIME_STREAM_KEY: service.config.stream.key,
+    });
+    expect(status.code, status.stderr || status.stdout).toBe(0);
+    expect((JSON.parse(status.stdout) as Extract<StatusReport, { redis: 'ok' }>).groups.map((g) => g.pod)).toEqual([
+      service.config.instance,
+    ]);
     // Failover keeps what reached the replica; make sure everything so far has.
     const direct = new Redis(master.url, { protocol: 2 });
     expect(await direct.wait(1, 5000)).toBe(1);

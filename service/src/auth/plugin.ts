@@ -44,11 +44,17 @@ export function mayFollow(identity: Identity, matchId: string): boolean {
 export const authPlugin = fp(
   async (app, options: { auth: ServiceConfig['auth'] }) => {
     const verify = createTokenVerifier(options.auth);
+    // Where development mints tokens (`npm run dev`), the 401 a first curl gets says how to get one.
+    const devTokens = options.auth.devTokens && options.auth.jwtSecret !== undefined;
+    const tokenRequired = (request: FastifyRequest) =>
+      devTokens
+        ? `a bearer token is required; this development server mints one: curl -s 'http://${request.host}/api/dev/token?role=admin', then send it as "Authorization: Bearer <token>"`
+        : 'a bearer token is required';
     await app.register(cookie);
     app.decorateRequest('identity', undefined);
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = tokenFrom(request);
-      if (token === undefined || token.length === 0) throw new AuthError(401, 'a bearer token is required');
+      if (token === undefined || token.length === 0) throw new AuthError(401, tokenRequired(request));
       request.identity = await verify(token);
     });
     app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {

@@ -1,17 +1,19 @@
 // The service and the controller on a real Redis Cluster (three primaries, three replicas on
 // loopback), reached through REDIS_CLUSTER_NODES: publishing and match changes (one script,
 // two keys with one hash tag), fan-out across instances, resume, the metrics:sse hash, the
-// controller's view of every group, and a primary failover in the middle of a flood that
-// resuming clients do not notice: every event once, in order.
+// controller's view of every group, the status command reading it, and a primary failover in
+// the middle of a flood that resuming clients do not notice: every event once, in order.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntry } from '../../src/bus/index.ts';
 import { loadServiceConfig } from '../../src/config/index.ts';
 import { observeStream } from '../../src/controller/index.ts';
 import { createRedis, type RedisClient } from '../../src/redis/index.ts';
+import type { StatusReport } from '../../src/status/index.ts';
 import { SSE_METRICS_HASH, groupName } from '#contract';
 import { eventually, publish, startInstance, testConfig, token, type TestInstance } from '#test-support/instance';
 import { SseTestClient } from '#test-support/sse-client';
+import { runStatusCommand } from '#test-support/entry-processes';
 import { startThrowawayRedisCluster, type ThrowawayRedisCluster } from '#test-support/throwaway-redis-cluster';
 import { flood } from './support/flood.ts';
 import { ResumingClient } from './support/resuming-client.ts';
@@ -113,6 +115,34 @@ describe('the service on Redis Cluster', () => {
     expect(groups.map((g) => [g.group, g.pod]).sort()).toEqual([
       [groupName('realtime-consumers', 'observed-a'), 'observed-a'],
       [groupName('realtime-consumers', 'observed-b'), 'observed-b'],
+    ]);
+  });
+
+  it('is read by npm run status through REDIS_CLUSTER_NODES: both groups, healthy, exit code 0', async () => {
+    const stream = clusterStream();
+    const a = await instanceOn(stream, 'status-a');
+    await instanceOn(stream, 'status-b');
+    const producer = await token('producer');
+    for (let i = 0; i < 5; i++) await publish(a.url, producer, { matchId: 'm', action: 'match:updated' });
+    await eventually(async () => {
+      const { groups } = await observeStream(redis, {
+        key: stream.key,
+        groupPrefix: 'realtime-consumers',
+        maxLen: 5000,
+      });
+      return groups.length === 2 && groups.every((g) => g.lag === 0 && g.pending === 0);
+    }, 'both groups to have caught up');
+
+    const run = await runStatusCommand(['--json'], {
+      REDIS_CLUSTER_NODES: cluster.seeds,
+      REALTIME_STREAM_KEY: stream.key,
+    });
+    expect(run.code, run.stderr || run.stdout).toBe(0);
+    const report = JSON.parse(run.stdout) as Extract<StatusReport, { redis: 'ok' }>;
+    expect(report.stream).toMatchObject({ key: stream.key, length: 5 });
+    expect(report.groups.map((g) => [g.pod, g.verdict.state]).sort()).toEqual([
+      ['status-a', 'ok'],
+      ['status-b', 'ok'],
     ]);
   });
 });

@@ -1,8 +1,9 @@
-// The production entries (service/src/main.ts, service/src/controller/main.ts) as child
-// processes on free loopback ports, the way Kubernetes runs them: configuration only from
+// The production entries (service/src/main.ts, service/src/controller/main.ts, and the status
+// command service/src/status/main.ts) as child processes on free loopback ports, the way Kubernetes runs them: configuration only from
 // the environment. End-to-end suites use them when they need the real process (its metrics
 // port, its signals, a real crash), not an in-process app.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
 import { TEST_SECRET } from './instance.ts';
@@ -139,4 +140,27 @@ async function startEntryProcess(
     stop,
     crash: () => end('SIGKILL'),
   };
+}
+
+/** The on-call status command's entry (`npm run status`). */
+export const statusEntry = join(import.meta.dirname, '../../src/status/main.ts');
+
+export interface CommandRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `npm run status -- <args>` to its end, with only `env` (and PATH) as its environment. */
+export async function runStatusCommand(args: readonly string[], env: Record<string, string>): Promise<CommandRun> {
+  const child = spawn(process.execPath, [statusEntry, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
 }
