@@ -69,7 +69,10 @@ export const serviceEnv = {
     10000,
     POSITIVE,
   ),
-  AUTH_DEV_TOKENS: bool('Serve GET /api/dev/token for the demo page; only `npm start` turns this on', false),
+  AUTH_DEV_TOKENS: bool(
+    'Serve GET /api/dev/token for the demo page; only the development entry (`npm run dev`, `npm start`) turns this on',
+    false,
+  ),
   LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
 } satisfies EnvSpec;
 
