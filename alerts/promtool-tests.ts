@@ -283,6 +283,32 @@ function remediation(): PromtoolTest[] {
         series: [remediations('done', '0 0 0 0 1 1 2+0x14'), remediations('failed', '0+0x20')],
       },
     ),
+    {
+      // A counter series is born when its first label combination is used; a controller
+      // that did not pre-create it would show the first failure as a series starting at 1.
+      name: 'RealtimeRemediationFailing fires on the first failure of a series that starts at 1',
+      interval: '1m',
+      input_series: [remediations('done', '0+0x20'), remediations('failed', '_ _ _ _ _ 1+0x16')],
+      alert_rule_test: [
+        {
+          eval_time: '10m',
+          alertname: 'RealtimeRemediationFailing',
+          exp_alerts: [raised(failing, { namespace: ns, action: 'evict' }, 1)],
+        },
+      ],
+    },
+    {
+      name: 'RealtimeRemediationBudgetExhausted fires on the first skip of a series that starts at 1',
+      interval: '1m',
+      input_series: [skipped('pod_cooldown', '0+0x20'), skipped('budget_exhausted', '_ _ _ _ _ 1+0x16')],
+      alert_rule_test: [
+        {
+          eval_time: '10m',
+          alertname: 'RealtimeRemediationBudgetExhausted',
+          exp_alerts: [raised(budget, { namespace: ns }, 1)],
+        },
+      ],
+    },
     ...bothWays(
       'RealtimeRemediationBudgetExhausted',
       '10m',

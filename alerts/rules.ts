@@ -11,6 +11,7 @@ import {
   type SkippedRemediationReason,
   thresholds,
 } from '#contract';
+import { alertConfig, type AlertConfig } from './config.ts';
 
 export type Severity = 'critical' | 'warning';
 
@@ -55,17 +56,30 @@ export const slowClientDropMatcher = `reason=~"${slowClientDrops.join('|')}"`;
 const failedResult: RemediationResult = 'failed';
 const budgetExhausted: SkippedRemediationReason = 'budget_exhausted';
 
+/**
+ * How much a counter grew within `window`, counting a series born inside the window from 0.
+ * increase() only sees growth between samples, so a labelled counter whose first sample is
+ * already 1 (its label values were first used by the failure itself) shows no increase. The
+ * controller creates its remediation series at 0 for the values it knows at start; this
+ * covers the rest (a policy switched to another action, a series Prometheus first scrapes
+ * after it counted): a series with no sample `window` ago counts its current value, which is
+ * all it grew since birth. `or` matches label sets without the metric name, so the new
+ * series' value must come first or increase()'s 0 would win.
+ */
+const increaseFromZero = (selector: string, window: string) =>
+  `((${selector} unless ${selector} offset ${window}) or increase(${selector}[${window}]))`;
+
 const s = serviceMetrics;
 const c = controllerMetrics;
 const t = thresholds;
 
-const delivery: RuleGroup = {
+const delivery = (k: AlertConfig): RuleGroup => ({
   name: 'realtime-delivery',
   rules: [
     {
       alert: 'SSEDroppedEventsHigh',
       expr: `sum by (namespace) (rate(${s.eventsDropped}{${slowClientDropMatcher}}[5m])) * 60 > ${t.droppedEventsPerMinute}`,
-      for: '5m',
+      for: k.for.droppedEvents,
       labels: { severity: 'critical' },
       annotations: {
         summary: `SSE clients are losing more than ${t.droppedEventsPerMinute} events per minute.`,
@@ -76,15 +90,15 @@ const delivery: RuleGroup = {
       },
     },
   ],
-};
+});
 
-const consumers: RuleGroup = {
+const consumers = (k: AlertConfig): RuleGroup => ({
   name: 'realtime-stream-consumers',
   rules: [
     {
       alert: 'StreamConsumerStuck',
       expr: `max by (namespace, group) (${c.groupPending}) > ${t.pendingEntries}`,
-      for: '2m',
+      for: k.for.consumerStuck,
       labels: { severity: 'critical', cause: 'pending_entries' },
       annotations: {
         summary: `A stream consumer group holds more than ${t.pendingEntries} unacknowledged entries.`,
@@ -97,7 +111,7 @@ const consumers: RuleGroup = {
     {
       alert: 'StreamConsumerStuck',
       expr: `max by (namespace, group) (${c.groupOldestPendingAge}) > ${t.oldestPendingAgeSeconds}`,
-      for: '2m',
+      for: k.for.consumerStuck,
       labels: { severity: 'critical', cause: 'oldest_pending_age' },
       annotations: {
         summary: `A stream consumer group has an entry pending for more than ${t.oldestPendingAgeSeconds} s.`,
@@ -110,7 +124,7 @@ const consumers: RuleGroup = {
     {
       alert: 'StreamConsumerLagging',
       expr: `max by (namespace, group) (${c.groupLag}) > ${t.laggingEntries}`,
-      for: '5m',
+      for: k.for.consumerLagging,
       labels: { severity: 'warning' },
       annotations: {
         summary: `A stream consumer group is more than ${t.laggingEntries} entries behind the stream.`,
@@ -127,8 +141,8 @@ const consumers: RuleGroup = {
       expr:
         `(max by (namespace) (${c.streamLength}) >= ${t.nearMaxLenRatio} * max by (namespace) (${c.streamMaxLen})) ` +
         `and on (namespace) ` +
-        `(max by (namespace) (${c.streamMaxLen}) / sum by (namespace) (rate(${s.eventsPublished}[15m])) < ${t.minReplayWindowSeconds})`,
-      for: '15m',
+        `(max by (namespace) (${c.streamMaxLen}) / sum by (namespace) (rate(${s.eventsPublished}[${k.windows.publishRate}])) < ${t.minReplayWindowSeconds})`,
+      for: k.for.nearMaxLen,
       labels: { severity: 'warning' },
       annotations: {
         summary: `The realtime stream keeps less than ${t.minReplayWindowSeconds} s of history for replay.`,
@@ -139,15 +153,15 @@ const consumers: RuleGroup = {
       },
     },
   ],
-};
+});
 
-const controller: RuleGroup = {
+const controller = (k: AlertConfig): RuleGroup => ({
   name: 'realtime-controller',
   rules: [
     {
       alert: 'RealtimeControllerDown',
       expr: `absent(${c.leader})`,
-      for: '5m',
+      for: k.for.controllerDown,
       labels: { severity: 'critical' },
       annotations: {
         summary: 'No realtime controller replica is being scraped.',
@@ -160,7 +174,7 @@ const controller: RuleGroup = {
     {
       alert: 'RealtimeControllerNoLeader',
       expr: `sum by (namespace) (${c.leader}) < 1`,
-      for: '5m',
+      for: k.for.controllerLease,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'Realtime controller replicas run but none holds the leader lease.',
@@ -172,7 +186,7 @@ const controller: RuleGroup = {
     {
       alert: 'RealtimeControllerSplitBrain',
       expr: `sum by (namespace) (${c.leader}) > 1`,
-      for: '5m',
+      for: k.for.controllerLease,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'More than one realtime controller replica claims to be leader.',
@@ -183,21 +197,21 @@ const controller: RuleGroup = {
     },
     {
       alert: 'RealtimeRemediationFailing',
-      expr: `sum by (namespace, action) (increase(${c.remediations}{result="${failedResult}"}[15m])) > 0`,
-      for: '1m',
+      expr: `sum by (namespace, action) (${increaseFromZero(`${c.remediations}{result="${failedResult}"}`, k.windows.remediation)}) > 0`,
+      for: k.for.remediation,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'The realtime controller failed to remediate a stuck consumer.',
         description:
-          'The controller in {{ $labels.namespace }} tried {{ $labels.action }} and it failed in the last 15 minutes; ' +
+          `The controller in {{ $labels.namespace }} tried {{ $labels.action }} and it failed in the last ${k.windows.remediation}; ` +
           'the stuck instance is probably still running.',
         runbook_url: runbookUrl(runbooks.remediationFailing),
       },
     },
     {
       alert: 'RealtimeRemediationBudgetExhausted',
-      expr: `sum by (namespace) (increase(${c.skippedRemediations}{reason="${budgetExhausted}"}[15m])) > 0`,
-      for: '1m',
+      expr: `sum by (namespace) (${increaseFromZero(`${c.skippedRemediations}{reason="${budgetExhausted}"}`, k.windows.remediation)}) > 0`,
+      for: k.for.remediation,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'The realtime controller used up its hourly remediation budget.',
@@ -208,7 +222,12 @@ const controller: RuleGroup = {
       },
     },
   ],
-};
+});
 
-/** The rule groups, in the order they appear in alerts/generated/realtime-alerts.yaml. */
-export const ruleGroups: readonly RuleGroup[] = [delivery, consumers, controller];
+/** The rule groups for a deployment's jobs and durations, in the order the YAML lists them. */
+export function alertRuleGroups(config: AlertConfig): readonly RuleGroup[] {
+  return [delivery(config), consumers(config), controller(config)];
+}
+
+/** The bundle's rules: alerts/generated/realtime-alerts.yaml. */
+export const ruleGroups: readonly RuleGroup[] = alertRuleGroups(alertConfig);

@@ -2,7 +2,13 @@
 // figures it exports: the stream-wide ones no service instance can see alone, and the
 // controller's own decisions. Served on METRICS_PORT by metrics/server.ts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { controllerMetrics } from '../contract/index.ts';
+import {
+  controllerMetrics,
+  remediationResults,
+  skippedRemediationReasons,
+  stuckReasons,
+  type RemediationAction,
+} from '../contract/index.ts';
 import type { StreamObservation } from './observe.ts';
 
 export type ControllerMetrics = ReturnType<typeof createControllerMetrics>;
@@ -77,6 +83,19 @@ export function createControllerMetrics() {
     }),
   };
   return metrics;
+}
+
+/**
+ * Creates the remediation counters at 0 for every label value this controller can use with
+ * `action`. A labelled counter otherwise appears with its first increment, already at 1,
+ * and increase() sees no growth in it: the first failed remediation would alert no one.
+ * Adding 0 is idempotent, so the reconciler calls this on every poll and a policy that
+ * switches to another action gets its series at 0 too.
+ */
+export function startRemediationCountersAtZero(metrics: ControllerMetrics, action: RemediationAction): void {
+  for (const reason of stuckReasons)
+    for (const result of remediationResults) metrics.remediations.inc({ action, reason, result }, 0);
+  for (const reason of skippedRemediationReasons) metrics.skippedRemediations.inc({ reason }, 0);
 }
 
 /** Drops the per-group series: while Redis is unreachable their values are unknown, not frozen. */

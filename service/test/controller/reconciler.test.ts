@@ -148,6 +148,21 @@ describe('metrics', () => {
   });
 });
 
+describe('remediation counters', () => {
+  it('are exported at 0 from the first poll, so the first failure shows as an increase', async () => {
+    const h = harness({ pods: ['rt-a'] });
+    await createGroup(h.streamKey, 'rt-a');
+    await h.reconciler.tick();
+    const text = await h.metrics.registry.metrics();
+    for (const result of ['done', 'backoff', 'failed'])
+      expect(text).toContain(
+        `controller_remediations_total{action="evict",reason="pending_entries",result="${result}"} 0`,
+      );
+    expect(text).toContain('controller_skipped_remediations_total{reason="budget_exhausted"} 0');
+    expect(text).not.toContain('action="delete"'); // only the action this controller would take
+  });
+});
+
 describe('a Redis outage', () => {
   it('is an outage, not a stuck consumer: nothing is restarted and the error is counted', async () => {
     const server = await startThrowawayRedis();
