@@ -18,6 +18,7 @@ import {
 } from '#test-support/fake-exposition';
 import { startFakeMetricsTarget, type FakeMetricsTarget } from '#test-support/fake-metrics-target';
 import { startPrometheus, withShortFor, type RunningPrometheus } from '#test-support/prometheus';
+import { alertConfig } from './config.ts';
 import { rulesPath } from './generate.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -69,10 +70,10 @@ beforeAll(async () => {
   );
   prometheus = await startPrometheus({
     targets: [
-      { job: 'realtime', address: calmService, labels: { namespace: 'calm' } },
-      { job: 'realtime-controller', address: calmController, labels: { namespace: 'calm' } },
-      { job: 'realtime', address: incidentService, labels: { namespace: 'incident' } },
-      { job: 'realtime-controller', address: incidentController, labels: { namespace: 'incident' } },
+      { job: alertConfig.serviceJob, address: calmService, labels: { namespace: 'calm' } },
+      { job: alertConfig.controllerJob, address: calmController, labels: { namespace: 'calm' } },
+      { job: alertConfig.serviceJob, address: incidentService, labels: { namespace: 'incident' } },
+      { job: alertConfig.controllerJob, address: incidentController, labels: { namespace: 'incident' } },
     ],
     ruleFiles: [withShortFor(readFileSync(join(root, rulesPath), 'utf8'), '3s')],
   });

@@ -10,6 +10,7 @@ import {
   type SkippedRemediationReason,
   thresholds as t,
 } from '#contract';
+import { alertConfig } from './config.ts';
 import { ruleGroups, type AlertRule } from './rules.ts';
 
 export interface InputSeries {
@@ -231,13 +232,50 @@ function controllerHealth(): PromtoolTest[] {
     series(c.leader, controllerPod('controller-a'), `${a}+0x20`),
     series(c.leader, controllerPod('controller-b'), `${b}+0x20`),
   ];
-  const serviceOnly = [series(s.connections, pod('realtime-a'), '10+0x20')];
+  // What Prometheus records for every target of the bundle's two jobs, in namespace `namespace`.
+  const up = (job: string, instance: string, values: string, namespace = ns) =>
+    series('up', { job, namespace, instance }, values);
+  const serviceUp = [up(alertConfig.serviceJob, 'realtime-a:9464', '1+0x20')];
+  const controllersUp = (values: string, namespace = ns) => [
+    up(alertConfig.controllerJob, 'controller-a:9465', values, namespace),
+    up(alertConfig.controllerJob, 'controller-b:9465', values, namespace),
+  ];
+  // Another installation of the bundle, healthy, in its own namespace.
+  const staging = [
+    ...controllersUp('1+0x20', 'realtime-staging'),
+    series(c.leader, { namespace: 'realtime-staging', instance: 'controller-a:9465' }, '1+0x20'),
+  ];
   return [
     ...bothWays(
       'RealtimeControllerDown',
       '10m',
-      { what: 'no controller replica is scraped', series: serviceOnly, alerts: [raised(down, {}, 1)] },
-      { what: 'one leader and one standby are scraped', series: leaders(1, 0) },
+      {
+        what: 'no controller replica is scraped where the service runs, while another namespace has its controller',
+        series: [...serviceUp, ...staging],
+        alerts: [raised(down, { namespace: ns }, 1)],
+      },
+      {
+        what: 'one leader and one standby are scraped',
+        series: [...serviceUp, ...controllersUp('1+0x20'), ...leaders(1, 0)],
+      },
+    ),
+    ...bothWays(
+      'RealtimeControllerDown',
+      '12m',
+      {
+        // A vanished target's series end in a staleness marker, as Prometheus writes them.
+        what: 'both controller replicas vanish from the targets while the service runs',
+        series: [...serviceUp, ...controllersUp('1 1 1 1 stale'), ...staging],
+        alerts: [raised(down, { namespace: ns }, 1)],
+      },
+      {
+        what: 'one controller replica restarts (down for two scrapes) and the other stays up',
+        series: [
+          ...serviceUp,
+          up(alertConfig.controllerJob, 'controller-a:9465', '1 1 1 0 0 1+0x15'),
+          up(alertConfig.controllerJob, 'controller-b:9465', '1+0x20'),
+        ],
+      },
     ),
     ...bothWays(
       'RealtimeControllerNoLeader',

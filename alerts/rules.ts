@@ -69,6 +69,12 @@ const budgetExhausted: SkippedRemediationReason = 'budget_exhausted';
 const increaseFromZero = (selector: string, window: string) =>
   `((${selector} unless ${selector} offset ${window}) or increase(${selector}[${window}]))`;
 
+/** Namespaces where a target of `job` was scraped within `lookback`, up or not. */
+const seenWithin = (job: string, lookback: string) =>
+  `count by (namespace) (max_over_time(up{job="${job}"}[${lookback}]))`;
+/** Namespaces where at least one target of `job` answers its scrape now. */
+const upNow = (job: string) => `count by (namespace) (up{job="${job}"} == 1)`;
+
 const s = serviceMetrics;
 const c = controllerMetrics;
 const t = thresholds;
@@ -160,14 +166,20 @@ const controller = (k: AlertConfig): RuleGroup => ({
   rules: [
     {
       alert: 'RealtimeControllerDown',
-      expr: `absent(${c.leader})`,
+      // Per namespace, from the scrape targets the bundle's ServiceMonitors create: a namespace
+      // counts as running the bundle while any of its service or controller targets was seen
+      // within the lookback. absent() could not say which namespace, and stayed silent while
+      // any other namespace or job exported the controller's metric.
+      expr:
+        `(${seenWithin(k.serviceJob, k.presenceLookback)} or ${seenWithin(k.controllerJob, k.presenceLookback)}) ` +
+        `unless on (namespace) ${upNow(k.controllerJob)}`,
       for: k.for.controllerDown,
       labels: { severity: 'critical' },
       annotations: {
-        summary: 'No realtime controller replica is being scraped.',
+        summary: 'No realtime controller replica is up.',
         description:
-          'Prometheus has no controller metrics: stuck consumers are not being restarted, and the stream and ' +
-          'consumer-group metrics (and so StreamConsumerStuck) are missing too.',
+          'No controller replica in {{ $labels.namespace }} answers its scrape: stuck consumers there are not being ' +
+          'restarted, and the stream and consumer-group metrics (and so StreamConsumerStuck) are missing too.',
         runbook_url: runbookUrl(runbooks.controllerDown),
       },
     },

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertConfig } from '../alerts/config.ts';
 import { rulesPath } from '../alerts/generate.ts';
 import { controllerExposition, healthyGroup, healthyService, serviceExposition } from '#test-support/fake-exposition';
 import { startFakeMetricsTarget, type FakeMetricsTarget } from '#test-support/fake-metrics-target';
@@ -40,9 +41,13 @@ beforeAll(async () => {
   targets.push(controller);
   prometheus = await startPrometheus({
     targets: [
-      ...pods.map((pod, i) => ({ job: 'realtime', address: targets[i]?.address ?? '', labels: { namespace, pod } })),
+      ...pods.map((pod, i) => ({
+        job: alertConfig.serviceJob,
+        address: targets[i]?.address ?? '',
+        labels: { namespace, pod },
+      })),
       {
-        job: 'realtime-controller',
+        job: alertConfig.controllerJob,
         address: controller.address,
         labels: { namespace, pod: 'realtime-controller-5f6b8-k3j7d' },
       },
