@@ -193,6 +193,50 @@ function consumerLagging(): PromtoolTest[] {
   );
 }
 
+/**
+ * Groups of pods that are gone: the controller stops exporting a group once its pod is
+ * terminating or absent, so Prometheus ends the series with a staleness marker. The alerts
+ * must let go then, not page on a frozen count until the group is collected.
+ */
+function vanishedPods(): PromtoolTest[] {
+  const byPending = ruleNamed('StreamConsumerStuck', 0);
+  const pending = t.pendingEntries + 100;
+  const newGroup = 'realtime-consumers:realtime-7c8d9-n4p2r';
+  const stuckSeries = series(c.groupPending, { ...controllerPod('controller-a'), group }, `${pending}+0x4 stale`);
+  return [
+    {
+      name: 'StreamConsumerStuck resolves at the next evaluation after the evicted pod stops being exported',
+      interval: '1m',
+      input_series: [
+        stuckSeries,
+        series(c.groupPending, { ...controllerPod('controller-a'), group: healthyGroup }, '3+0x20'),
+      ],
+      alert_rule_test: [
+        {
+          eval_time: '4m',
+          alertname: 'StreamConsumerStuck',
+          exp_alerts: [raised(byPending, { namespace: ns, group }, pending)],
+        },
+        { eval_time: '6m', alertname: 'StreamConsumerStuck', exp_alerts: [] },
+      ],
+    },
+    {
+      // A rollout: the old pod's group stops reading and its lag grows until the pod is gone;
+      // the new pod's group starts at the tip of the stream.
+      name: 'StreamConsumerLagging stays silent through a rollout whose old group lags until its pod is gone',
+      interval: '1m',
+      input_series: [
+        series(c.groupLag, { ...controllerPod('controller-a'), group }, `0 0 ${t.laggingEntries * 2} stale`),
+        series(c.groupLag, { ...controllerPod('controller-a'), group: newGroup }, `_ _ 0+0x20`),
+      ],
+      alert_rule_test: [
+        { eval_time: '8m', alertname: 'StreamConsumerLagging', exp_alerts: [] },
+        { eval_time: '15m', alertname: 'StreamConsumerLagging', exp_alerts: [] },
+      ],
+    },
+  ];
+}
+
 function nearMaxLen(): PromtoolTest[] {
   const rule = ruleNamed('StreamNearMaxLen');
   const maxLen = 5000;
@@ -372,6 +416,7 @@ export function promtoolTestFile(ruleFile: string) {
       ...droppedEvents(),
       ...consumerStuck(),
       ...consumerLagging(),
+      ...vanishedPods(),
       ...nearMaxLen(),
       ...controllerHealth(),
       ...remediation(),

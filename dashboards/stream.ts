@@ -39,7 +39,8 @@ export const consumerIdle = () =>
     'Consumer idle time',
     "Seconds since each group's consumer last read. A read blocks for up to REALTIME_STREAM_READ_BLOCK_MS, so a " +
       `few seconds is normal; idle for ${t.idleReadBlocks} read blocks while lag grows is one of the controller's stuck ` +
-      'signals. Groups of pods that no longer exist show here until the controller removes them.',
+      'signals. A group disappears from these panels as soon as its pod is terminating or gone (Redis keeps it ' +
+      'until the controller collects it), so a line that ends at an eviction is the remediation working.',
     's',
   ).withTarget(query(perGroup(c.groupConsumerIdle), '{{group}}'));
 

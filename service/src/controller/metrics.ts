@@ -9,6 +9,7 @@ import {
   stuckReasons,
   type RemediationAction,
 } from '../contract/index.ts';
+import type { PodView } from './model.ts';
 import type { StreamObservation } from './observe.ts';
 
 export type ControllerMetrics = ReturnType<typeof createControllerMetrics>;
@@ -109,12 +110,24 @@ export function forgetGroups(metrics: ControllerMetrics): void {
     gauge.reset();
 }
 
-/** Replaces the per-group series with this poll's, so groups that vanished stop being exported. */
-export function publishObservation(metrics: ControllerMetrics, observation: StreamObservation): void {
+/**
+ * Replaces the per-group series with this poll's, so groups that vanished stop being exported.
+ * So do groups whose pod is gone or terminating (when the pod list is known): nobody reads
+ * through them any more, and their frozen pending count and lag, left until stale-group
+ * collection, would page StreamConsumerStuck after an eviction that worked and
+ * StreamConsumerLagging after every rollout. The controller's decisions ignore them alike.
+ */
+export function publishObservation(
+  metrics: ControllerMetrics,
+  observation: StreamObservation,
+  pods: readonly PodView[] | undefined,
+): void {
   metrics.streamLength.set(observation.stream.length);
   metrics.streamMaxLen.set(observation.stream.maxLen);
   forgetGroups(metrics);
+  const serving = pods === undefined ? undefined : new Set(pods.filter((p) => !p.terminating).map((p) => p.name));
   for (const g of observation.groups) {
+    if (serving !== undefined && !serving.has(g.pod)) continue;
     const labels = { group: g.group };
     metrics.groupPending.set(labels, g.pending);
     metrics.groupOldestPendingAge.set(labels, (g.oldestPendingAgeMs ?? 0) / 1000);

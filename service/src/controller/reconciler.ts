@@ -160,7 +160,7 @@ export class Reconciler {
     let observations: Observations;
     try {
       const seen = await observeRedis(redis, settings, this.#deps.observeTimeoutMs);
-      publishObservation(metrics, seen);
+      publishObservation(metrics, seen, podList.pods);
       observations = { redis: 'ok', stream: seen.stream, groups: seen.groups, pods: podList.pods };
       if (this.#redisDown) log.info('Redis is reachable again; stuck-consumer timers start afresh');
       this.#redisDown = false;
