@@ -116,6 +116,6 @@ describe('the generated alert rules in a real Prometheus, against fake service a
     );
     expect(others.map((a) => a.labels)).toEqual([]);
     const names = new Set((await running().alerts()).map((a) => a.labels.alertname));
-    expect([...names].sort()).toEqual(['SSEDroppedEventsHigh', 'StreamConsumerStuck']);
+    expect([...names].sort()).toEqual(['SSEDroppedEventsHigh', 'StreamConsumerPendingHigh', 'StreamConsumerStuck']);
   });
 });

@@ -123,6 +123,116 @@ function droppedEvents(): PromtoolTest[] {
   );
 }
 
+/** The notes' case: one minute of drops over the limit pages, scraped every 15 s as the bundle does. */
+function droppedForOneMinute(): PromtoolTest[] {
+  const rule = ruleNamed('SSEDroppedEventsHigh');
+  const quarter = (perMinute: number) => perMinute / 4;
+  // Quiet for a minute, a minute of drops at `perMinute`, quiet again (samples every 15 s).
+  const oneMinuteAt = (perMinute: number) => `0 0 0 0 0+${quarter(perMinute)}x4 ${perMinute}+0x12`;
+  const over = 2 * t.droppedEventsPerMinute;
+  const under = Math.floor(0.8 * t.droppedEventsPerMinute);
+  return [
+    {
+      name: `SSEDroppedEventsHigh fires after one minute of ${over} drops/min`,
+      interval: '15s',
+      input_series: [dropped('realtime-a', 'queue_full', oneMinuteAt(over))],
+      alert_rule_test: [
+        { eval_time: '2m', alertname: 'SSEDroppedEventsHigh', exp_alerts: [raised(rule, { namespace: ns }, over)] },
+        // A minute after the flood stopped, the one-minute window is clean again.
+        { eval_time: '3m15s', alertname: 'SSEDroppedEventsHigh', exp_alerts: [] },
+      ],
+    },
+    {
+      name: `SSEDroppedEventsHigh stays silent for one minute of ${under} drops/min`,
+      interval: '15s',
+      input_series: [dropped('realtime-a', 'queue_full', oneMinuteAt(under))],
+      alert_rule_test: [{ eval_time: '2m', alertname: 'SSEDroppedEventsHigh', exp_alerts: [] }],
+    },
+  ];
+}
+
+function deliveryLatency(): PromtoolTest[] {
+  const rule = ruleNamed('SSEDeliveryLatencyHigh');
+  const p99 = t.deliveryLatencyP99Seconds;
+  // Cumulative bucket counts per minute: `fast` events under half the threshold, `slow` ones
+  // between the threshold and 2.5 times it.
+  const buckets = (fast: number, slow: number) =>
+    (
+      [
+        [p99 / 2, fast],
+        [p99, fast],
+        [p99 * 2.5, fast + slow],
+        ['+Inf', fast + slow],
+      ] as const
+    ).map(([le, perMinute]) =>
+      series(`${s.deliveryLatency}_bucket`, { ...pod('realtime-a'), le: String(le) }, `0+${perMinute}x30`),
+    );
+  return bothWays(
+    'SSEDeliveryLatencyHigh',
+    '20m',
+    {
+      what: 'one event in ten takes over the p99 threshold',
+      series: buckets(900, 100),
+      alerts: [raised(rule, { namespace: ns }, 0)],
+    },
+    { what: 'one event in a thousand takes over the p99 threshold', series: buckets(999, 1) },
+  );
+}
+
+function serviceDown(): PromtoolTest[] {
+  const rule = ruleNamed('RealtimeServiceDown');
+  const up = (instance: string, values: string, namespace = ns) =>
+    series('up', { job: alertConfig.serviceJob, namespace, instance }, values);
+  const staging = up('realtime-s:9464', '1+0x20', 'realtime-staging');
+  const controller = series(
+    'up',
+    { job: alertConfig.controllerJob, namespace: ns, instance: 'controller-a:9465' },
+    '1+0x20',
+  );
+  return bothWays(
+    'RealtimeServiceDown',
+    '10m',
+    {
+      what: "every service pod's target vanishes while another namespace's service runs",
+      series: [up('realtime-a:9464', '1 1 1 stale'), up('realtime-b:9464', '1 1 1 1 stale'), staging, controller],
+      alerts: [raised(rule, { namespace: ns }, 2)],
+    },
+    {
+      what: 'a rollout replaces the pods one at a time',
+      series: [
+        up('realtime-a:9464', '1 1 1 stale'),
+        up('realtime-b:9464', '1 1 1 1 1 stale'),
+        up('realtime-c:9464', '_ _ _ 1+0x17'),
+        up('realtime-d:9464', '_ _ _ _ _ 1+0x15'),
+        controller,
+      ],
+    },
+  );
+}
+
+function consumerPending(): PromtoolTest[] {
+  const rule = ruleNamed('StreamConsumerPendingHigh');
+  const stalling = t.pendingWarningEntries + 50;
+  return bothWays(
+    'StreamConsumerPendingHigh',
+    '10m',
+    {
+      what: `a group keeps ${stalling} entries pending`,
+      series: [
+        series(c.groupPending, { ...controllerPod('controller-a'), group }, `${stalling}+0x20`),
+        series(c.groupPending, { ...controllerPod('controller-a'), group: healthyGroup }, '3+0x20'),
+      ],
+      alerts: [raised(rule, { namespace: ns, group }, stalling)],
+    },
+    {
+      what: `a burst holds ${stalling} pending for two minutes`,
+      series: [
+        series(c.groupPending, { ...controllerPod('controller-a'), group }, `3 3 3 3 3 ${stalling} ${stalling} 3+0x14`),
+      ],
+    },
+  );
+}
+
 function consumerStuck(): PromtoolTest[] {
   const byPending = ruleNamed('StreamConsumerStuck', 0);
   const byAge = ruleNamed('StreamConsumerStuck', 1);
@@ -414,7 +524,11 @@ export function promtoolTestFile(ruleFile: string) {
     evaluation_interval: '1m',
     tests: [
       ...droppedEvents(),
+      ...droppedForOneMinute(),
+      ...deliveryLatency(),
+      ...serviceDown(),
       ...consumerStuck(),
+      ...consumerPending(),
       ...consumerLagging(),
       ...vanishedPods(),
       ...nearMaxLen(),

@@ -44,6 +44,8 @@ export const runbooks = {
   nearMaxLen: 'stream-near-maxlen',
   controllerDown: 'realtime-controller-down',
   remediationFailing: 'realtime-remediation-failing',
+  serviceDown: 'realtime-service-down',
+  deliveryLatency: 'sse-delivery-latency-high',
 } as const;
 
 const runbookUrl = (runbook: string) => `${runbookBaseUrl}/${runbook}.md`;
@@ -84,15 +86,46 @@ const delivery = (k: AlertConfig): RuleGroup => ({
   rules: [
     {
       alert: 'SSEDroppedEventsHigh',
-      expr: `sum by (namespace) (rate(${s.eventsDropped}{${slowClientDropMatcher}}[5m])) * 60 > ${t.droppedEventsPerMinute}`,
+      // The operations notes' threshold is a count per minute: a one-minute window shows a
+      // minute of it, where a 5-minute average plus a 5-minute for: hid it.
+      expr: `sum by (namespace) (increase(${s.eventsDropped}{${slowClientDropMatcher}}[${k.windows.droppedEvents}])) > ${t.droppedEventsPerMinute}`,
       for: k.for.droppedEvents,
       labels: { severity: 'critical' },
       annotations: {
         summary: `SSE clients are losing more than ${t.droppedEventsPerMinute} events per minute.`,
         description:
-          `Instances in {{ $labels.namespace }} drop {{ $value | printf "%.0f" }} events per minute because client queues are full ` +
+          `Instances in {{ $labels.namespace }} dropped {{ $value | printf "%.0f" }} events in the last ${k.windows.droppedEvents} because client queues are full ` +
           `or slow clients are being cut off. Those clients receive a resync and must refetch over REST.`,
         runbook_url: runbookUrl(runbooks.droppedEvents),
+      },
+    },
+    {
+      alert: 'SSEDeliveryLatencyHigh',
+      expr:
+        `histogram_quantile(0.99, sum by (namespace, le) (rate(${s.deliveryLatency}_bucket[${k.windows.deliveryLatency}]))) ` +
+        `> ${t.deliveryLatencyP99Seconds}`,
+      for: k.for.deliveryLatency,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `The p99 of event delivery latency is above ${t.deliveryLatencyP99Seconds} s.`,
+        description:
+          `In {{ $labels.namespace }}, 1 in 100 events reaches its client more than ${t.deliveryLatencyP99Seconds} s after it was published: ` +
+          `slow clients, a busy event loop, or a slow stream read.`,
+        runbook_url: runbookUrl(runbooks.deliveryLatency),
+      },
+    },
+    {
+      alert: 'RealtimeServiceDown',
+      // No target left means no `up` series either, so the namespaces come from the lookback.
+      expr: `${seenWithin(k.serviceJob, k.presenceLookback)} unless on (namespace) ${upNow(k.serviceJob)}`,
+      for: k.for.serviceDown,
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'No realtime service instance is up.',
+        description:
+          'Every service pod in {{ $labels.namespace }} is gone or fails its scrape: no browser there gets live events, ' +
+          'and producers cannot publish through the service.',
+        runbook_url: runbookUrl(runbooks.serviceDown),
       },
     },
   ],
@@ -124,6 +157,21 @@ const consumers = (k: AlertConfig): RuleGroup => ({
         description:
           `The oldest unacknowledged entry of group {{ $labels.group }} in {{ $labels.namespace }} is {{ $value | printf "%.0f" }} s old: ` +
           `its instance stopped acknowledging, so its SSE clients are not getting events. The controller should have restarted it.`,
+        runbook_url: runbookUrl(runbooks.consumerStuck),
+      },
+    },
+    {
+      alert: 'StreamConsumerPendingHigh',
+      // The operations notes' stall hint: well below "stuck", but a healthy reader acknowledges
+      // each batch within milliseconds and never holds this many for minutes.
+      expr: `max by (namespace, group) (${c.groupPending}) > ${t.pendingWarningEntries}`,
+      for: k.for.consumerPending,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `A stream consumer group holds more than ${t.pendingWarningEntries} unacknowledged entries.`,
+        description:
+          `Group {{ $labels.group }} in {{ $labels.namespace }} has {{ $value }} pending entries: its instance acknowledges ` +
+          `slowly and may be stalling. Above ${t.pendingEntries} it counts as stuck and is restarted.`,
         runbook_url: runbookUrl(runbooks.consumerStuck),
       },
     },
