@@ -48,7 +48,7 @@ export const runbooks = {
   deliveryLatency: 'sse-delivery-latency-high',
 } as const;
 
-const runbookUrl = (runbook: string) => `${runbookBaseUrl}/${runbook}.md`;
+export const runbookUrl = (runbook: string) => `${runbookBaseUrl}/${runbook}.md`;
 
 // Slow clients are what the on-call can act on. Events left queued at shutdown or token
 // expiry come back to the client when it resumes, so they are not a delivery problem.
