@@ -1,9 +1,10 @@
 // The generated alert rules loaded into a real Prometheus (Debian /usr/bin/prometheus) that
-// scrapes fake targets serving the metric contract, in three namespaces: "calm", healthy, "incident", where clients are flooded past
-// their queues and one consumer group is stuck, plus "orphan", a service without its
-// controller. The alerts must fire for the incident and the orphan, and only for them. Rules keep their expressions, labels and annotations; only `for:` is
-// shortened so the test takes seconds instead of minutes. The same alerts driven by the real
-// processes: service-flood.e2e.test.ts and controller-stuck.e2e.test.ts.
+// scrapes fake targets serving the metric contract, in three namespaces: "calm", healthy;
+// "incident", where clients are flooded past their queues and one consumer group is stuck;
+// and "orphan", a service without its controller. The alerts must fire for the incident and
+// the orphan, and only for them. Rules keep their expressions, labels and annotations; only
+// `for:` is shortened so the test takes seconds instead of minutes. The same alerts driven
+// by the real processes: service-flood.e2e.test.ts and controller-stuck.e2e.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
