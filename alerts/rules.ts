@@ -2,7 +2,10 @@
 // from the contract (#contract: its thresholds and metric names), so the controller, the
 // dashboards and the alerts cannot drift apart. Conventions follow the monitoring mixins: a
 // `severity` label, a `for:` that rides out blips, and summary / description / runbook_url
-// annotations.
+// annotations. Rules on the path's own metric names match them in any job (no other exporter
+// uses those names, and a Prometheus set up without the bundle's ServiceMonitors still gets
+// them); the rules about targets being there at all read `up`, which every target has, so
+// they name the jobs from alerts/config.ts.
 import {
   controllerMetrics,
   serviceMetrics,
