@@ -13,4 +13,4 @@ export {
   type RuleGroup,
   type Severity,
 } from './rules.ts';
-export { alertFiles, rulesPath, promtoolTestsPath, type GeneratedFile } from './generate.ts';
+export { alertFiles, rulesPath, rulesYaml, promtoolTestsPath, type GeneratedFile } from './generate.ts';
