@@ -1,9 +1,10 @@
 // The generated alert rules loaded into a real Prometheus (Debian /usr/bin/prometheus) that
-// scrapes fake targets serving the metric contract, in two namespaces: "calm", healthy, and "incident", where clients are flooded past
-// their queues and one consumer group is stuck. The alerts must fire for the incident and
-// only for it. Rules keep their expressions, labels and annotations; only `for:` is
-// shortened so the test takes seconds instead of minutes. The same alerts driven by the real
-// processes: service-flood.e2e.test.ts and controller-stuck.e2e.test.ts.
+// scrapes fake targets serving the metric contract, in three namespaces: "calm", healthy;
+// "incident", where clients are flooded past their queues and one consumer group is stuck;
+// and "orphan", a service without its controller. The alerts must fire for the incident and
+// the orphan, and only for them. Rules keep their expressions, labels and annotations; only
+// `for:` is shortened so the test takes seconds instead of minutes. The same alerts driven
+// by the real processes: service-flood.e2e.test.ts and controller-stuck.e2e.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import {
 } from '#test-support/fake-exposition';
 import { startFakeMetricsTarget, type FakeMetricsTarget } from '#test-support/fake-metrics-target';
 import { startPrometheus, withShortFor, type RunningPrometheus } from '#test-support/prometheus';
+import { alertConfig } from './config.ts';
 import { rulesPath } from './generate.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -52,6 +54,7 @@ beforeAll(async () => {
     controllerExposition(controllerWith([healthyGroup('realtime-consumers:realtime-calm-1')]), since),
   );
   const incidentService = await start(() => serviceExposition(flooded(), since));
+  const orphanService = await start(() => serviceExposition(healthyService(), since));
   const incidentController = await start(() =>
     controllerExposition(
       controllerWith([
@@ -69,10 +72,12 @@ beforeAll(async () => {
   );
   prometheus = await startPrometheus({
     targets: [
-      { job: 'realtime', address: calmService, labels: { namespace: 'calm' } },
-      { job: 'realtime-controller', address: calmController, labels: { namespace: 'calm' } },
-      { job: 'realtime', address: incidentService, labels: { namespace: 'incident' } },
-      { job: 'realtime-controller', address: incidentController, labels: { namespace: 'incident' } },
+      { job: alertConfig.serviceJob, address: calmService, labels: { namespace: 'calm' } },
+      { job: alertConfig.controllerJob, address: calmController, labels: { namespace: 'calm' } },
+      { job: alertConfig.serviceJob, address: incidentService, labels: { namespace: 'incident' } },
+      { job: alertConfig.controllerJob, address: incidentController, labels: { namespace: 'incident' } },
+      // A namespace whose service runs without its controller, while the others have theirs.
+      { job: alertConfig.serviceJob, address: orphanService, labels: { namespace: 'orphan' } },
     ],
     ruleFiles: [withShortFor(readFileSync(join(root, rulesPath), 'utf8'), '3s')],
   });
@@ -108,13 +113,23 @@ describe('the generated alert rules in a real Prometheus, against fake service a
     });
   });
 
+  it('page RealtimeControllerDown for the namespace without a controller, though other namespaces run theirs', async () => {
+    await running().waitForAlert('RealtimeControllerDown', { namespace: 'orphan', severity: 'critical' });
+    const down = (await running().alerts()).filter((a) => a.labels.alertname === 'RealtimeControllerDown');
+    expect(down.map((a) => a.labels.namespace)).toEqual(['orphan']);
+  });
+
   it('stay silent for the healthy namespace and the healthy group', async () => {
     await running().waitForAlert('StreamConsumerStuck', { namespace: 'incident', group: stuckGroup });
     const others = (await running().alerts()).filter(
-      (a) => a.labels.namespace !== 'incident' || (a.labels.group !== undefined && a.labels.group !== stuckGroup),
+      (a) =>
+        a.labels.namespace !== 'orphan' &&
+        (a.labels.namespace !== 'incident' || (a.labels.group !== undefined && a.labels.group !== stuckGroup)),
     );
     expect(others.map((a) => a.labels)).toEqual([]);
-    const names = new Set((await running().alerts()).map((a) => a.labels.alertname));
-    expect([...names].sort()).toEqual(['SSEDroppedEventsHigh', 'StreamConsumerStuck']);
+    const names = new Set(
+      (await running().alerts()).filter((a) => a.labels.namespace !== 'orphan').map((a) => a.labels.alertname),
+    );
+    expect([...names].sort()).toEqual(['SSEDroppedEventsHigh', 'StreamConsumerPendingHigh', 'StreamConsumerStuck']);
   });
 });

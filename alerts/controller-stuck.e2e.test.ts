@@ -15,6 +15,7 @@ import { controllerMetrics, thresholds } from '#contract';
 import { startControllerProcess, startServiceProcess, type ServiceProcess } from '#test-support/entry-processes';
 import { startPrometheus, withShortFor, type RunningPrometheus } from '#test-support/prometheus';
 import { panelQueries, toPromQL, variableQueries } from '../dashboards/queries.ts';
+import { alertConfig } from './config.ts';
 import { rulesPath } from './generate.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -57,12 +58,12 @@ describe('StreamConsumerStuck from the real service and controller processes', (
     prometheus = await startPrometheus({
       targets: [
         ...[stuckPod, finePod].map((pod) => ({
-          job: 'realtime',
+          job: alertConfig.serviceJob,
           address: processes[pod]?.metricsAddress ?? '',
           labels: { namespace, pod },
         })),
         {
-          job: 'realtime-controller',
+          job: alertConfig.controllerJob,
           address: processes.controller.metricsAddress,
           labels: { namespace, pod: 'controller-e2e' },
         },

@@ -2,8 +2,9 @@
 // (`npm run generate` writes them, with the header that marks them as generated).
 import { dirname, relative } from 'node:path';
 import { stringify } from 'yaml';
+import { alertConfig, type AlertConfig } from './config.ts';
 import { promtoolTestFile } from './promtool-tests.ts';
-import { ruleGroups } from './rules.ts';
+import { alertRuleGroups } from './rules.ts';
 
 export interface GeneratedFile {
   /** Path relative to the repository root. */
@@ -18,10 +19,15 @@ export const promtoolTestsPath = 'alerts/promtool/realtime-alerts.test.yaml';
 
 const yaml = (value: unknown) => stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
 
+/** The rule file for `config`: the bundle's by default, or a test's with its own jobs and durations. */
+export function rulesYaml(config: AlertConfig = alertConfig): string {
+  return yaml({ groups: alertRuleGroups(config) });
+}
+
 export function alertFiles(): GeneratedFile[] {
   const ruleFileFromTests = relative(dirname(promtoolTestsPath), rulesPath);
   return [
-    { path: rulesPath, source: 'alerts/rules.ts', content: yaml({ groups: ruleGroups }) },
+    { path: rulesPath, source: 'alerts/rules.ts', content: rulesYaml() },
     { path: promtoolTestsPath, source: 'alerts/promtool-tests.ts', content: yaml(promtoolTestFile(ruleFileFromTests)) },
   ];
 }

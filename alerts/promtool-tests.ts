@@ -10,6 +10,7 @@ import {
   type SkippedRemediationReason,
   thresholds as t,
 } from '#contract';
+import { alertConfig } from './config.ts';
 import { ruleGroups, type AlertRule } from './rules.ts';
 
 export interface InputSeries {
@@ -122,6 +123,116 @@ function droppedEvents(): PromtoolTest[] {
   );
 }
 
+/** The notes' case: one minute of drops over the limit pages, scraped every 15 s as the bundle does. */
+function droppedForOneMinute(): PromtoolTest[] {
+  const rule = ruleNamed('SSEDroppedEventsHigh');
+  const quarter = (perMinute: number) => perMinute / 4;
+  // Quiet for a minute, a minute of drops at `perMinute`, quiet again (samples every 15 s).
+  const oneMinuteAt = (perMinute: number) => `0 0 0 0 0+${quarter(perMinute)}x4 ${perMinute}+0x12`;
+  const over = 2 * t.droppedEventsPerMinute;
+  const under = Math.floor(0.8 * t.droppedEventsPerMinute);
+  return [
+    {
+      name: `SSEDroppedEventsHigh fires after one minute of ${over} drops/min`,
+      interval: '15s',
+      input_series: [dropped('realtime-a', 'queue_full', oneMinuteAt(over))],
+      alert_rule_test: [
+        { eval_time: '2m', alertname: 'SSEDroppedEventsHigh', exp_alerts: [raised(rule, { namespace: ns }, over)] },
+        // A minute after the flood stopped, the one-minute window is clean again.
+        { eval_time: '3m15s', alertname: 'SSEDroppedEventsHigh', exp_alerts: [] },
+      ],
+    },
+    {
+      name: `SSEDroppedEventsHigh stays silent for one minute of ${under} drops/min`,
+      interval: '15s',
+      input_series: [dropped('realtime-a', 'queue_full', oneMinuteAt(under))],
+      alert_rule_test: [{ eval_time: '2m', alertname: 'SSEDroppedEventsHigh', exp_alerts: [] }],
+    },
+  ];
+}
+
+function deliveryLatency(): PromtoolTest[] {
+  const rule = ruleNamed('SSEDeliveryLatencyHigh');
+  const p99 = t.deliveryLatencyP99Seconds;
+  // Cumulative bucket counts per minute: `fast` events under half the threshold, `slow` ones
+  // between the threshold and 2.5 times it.
+  const buckets = (fast: number, slow: number) =>
+    (
+      [
+        [p99 / 2, fast],
+        [p99, fast],
+        [p99 * 2.5, fast + slow],
+        ['+Inf', fast + slow],
+      ] as const
+    ).map(([le, perMinute]) =>
+      series(`${s.deliveryLatency}_bucket`, { ...pod('realtime-a'), le: String(le) }, `0+${perMinute}x30`),
+    );
+  return bothWays(
+    'SSEDeliveryLatencyHigh',
+    '20m',
+    {
+      what: 'one event in ten takes over the p99 threshold',
+      series: buckets(900, 100),
+      alerts: [raised(rule, { namespace: ns }, 0)],
+    },
+    { what: 'one event in a thousand takes over the p99 threshold', series: buckets(999, 1) },
+  );
+}
+
+function serviceDown(): PromtoolTest[] {
+  const rule = ruleNamed('RealtimeServiceDown');
+  const up = (instance: string, values: string, namespace = ns) =>
+    series('up', { job: alertConfig.serviceJob, namespace, instance }, values);
+  const staging = up('realtime-s:9464', '1+0x20', 'realtime-staging');
+  const controller = series(
+    'up',
+    { job: alertConfig.controllerJob, namespace: ns, instance: 'controller-a:9465' },
+    '1+0x20',
+  );
+  return bothWays(
+    'RealtimeServiceDown',
+    '10m',
+    {
+      what: "every service pod's target vanishes while another namespace's service runs",
+      series: [up('realtime-a:9464', '1 1 1 stale'), up('realtime-b:9464', '1 1 1 1 stale'), staging, controller],
+      alerts: [raised(rule, { namespace: ns }, 2)],
+    },
+    {
+      what: 'a rollout replaces the pods one at a time',
+      series: [
+        up('realtime-a:9464', '1 1 1 stale'),
+        up('realtime-b:9464', '1 1 1 1 1 stale'),
+        up('realtime-c:9464', '_ _ _ 1+0x17'),
+        up('realtime-d:9464', '_ _ _ _ _ 1+0x15'),
+        controller,
+      ],
+    },
+  );
+}
+
+function consumerPending(): PromtoolTest[] {
+  const rule = ruleNamed('StreamConsumerPendingHigh');
+  const stalling = t.pendingWarningEntries + 50;
+  return bothWays(
+    'StreamConsumerPendingHigh',
+    '10m',
+    {
+      what: `a group keeps ${stalling} entries pending`,
+      series: [
+        series(c.groupPending, { ...controllerPod('controller-a'), group }, `${stalling}+0x20`),
+        series(c.groupPending, { ...controllerPod('controller-a'), group: healthyGroup }, '3+0x20'),
+      ],
+      alerts: [raised(rule, { namespace: ns, group }, stalling)],
+    },
+    {
+      what: `a burst holds ${stalling} pending for two minutes`,
+      series: [
+        series(c.groupPending, { ...controllerPod('controller-a'), group }, `3 3 3 3 3 ${stalling} ${stalling} 3+0x14`),
+      ],
+    },
+  );
+}
+
 function consumerStuck(): PromtoolTest[] {
   const byPending = ruleNamed('StreamConsumerStuck', 0);
   const byAge = ruleNamed('StreamConsumerStuck', 1);
@@ -192,6 +303,50 @@ function consumerLagging(): PromtoolTest[] {
   );
 }
 
+/**
+ * Groups of pods that are gone: the controller stops exporting a group once its pod is
+ * terminating or absent, so Prometheus ends the series with a staleness marker. The alerts
+ * must let go then, not page on a frozen count until the group is collected.
+ */
+function vanishedPods(): PromtoolTest[] {
+  const byPending = ruleNamed('StreamConsumerStuck', 0);
+  const pending = t.pendingEntries + 100;
+  const newGroup = 'realtime-consumers:realtime-7c8d9-n4p2r';
+  const stuckSeries = series(c.groupPending, { ...controllerPod('controller-a'), group }, `${pending}+0x4 stale`);
+  return [
+    {
+      name: 'StreamConsumerStuck resolves at the next evaluation after the evicted pod stops being exported',
+      interval: '1m',
+      input_series: [
+        stuckSeries,
+        series(c.groupPending, { ...controllerPod('controller-a'), group: healthyGroup }, '3+0x20'),
+      ],
+      alert_rule_test: [
+        {
+          eval_time: '4m',
+          alertname: 'StreamConsumerStuck',
+          exp_alerts: [raised(byPending, { namespace: ns, group }, pending)],
+        },
+        { eval_time: '6m', alertname: 'StreamConsumerStuck', exp_alerts: [] },
+      ],
+    },
+    {
+      // A rollout: the old pod's group stops reading and its lag grows until the pod is gone;
+      // the new pod's group starts at the tip of the stream.
+      name: 'StreamConsumerLagging stays silent through a rollout whose old group lags until its pod is gone',
+      interval: '1m',
+      input_series: [
+        series(c.groupLag, { ...controllerPod('controller-a'), group }, `0 0 ${t.laggingEntries * 2} stale`),
+        series(c.groupLag, { ...controllerPod('controller-a'), group: newGroup }, `_ _ 0+0x20`),
+      ],
+      alert_rule_test: [
+        { eval_time: '8m', alertname: 'StreamConsumerLagging', exp_alerts: [] },
+        { eval_time: '15m', alertname: 'StreamConsumerLagging', exp_alerts: [] },
+      ],
+    },
+  ];
+}
+
 function nearMaxLen(): PromtoolTest[] {
   const rule = ruleNamed('StreamNearMaxLen');
   const maxLen = 5000;
@@ -231,13 +386,50 @@ function controllerHealth(): PromtoolTest[] {
     series(c.leader, controllerPod('controller-a'), `${a}+0x20`),
     series(c.leader, controllerPod('controller-b'), `${b}+0x20`),
   ];
-  const serviceOnly = [series(s.connections, pod('realtime-a'), '10+0x20')];
+  // What Prometheus records for every target of the bundle's two jobs, in namespace `namespace`.
+  const up = (job: string, instance: string, values: string, namespace = ns) =>
+    series('up', { job, namespace, instance }, values);
+  const serviceUp = [up(alertConfig.serviceJob, 'realtime-a:9464', '1+0x20')];
+  const controllersUp = (values: string, namespace = ns) => [
+    up(alertConfig.controllerJob, 'controller-a:9465', values, namespace),
+    up(alertConfig.controllerJob, 'controller-b:9465', values, namespace),
+  ];
+  // Another installation of the bundle, healthy, in its own namespace.
+  const staging = [
+    ...controllersUp('1+0x20', 'realtime-staging'),
+    series(c.leader, { namespace: 'realtime-staging', instance: 'controller-a:9465' }, '1+0x20'),
+  ];
   return [
     ...bothWays(
       'RealtimeControllerDown',
       '10m',
-      { what: 'no controller replica is scraped', series: serviceOnly, alerts: [raised(down, {}, 1)] },
-      { what: 'one leader and one standby are scraped', series: leaders(1, 0) },
+      {
+        what: 'no controller replica is scraped where the service runs, while another namespace has its controller',
+        series: [...serviceUp, ...staging],
+        alerts: [raised(down, { namespace: ns }, 1)],
+      },
+      {
+        what: 'one leader and one standby are scraped',
+        series: [...serviceUp, ...controllersUp('1+0x20'), ...leaders(1, 0)],
+      },
+    ),
+    ...bothWays(
+      'RealtimeControllerDown',
+      '12m',
+      {
+        // A vanished target's series end in a staleness marker, as Prometheus writes them.
+        what: 'both controller replicas vanish from the targets while the service runs',
+        series: [...serviceUp, ...controllersUp('1 1 1 1 stale'), ...staging],
+        alerts: [raised(down, { namespace: ns }, 1)],
+      },
+      {
+        what: 'one controller replica restarts (down for two scrapes) and the other stays up',
+        series: [
+          ...serviceUp,
+          up(alertConfig.controllerJob, 'controller-a:9465', '1 1 1 0 0 1+0x15'),
+          up(alertConfig.controllerJob, 'controller-b:9465', '1+0x20'),
+        ],
+      },
     ),
     ...bothWays(
       'RealtimeControllerNoLeader',
@@ -283,6 +475,32 @@ function remediation(): PromtoolTest[] {
         series: [remediations('done', '0 0 0 0 1 1 2+0x14'), remediations('failed', '0+0x20')],
       },
     ),
+    {
+      // A counter series is born when its first label combination is used; a controller
+      // that did not pre-create it would show the first failure as a series starting at 1.
+      name: 'RealtimeRemediationFailing fires on the first failure of a series that starts at 1',
+      interval: '1m',
+      input_series: [remediations('done', '0+0x20'), remediations('failed', '_ _ _ _ _ 1+0x16')],
+      alert_rule_test: [
+        {
+          eval_time: '10m',
+          alertname: 'RealtimeRemediationFailing',
+          exp_alerts: [raised(failing, { namespace: ns, action: 'evict' }, 1)],
+        },
+      ],
+    },
+    {
+      name: 'RealtimeRemediationBudgetExhausted fires on the first skip of a series that starts at 1',
+      interval: '1m',
+      input_series: [skipped('pod_cooldown', '0+0x20'), skipped('budget_exhausted', '_ _ _ _ _ 1+0x16')],
+      alert_rule_test: [
+        {
+          eval_time: '10m',
+          alertname: 'RealtimeRemediationBudgetExhausted',
+          exp_alerts: [raised(budget, { namespace: ns }, 1)],
+        },
+      ],
+    },
     ...bothWays(
       'RealtimeRemediationBudgetExhausted',
       '10m',
@@ -306,8 +524,13 @@ export function promtoolTestFile(ruleFile: string) {
     evaluation_interval: '1m',
     tests: [
       ...droppedEvents(),
+      ...droppedForOneMinute(),
+      ...deliveryLatency(),
+      ...serviceDown(),
       ...consumerStuck(),
+      ...consumerPending(),
       ...consumerLagging(),
+      ...vanishedPods(),
       ...nearMaxLen(),
       ...controllerHealth(),
       ...remediation(),

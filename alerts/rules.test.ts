@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { promtoolTestsPath, rulesPath } from './generate.ts';
+import { alertConfig, type AlertConfig } from './config.ts';
+import { promtoolTestsPath, rulesPath, rulesYaml } from './generate.ts';
 import { promtool } from './promtool.ts';
 import { expandTemplate, type PromtoolTest } from './promtool-tests.ts';
-import { ruleGroups, runbookBaseUrl } from './rules.ts';
+import { alertRuleGroups, ruleGroups, runbookBaseUrl } from './rules.ts';
 
 const root = join(import.meta.dirname, '..');
 const alertNames = [...new Set(ruleGroups.flatMap((g) => g.rules.map((r) => r.alert)))];
@@ -53,6 +54,30 @@ describe('the generated alert rules', () => {
       expect(rule.annotations.summary.length, rule.alert).toBeGreaterThan(20);
       expect(rule.annotations.description.length, rule.alert).toBeGreaterThan(40);
     }
+  });
+});
+
+describe('rendering the rules for a test', () => {
+  it('changes only the for: durations and jobs a config gives, never an expression otherwise', () => {
+    const fast: AlertConfig = {
+      ...alertConfig,
+      serviceJob: 'svc',
+      controllerJob: 'ctl',
+      for: Object.fromEntries(Object.keys(alertConfig.for).map((k) => [k, '3s'])) as AlertConfig['for'],
+    };
+    const bundle = ruleGroups.flatMap((g) => g.rules);
+    const test = alertRuleGroups(fast).flatMap((g) => g.rules);
+    expect(test.map((r) => r.alert)).toEqual(bundle.map((r) => r.alert));
+    test.forEach((rule, i) => {
+      const original = bundle[i];
+      expect(rule.for).toBe('3s');
+      expect(rule.expr).toBe(
+        original?.expr
+          .replaceAll(`job="${alertConfig.serviceJob}"`, 'job="svc"')
+          .replaceAll(`job="${alertConfig.controllerJob}"`, 'job="ctl"'),
+      );
+    });
+    expect(parse(rulesYaml(fast))).toEqual({ groups: JSON.parse(JSON.stringify(alertRuleGroups(fast))) as unknown });
   });
 });
 

@@ -2,7 +2,10 @@
 // from the contract (#contract: its thresholds and metric names), so the controller, the
 // dashboards and the alerts cannot drift apart. Conventions follow the monitoring mixins: a
 // `severity` label, a `for:` that rides out blips, and summary / description / runbook_url
-// annotations.
+// annotations. Rules on the path's own metric names match them in any job (no other exporter
+// uses those names, and a Prometheus set up without the bundle's ServiceMonitors still gets
+// them); the rules about targets being there at all read `up`, which every target has, so
+// they name the jobs from alerts/config.ts.
 import {
   controllerMetrics,
   serviceMetrics,
@@ -11,6 +14,7 @@ import {
   type SkippedRemediationReason,
   thresholds,
 } from '#contract';
+import { alertConfig, type AlertConfig } from './config.ts';
 
 export type Severity = 'critical' | 'warning';
 
@@ -43,9 +47,11 @@ export const runbooks = {
   nearMaxLen: 'stream-near-maxlen',
   controllerDown: 'realtime-controller-down',
   remediationFailing: 'realtime-remediation-failing',
+  serviceDown: 'realtime-service-down',
+  deliveryLatency: 'sse-delivery-latency-high',
 } as const;
 
-const runbookUrl = (runbook: string) => `${runbookBaseUrl}/${runbook}.md`;
+export const runbookUrl = (runbook: string) => `${runbookBaseUrl}/${runbook}.md`;
 
 // Slow clients are what the on-call can act on. Events left queued at shutdown or token
 // expiry come back to the client when it resumes, so they are not a delivery problem.
@@ -55,36 +61,86 @@ export const slowClientDropMatcher = `reason=~"${slowClientDrops.join('|')}"`;
 const failedResult: RemediationResult = 'failed';
 const budgetExhausted: SkippedRemediationReason = 'budget_exhausted';
 
+/**
+ * How much a counter grew within `window`, counting a series born inside the window from 0.
+ * increase() only sees growth between samples, so a labelled counter whose first sample is
+ * already 1 (its label values were first used by the failure itself) shows no increase. The
+ * controller creates its remediation series at 0 for the values it knows at start; this
+ * covers the rest (a policy switched to another action, a series Prometheus first scrapes
+ * after it counted): a series with no sample `window` ago counts its current value, which is
+ * all it grew since birth. `or` matches label sets without the metric name, so the new
+ * series' value must come first or increase()'s 0 would win.
+ */
+const increaseFromZero = (selector: string, window: string) =>
+  `((${selector} unless ${selector} offset ${window}) or increase(${selector}[${window}]))`;
+
+/** Namespaces where a target of `job` was scraped within `lookback`, up or not. */
+const seenWithin = (job: string, lookback: string) =>
+  `count by (namespace) (max_over_time(up{job="${job}"}[${lookback}]))`;
+/** Namespaces where at least one target of `job` answers its scrape now. */
+const upNow = (job: string) => `count by (namespace) (up{job="${job}"} == 1)`;
+
 const s = serviceMetrics;
 const c = controllerMetrics;
 const t = thresholds;
 
-const delivery: RuleGroup = {
+const delivery = (k: AlertConfig): RuleGroup => ({
   name: 'realtime-delivery',
   rules: [
     {
       alert: 'SSEDroppedEventsHigh',
-      expr: `sum by (namespace) (rate(${s.eventsDropped}{${slowClientDropMatcher}}[5m])) * 60 > ${t.droppedEventsPerMinute}`,
-      for: '5m',
+      // The operations notes' threshold is a count per minute: a one-minute window shows a
+      // minute of it, where a 5-minute average plus a 5-minute for: hid it.
+      expr: `sum by (namespace) (increase(${s.eventsDropped}{${slowClientDropMatcher}}[${k.windows.droppedEvents}])) > ${t.droppedEventsPerMinute}`,
+      for: k.for.droppedEvents,
       labels: { severity: 'critical' },
       annotations: {
         summary: `SSE clients are losing more than ${t.droppedEventsPerMinute} events per minute.`,
         description:
-          `Instances in {{ $labels.namespace }} drop {{ $value | printf "%.0f" }} events per minute because client queues are full ` +
+          `Instances in {{ $labels.namespace }} dropped {{ $value | printf "%.0f" }} events in the last ${k.windows.droppedEvents} because client queues are full ` +
           `or slow clients are being cut off. Those clients receive a resync and must refetch over REST.`,
         runbook_url: runbookUrl(runbooks.droppedEvents),
       },
     },
+    {
+      alert: 'SSEDeliveryLatencyHigh',
+      expr:
+        `histogram_quantile(0.99, sum by (namespace, le) (rate(${s.deliveryLatency}_bucket[${k.windows.deliveryLatency}]))) ` +
+        `> ${t.deliveryLatencyP99Seconds}`,
+      for: k.for.deliveryLatency,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `The p99 of event delivery latency is above ${t.deliveryLatencyP99Seconds} s.`,
+        description:
+          `In {{ $labels.namespace }}, 1 in 100 events reaches its client more than ${t.deliveryLatencyP99Seconds} s after it was published: ` +
+          `slow clients, a busy event loop, or a slow stream read.`,
+        runbook_url: runbookUrl(runbooks.deliveryLatency),
+      },
+    },
+    {
+      alert: 'RealtimeServiceDown',
+      // No target left means no `up` series either, so the namespaces come from the lookback.
+      expr: `${seenWithin(k.serviceJob, k.presenceLookback)} unless on (namespace) ${upNow(k.serviceJob)}`,
+      for: k.for.serviceDown,
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'No realtime service instance is up.',
+        description:
+          'Every service pod in {{ $labels.namespace }} is gone or fails its scrape: no browser there gets live events, ' +
+          'and producers cannot publish through the service.',
+        runbook_url: runbookUrl(runbooks.serviceDown),
+      },
+    },
   ],
-};
+});
 
-const consumers: RuleGroup = {
+const consumers = (k: AlertConfig): RuleGroup => ({
   name: 'realtime-stream-consumers',
   rules: [
     {
       alert: 'StreamConsumerStuck',
       expr: `max by (namespace, group) (${c.groupPending}) > ${t.pendingEntries}`,
-      for: '2m',
+      for: k.for.consumerStuck,
       labels: { severity: 'critical', cause: 'pending_entries' },
       annotations: {
         summary: `A stream consumer group holds more than ${t.pendingEntries} unacknowledged entries.`,
@@ -97,7 +153,7 @@ const consumers: RuleGroup = {
     {
       alert: 'StreamConsumerStuck',
       expr: `max by (namespace, group) (${c.groupOldestPendingAge}) > ${t.oldestPendingAgeSeconds}`,
-      for: '2m',
+      for: k.for.consumerStuck,
       labels: { severity: 'critical', cause: 'oldest_pending_age' },
       annotations: {
         summary: `A stream consumer group has an entry pending for more than ${t.oldestPendingAgeSeconds} s.`,
@@ -108,9 +164,24 @@ const consumers: RuleGroup = {
       },
     },
     {
+      alert: 'StreamConsumerPendingHigh',
+      // The operations notes' stall hint: well below "stuck", but a healthy reader acknowledges
+      // each batch within milliseconds and never holds this many for minutes.
+      expr: `max by (namespace, group) (${c.groupPending}) > ${t.pendingWarningEntries}`,
+      for: k.for.consumerPending,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `A stream consumer group holds more than ${t.pendingWarningEntries} unacknowledged entries.`,
+        description:
+          `Group {{ $labels.group }} in {{ $labels.namespace }} has {{ $value }} pending entries: its instance acknowledges ` +
+          `slowly and may be stalling. Above ${t.pendingEntries} it counts as stuck and is restarted.`,
+        runbook_url: runbookUrl(runbooks.consumerStuck),
+      },
+    },
+    {
       alert: 'StreamConsumerLagging',
       expr: `max by (namespace, group) (${c.groupLag}) > ${t.laggingEntries}`,
-      for: '5m',
+      for: k.for.consumerLagging,
       labels: { severity: 'warning' },
       annotations: {
         summary: `A stream consumer group is more than ${t.laggingEntries} entries behind the stream.`,
@@ -127,8 +198,8 @@ const consumers: RuleGroup = {
       expr:
         `(max by (namespace) (${c.streamLength}) >= ${t.nearMaxLenRatio} * max by (namespace) (${c.streamMaxLen})) ` +
         `and on (namespace) ` +
-        `(max by (namespace) (${c.streamMaxLen}) / sum by (namespace) (rate(${s.eventsPublished}[15m])) < ${t.minReplayWindowSeconds})`,
-      for: '15m',
+        `(max by (namespace) (${c.streamMaxLen}) / sum by (namespace) (rate(${s.eventsPublished}[${k.windows.publishRate}])) < ${t.minReplayWindowSeconds})`,
+      for: k.for.nearMaxLen,
       labels: { severity: 'warning' },
       annotations: {
         summary: `The realtime stream keeps less than ${t.minReplayWindowSeconds} s of history for replay.`,
@@ -139,28 +210,34 @@ const consumers: RuleGroup = {
       },
     },
   ],
-};
+});
 
-const controller: RuleGroup = {
+const controller = (k: AlertConfig): RuleGroup => ({
   name: 'realtime-controller',
   rules: [
     {
       alert: 'RealtimeControllerDown',
-      expr: `absent(${c.leader})`,
-      for: '5m',
+      // Per namespace, from the scrape targets the bundle's ServiceMonitors create: a namespace
+      // counts as running the bundle while any of its service or controller targets was seen
+      // within the lookback. absent() could not say which namespace, and stayed silent while
+      // any other namespace or job exported the controller's metric.
+      expr:
+        `(${seenWithin(k.serviceJob, k.presenceLookback)} or ${seenWithin(k.controllerJob, k.presenceLookback)}) ` +
+        `unless on (namespace) ${upNow(k.controllerJob)}`,
+      for: k.for.controllerDown,
       labels: { severity: 'critical' },
       annotations: {
-        summary: 'No realtime controller replica is being scraped.',
+        summary: 'No realtime controller replica is up.',
         description:
-          'Prometheus has no controller metrics: stuck consumers are not being restarted, and the stream and ' +
-          'consumer-group metrics (and so StreamConsumerStuck) are missing too.',
+          'No controller replica in {{ $labels.namespace }} answers its scrape: stuck consumers there are not being ' +
+          'restarted, and the stream and consumer-group metrics (and so StreamConsumerStuck) are missing too.',
         runbook_url: runbookUrl(runbooks.controllerDown),
       },
     },
     {
       alert: 'RealtimeControllerNoLeader',
       expr: `sum by (namespace) (${c.leader}) < 1`,
-      for: '5m',
+      for: k.for.controllerLease,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'Realtime controller replicas run but none holds the leader lease.',
@@ -172,7 +249,7 @@ const controller: RuleGroup = {
     {
       alert: 'RealtimeControllerSplitBrain',
       expr: `sum by (namespace) (${c.leader}) > 1`,
-      for: '5m',
+      for: k.for.controllerLease,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'More than one realtime controller replica claims to be leader.',
@@ -183,21 +260,21 @@ const controller: RuleGroup = {
     },
     {
       alert: 'RealtimeRemediationFailing',
-      expr: `sum by (namespace, action) (increase(${c.remediations}{result="${failedResult}"}[15m])) > 0`,
-      for: '1m',
+      expr: `sum by (namespace, action) (${increaseFromZero(`${c.remediations}{result="${failedResult}"}`, k.windows.remediation)}) > 0`,
+      for: k.for.remediation,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'The realtime controller failed to remediate a stuck consumer.',
         description:
-          'The controller in {{ $labels.namespace }} tried {{ $labels.action }} and it failed in the last 15 minutes; ' +
+          `The controller in {{ $labels.namespace }} tried {{ $labels.action }} and it failed in the last ${k.windows.remediation}; ` +
           'the stuck instance is probably still running.',
         runbook_url: runbookUrl(runbooks.remediationFailing),
       },
     },
     {
       alert: 'RealtimeRemediationBudgetExhausted',
-      expr: `sum by (namespace) (increase(${c.skippedRemediations}{reason="${budgetExhausted}"}[15m])) > 0`,
-      for: '1m',
+      expr: `sum by (namespace) (${increaseFromZero(`${c.skippedRemediations}{reason="${budgetExhausted}"}`, k.windows.remediation)}) > 0`,
+      for: k.for.remediation,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'The realtime controller used up its hourly remediation budget.',
@@ -208,7 +285,12 @@ const controller: RuleGroup = {
       },
     },
   ],
-};
+});
 
-/** The rule groups, in the order they appear in alerts/generated/realtime-alerts.yaml. */
-export const ruleGroups: readonly RuleGroup[] = [delivery, consumers, controller];
+/** The rule groups for a deployment's jobs and durations, in the order the YAML lists them. */
+export function alertRuleGroups(config: AlertConfig): readonly RuleGroup[] {
+  return [delivery(config), consumers(config), controller(config)];
+}
+
+/** The bundle's rules: alerts/generated/realtime-alerts.yaml. */
+export const ruleGroups: readonly RuleGroup[] = alertRuleGroups(alertConfig);

@@ -13,6 +13,7 @@ import { startPrometheus, withShortFor, type RunningPrometheus } from '#test-sup
 import { openRawSseClient, type RawSseClient } from '#test-support/raw-sse-client';
 import { startServiceProcess, type ServiceProcess } from '#test-support/entry-processes';
 import { panelQueries, toPromQL } from '../dashboards/queries.ts';
+import { alertConfig } from './config.ts';
 import { rulesPath } from './generate.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -37,7 +38,13 @@ beforeAll(async () => {
     SSE_MAX_CONNECT_PER_MINUTE: '1000',
   });
   prometheus = await startPrometheus({
-    targets: [{ job: 'realtime', address: service.metricsAddress, labels: { namespace, pod: 'realtime-e2e-flood' } }],
+    targets: [
+      {
+        job: alertConfig.serviceJob,
+        address: service.metricsAddress,
+        labels: { namespace, pod: 'realtime-e2e-flood' },
+      },
+    ],
     ruleFiles: [withShortFor(readFileSync(join(root, rulesPath), 'utf8'), '3s')],
   });
   await prometheus.waitForTargetsUp();

@@ -1,8 +1,8 @@
 // The "SSE clients" row: who is connected, how fast they churn, what they receive, what
 // they lose, and how late it reaches them. All per service instance.
 import { dropReasons, serviceMetrics as s, thresholds as t } from '#contract';
-import { slowClientDropMatcher } from '../alerts/rules.ts';
-import { instanceSelector as sel, query, select, timeseries } from './common.ts';
+import { runbooks, slowClientDropMatcher } from '../alerts/rules.ts';
+import { instanceSelector as sel, query, runbookLinks, select, timeseries } from './common.ts';
 
 const rate = (metric: string, extra = '') => `rate(${select(metric, sel, extra)}[$__rate_interval])`;
 
@@ -12,7 +12,9 @@ export const connections = () =>
     'Open SSE connections per instance. A sudden drop to zero on one instance means it restarted or stopped ' +
       'accepting clients: check its pod. A steady climb with flat traffic can mean connections are not being closed.',
     'short',
-  ).withTarget(query(`sum by (instance) (${select(s.connections, sel)})`, '{{instance}}'));
+  )
+    .links(runbookLinks(runbooks.serviceDown))
+    .withTarget(query(`sum by (instance) (${select(s.connections, sel)})`, '{{instance}}'));
 
 export const churn = () =>
   timeseries(
@@ -45,6 +47,7 @@ export const droppedPerMinute = () =>
     'short',
     { critical: t.droppedEventsPerMinute },
   )
+    .links(runbookLinks(runbooks.droppedEvents))
     .withTarget(query(`sum by (reason) (${rate(s.eventsDropped)}) * 60`, '{{reason}}'))
     .withTarget(query(`sum(${rate(s.eventsDropped, slowClientDropMatcher)}) * 60`, 'total (alerting)'));
 
@@ -59,5 +62,6 @@ export const deliveryLatency = () =>
     's',
     { warning: t.deliveryLatencyP99Seconds },
   )
+    .links(runbookLinks(runbooks.deliveryLatency))
     .withTarget(query(latencyQuantile(0.5), 'p50'))
     .withTarget(query(latencyQuantile(0.99), 'p99'));

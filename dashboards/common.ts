@@ -6,14 +6,19 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { runbookUrl } from '../alerts/rules.ts';
 
 /** Every query goes to the datasource the viewer picked in the `datasource` variable. */
 export const datasource: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
 
+// Every selector names its job: the process, CPU and memory series are exported by every Node
+// or Go target in a Prometheus, so a namespace and instance filter alone ("All") would match them all.
 /** Series of the service instances the viewer selected. */
-export const instanceSelector = 'namespace=~"$namespace", instance=~"$instance"';
+export const instanceSelector = 'job=~"$job", namespace=~"$namespace", instance=~"$instance"';
+/** Service series summed over a whole namespace, whatever instances are selected. */
+export const serviceNamespaceSelector = 'job=~"$job", namespace=~"$namespace"';
 /** Stream-wide series exported by the controller: filtered by namespace only. */
-export const namespaceSelector = 'namespace=~"$namespace"';
+export const namespaceSelector = 'job=~"$controller_job", namespace=~"$namespace"';
 
 /** `metric{selector}`: the one way panels select series, so filters are never forgotten. */
 export const select = (metric: string, selector: string, extra = ''): string =>
@@ -22,8 +27,17 @@ export const select = (metric: string, selector: string, extra = ''): string =>
 export const query = (expr: string, legend: string): prometheus.DataqueryBuilder =>
   new prometheus.DataqueryBuilder().datasource(datasource).expr(expr).legendFormat(legend);
 
-export const queryVariable = (name: string, label: string, expr: string): dashboard.QueryVariableBuilder =>
-  new dashboard.QueryVariableBuilder(name)
+/**
+ * A multi-value variable with "All". Without `allValue`, Grafana's "All" stands for exactly the
+ * values the query found, which is how the job variables keep other targets out.
+ */
+export const queryVariable = (
+  name: string,
+  label: string,
+  expr: string,
+  allValue?: string,
+): dashboard.QueryVariableBuilder => {
+  const variable = new dashboard.QueryVariableBuilder(name)
     .label(label)
     .query(expr)
     .datasource(datasource)
@@ -31,8 +45,17 @@ export const queryVariable = (name: string, label: string, expr: string): dashbo
     .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
     .sort(dashboard.VariableSort.AlphabeticalAsc)
     .multi(true)
-    .includeAll(true)
-    .allValue('.*');
+    .includeAll(true);
+  return allValue === undefined ? variable : variable.allValue(allValue);
+};
+
+/** The link from a panel to the runbook of the alert that fires on what it shows. */
+export const runbookLinks = (runbook: string): dashboard.DashboardLinkBuilder[] => [
+  new dashboard.DashboardLinkBuilder(`Runbook: ${runbook}`)
+    .type(dashboard.DashboardLinkType.Link)
+    .url(runbookUrl(runbook))
+    .targetBlank(true),
+];
 
 export interface Limits {
   /** Drawn orange: worth a look. */

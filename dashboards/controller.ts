@@ -1,8 +1,10 @@
 // The "Controller" row: what the remediation controller did, what it held back, and which
 // replica leads. An on-call reads this after a stuck-consumer page.
 import { GraphDrawStyle } from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { controllerMetrics as c } from '#contract';
-import { namespaceSelector as sel, query, select, timeseries } from './common.ts';
+import { runbooks } from '../alerts/rules.ts';
+import { datasource, namespaceSelector as sel, query, runbookLinks, select, timeseries } from './common.ts';
 
 const increase = (metric: string) => `increase(${select(metric, sel)}[$__rate_interval])`;
 
@@ -14,6 +16,7 @@ export const remediations = () =>
       'PodDisruptionBudget) and it will retry. dry_run is what it would have done with remediation switched on.',
     'short',
   )
+    .links(runbookLinks(runbooks.remediationFailing))
     // Remediations are rare, discrete events: bars show each one.
     .drawStyle(GraphDrawStyle.Bars)
     .withTarget(
@@ -29,6 +32,7 @@ export const skippedRemediations = () =>
       '(Redis latency, a bad release) instead of restarting pods by hand.',
     'short',
   )
+    .links(runbookLinks(runbooks.remediationFailing))
     .drawStyle(GraphDrawStyle.Bars)
     .withTarget(query(`sum by (reason) (${increase(c.skippedRemediations)})`, '{{reason}}'));
 
@@ -39,7 +43,9 @@ export const leader = () =>
       'healthy. None at 1 means nobody remediates; two at 1 means the lease is broken and two pods could be ' +
       'restarted at once.',
     'short',
-  ).withTarget(query(`max by (instance) (${select(c.leader, sel)})`, '{{instance}}'));
+  )
+    .links(runbookLinks(runbooks.controllerDown))
+    .withTarget(query(`max by (instance) (${select(c.leader, sel)})`, '{{instance}}'));
 
 export const controllerErrors = () =>
   timeseries(
@@ -51,3 +57,19 @@ export const controllerErrors = () =>
   )
     .withTarget(query(`sum(${increase(c.observeErrors)})`, 'observe errors'))
     .withTarget(query(`sum(${increase(c.staleGroupsCollected)})`, 'stale groups removed'));
+
+/**
+ * Every remediation as a marker across all panels, so a line that drops (pending, lag) or a
+ * client count that dips can be read against the restart that caused it.
+ */
+export const remediationAnnotations = () =>
+  new dashboard.AnnotationQueryBuilder()
+    .name('Remediations')
+    .datasource(datasource)
+    .enable(true)
+    .iconColor('orange')
+    .expr(`sum by (namespace, action, reason, result) (increase(${select(c.remediations, sel)}[1m])) > 0`)
+    .step('1m')
+    .titleFormat('{{action}}: {{result}}')
+    .textFormat('stuck reason {{reason}} in {{namespace}}')
+    .tagKeys('namespace,action,result');

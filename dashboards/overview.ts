@@ -1,8 +1,8 @@
 // The top "At a glance" row: one number per alert, coloured by the same thresholds the
 // alerts use, so the on-call sees at once which part of the path is unhealthy.
 import { controllerMetrics as c, serviceMetrics as s, thresholds as t } from '#contract';
-import { slowClientDropMatcher } from '../alerts/rules.ts';
-import { instanceSelector, namespaceSelector, query, select, stat } from './common.ts';
+import { runbooks, slowClientDropMatcher } from '../alerts/rules.ts';
+import { instanceSelector, namespaceSelector, query, runbookLinks, select, stat } from './common.ts';
 
 export const connectedClients = () =>
   stat(
@@ -10,7 +10,9 @@ export const connectedClients = () =>
     'SSE clients connected to the selected instances right now. Compare with the usual level for this time of ' +
       'day; a cliff means an instance or the ingress dropped them.',
     'short',
-  ).withTarget(query(`sum(${select(s.connections, instanceSelector)})`, 'clients'));
+  )
+    .links(runbookLinks(runbooks.serviceDown))
+    .withTarget(query(`sum(${select(s.connections, instanceSelector)})`, 'clients'));
 
 export const droppedPerMinute = () =>
   stat(
@@ -20,12 +22,14 @@ export const droppedPerMinute = () =>
       'where SSEDroppedEventsHigh fires: see the dropped-events panel for the reason.',
     'short',
     { critical: t.droppedEventsPerMinute },
-  ).withTarget(
-    query(
-      `sum(rate(${select(s.eventsDropped, instanceSelector, slowClientDropMatcher)}[$__rate_interval])) * 60`,
-      'dropped/min',
-    ),
-  );
+  )
+    .links(runbookLinks(runbooks.droppedEvents))
+    .withTarget(
+      query(
+        `sum(rate(${select(s.eventsDropped, instanceSelector, slowClientDropMatcher)}[$__rate_interval])) * 60`,
+        'dropped/min',
+      ),
+    );
 
 export const worstPending = () =>
   stat(
@@ -34,7 +38,9 @@ export const worstPending = () =>
       `${t.pendingEntries} where the group counts as stuck: find it in the pending-per-group panel.`,
     'short',
     { warning: t.pendingWarningEntries, critical: t.pendingEntries },
-  ).withTarget(query(`max(${select(c.groupPending, namespaceSelector)})`, 'pending'));
+  )
+    .links(runbookLinks(runbooks.consumerStuck))
+    .withTarget(query(`max(${select(c.groupPending, namespaceSelector)})`, 'pending'));
 
 export const worstPendingAge = () =>
   stat(
@@ -43,7 +49,9 @@ export const worstPendingAge = () =>
       'counts as stuck and the controller should restart its instance.',
     's',
     { critical: t.oldestPendingAgeSeconds },
-  ).withTarget(query(`max(${select(c.groupOldestPendingAge, namespaceSelector)})`, 'age'));
+  )
+    .links(runbookLinks(runbooks.consumerStuck))
+    .withTarget(query(`max(${select(c.groupOldestPendingAge, namespaceSelector)})`, 'age'));
 
 export const worstLag = () =>
   stat(
@@ -51,7 +59,9 @@ export const worstLag = () =>
     `Entries the furthest-behind group has not read yet. Red from ${t.laggingEntries}, where StreamConsumerLagging warns.`,
     'short',
     { critical: t.laggingEntries },
-  ).withTarget(query(`max(${select(c.groupLag, namespaceSelector)})`, 'lag'));
+  )
+    .links(runbookLinks(runbooks.consumerLagging))
+    .withTarget(query(`max(${select(c.groupLag, namespaceSelector)})`, 'lag'));
 
 export const leaders = () =>
   stat(
@@ -59,4 +69,6 @@ export const leaders = () =>
     'Controller replicas holding the leader lease. Exactly 1 is healthy; 0 means no remediation happens, more ' +
       'than 1 means the lease is broken. No value at all means the controller is not scraped (RealtimeControllerDown).',
     'short',
-  ).withTarget(query(`sum(${select(c.leader, namespaceSelector)})`, 'leaders'));
+  )
+    .links(runbookLinks(runbooks.controllerDown))
+    .withTarget(query(`sum(${select(c.leader, namespaceSelector)})`, 'leaders'));

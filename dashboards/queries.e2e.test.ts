@@ -7,11 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertConfig } from '../alerts/config.ts';
 import { rulesPath } from '../alerts/generate.ts';
 import { controllerExposition, healthyGroup, healthyService, serviceExposition } from '#test-support/fake-exposition';
 import { startFakeMetricsTarget, type FakeMetricsTarget } from '#test-support/fake-metrics-target';
 import { startPrometheus, type RunningPrometheus } from '#test-support/prometheus';
-import { panelQueries, toPromQL, variableQueries } from './queries.ts';
+import { annotationQueries, panelQueries, toPromQL, variableQueries } from './queries.ts';
 
 const root = join(import.meta.dirname, '..');
 const dashboard = JSON.parse(readFileSync(join(root, 'dashboards/generated/realtime-oncall.json'), 'utf8')) as unknown;
@@ -38,14 +39,24 @@ beforeAll(async () => {
     ),
   );
   targets.push(controller);
+  // Another Node process in the same namespace: its runtime series share our metric names.
+  const neighbour = await startFakeMetricsTarget(
+    () => 'process_cpu_seconds_total 12\nprocess_resident_memory_bytes 1e8\nnodejs_eventloop_lag_seconds 0.01\n',
+  );
+  targets.push(neighbour);
   prometheus = await startPrometheus({
     targets: [
-      ...pods.map((pod, i) => ({ job: 'realtime', address: targets[i]?.address ?? '', labels: { namespace, pod } })),
+      ...pods.map((pod, i) => ({
+        job: alertConfig.serviceJob,
+        address: targets[i]?.address ?? '',
+        labels: { namespace, pod },
+      })),
       {
-        job: 'realtime-controller',
+        job: alertConfig.controllerJob,
         address: controller.address,
         labels: { namespace, pod: 'realtime-controller-5f6b8-k3j7d' },
       },
+      { job: 'matchmaking-api', address: neighbour.address, labels: { namespace, pod: 'matchmaking-api-0' } },
     ],
     ruleFiles: [readFileSync(join(root, rulesPath), 'utf8')],
   });
@@ -91,6 +102,25 @@ describe('the on-call dashboard against a real Prometheus', () => {
       expect(values.size, `no ${label} values in ${selector}`).toBeGreaterThan(0);
     },
   );
+
+  it('shows only the service instances on the runtime panels under "All", not a neighbouring Node target', async () => {
+    const runtime = panelQueries(dashboard).filter((q) =>
+      ['CPU per instance', 'Resident memory per instance', 'Node event-loop lag'].includes(q.panel),
+    );
+    expect(runtime.length).toBeGreaterThanOrEqual(3);
+    const ours = new Set(targets.slice(0, pods.length).map((t) => t.address));
+    for (const { panel, expr } of runtime) {
+      const result = await running().query(toPromQL(expr));
+      expect(result.length, panel).toBeGreaterThan(0);
+      for (const sample of result)
+        expect(ours.has(sample.metric.instance ?? ''), `${panel}: ${sample.metric.instance}`).toBe(true);
+    }
+  });
+
+  it('runs the remediation annotation query', async () => {
+    for (const { expr } of annotationQueries(dashboard))
+      await expect(running().query(toPromQL(expr))).resolves.toEqual([]);
+  });
 
   it('evaluates every generated alert rule without an error', async () => {
     const response = await fetch(`${running().url}/api/v1/rules`);

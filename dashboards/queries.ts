@@ -1,5 +1,7 @@
 // Reads the PromQL back out of a rendered dashboard, and turns Grafana's variables into
 // plain PromQL, so tests can lint every expression and run it against a real Prometheus.
+import { alertConfig } from '../alerts/config.ts';
+
 export interface PanelQuery {
   readonly panel: string;
   readonly expr: string;
@@ -24,6 +26,7 @@ interface RenderedPanel {
 }
 
 interface RenderedDashboard {
+  annotations?: { list?: { name?: string; expr?: string }[] };
   panels?: RenderedPanel[];
   templating?: { list?: { name: string; type: string; query?: unknown }[] };
 }
@@ -45,6 +48,13 @@ export function panelQueries(rendered: unknown): PanelQuery[] {
   );
 }
 
+/** The PromQL annotation queries (Grafana's built-in annotations have no expression). */
+export function annotationQueries(rendered: unknown): { name: string; expr: string }[] {
+  return ((rendered as RenderedDashboard).annotations?.list ?? []).flatMap((a) =>
+    a.expr === undefined ? [] : [{ name: a.name ?? '(unnamed)', expr: a.expr }],
+  );
+}
+
 export function variableQueries(rendered: unknown): VariableQuery[] {
   const list = (rendered as RenderedDashboard).templating?.list ?? [];
   return list
@@ -57,12 +67,24 @@ export function variableQueries(rendered: unknown): VariableQuery[] {
     });
 }
 
-/** Grafana's template variables replaced as an "All" selection would, with a fixed rate window. */
-export function toPromQL(expr: string, rateInterval = '1m'): string {
+/**
+ * Grafana's template variables replaced as an "All" selection would, with a fixed rate window:
+ * namespace and instance by `.*`, the job variables by the jobs that export the path's metrics
+ * (the bundle's, unless told otherwise).
+ */
+export function toPromQL(
+  expr: string,
+  rateInterval = '1m',
+  jobs: { job: string; controller_job: string } = {
+    job: alertConfig.serviceJob,
+    controller_job: alertConfig.controllerJob,
+  },
+): string {
   return expr
     .replaceAll('$__rate_interval', rateInterval)
     .replaceAll('$__interval', rateInterval)
-    .replace(/\$(namespace|instance)\b/g, '.*');
+    .replace(/\$(namespace|instance)\b/g, '.*')
+    .replace(/\$(controller_job|job)\b/g, (_m, name: 'job' | 'controller_job') => jobs[name]);
 }
 
 /** Metric names an expression selects: every name directly followed by a label matcher. */

@@ -1,7 +1,15 @@
 // The "Stream and consumer groups" row: the controller's view of the Redis Stream and of
 // every instance's consumer group. These are the panels that say which instance is stuck.
 import { controllerMetrics as c, serviceMetrics as s, thresholds as t } from '#contract';
-import { namespaceSelector as sel, query, select, timeseries } from './common.ts';
+import { runbooks } from '../alerts/rules.ts';
+import {
+  namespaceSelector as sel,
+  query,
+  runbookLinks,
+  select,
+  serviceNamespaceSelector,
+  timeseries,
+} from './common.ts';
 
 const perGroup = (metric: string) => `max by (group) (${select(metric, sel)})`;
 
@@ -13,7 +21,9 @@ export const pendingPerGroup = () =>
       `stuck: the controller restarts it after ${t.stuckSustainSeconds} s and StreamConsumerStuck pages if that does not help.`,
     'short',
     { warning: t.pendingWarningEntries, critical: t.pendingEntries },
-  ).withTarget(query(perGroup(c.groupPending), '{{group}}'));
+  )
+    .links(runbookLinks(runbooks.consumerStuck))
+    .withTarget(query(perGroup(c.groupPending), '{{group}}'));
 
 export const oldestPendingAge = () =>
   timeseries(
@@ -22,7 +32,9 @@ export const oldestPendingAge = () =>
       `is an instance that reads but never acknowledges. Above ${t.oldestPendingAgeSeconds} s (red line) it counts as stuck.`,
     's',
     { critical: t.oldestPendingAgeSeconds },
-  ).withTarget(query(perGroup(c.groupOldestPendingAge), '{{group}}'));
+  )
+    .links(runbookLinks(runbooks.consumerStuck))
+    .withTarget(query(perGroup(c.groupOldestPendingAge), '{{group}}'));
 
 export const lagPerGroup = () =>
   timeseries(
@@ -32,14 +44,17 @@ export const lagPerGroup = () =>
       'warns; at MAXLEN, trimming removes entries the group never read.',
     'short',
     { critical: t.laggingEntries },
-  ).withTarget(query(perGroup(c.groupLag), '{{group}}'));
+  )
+    .links(runbookLinks(runbooks.consumerLagging))
+    .withTarget(query(perGroup(c.groupLag), '{{group}}'));
 
 export const consumerIdle = () =>
   timeseries(
     'Consumer idle time',
     "Seconds since each group's consumer last read. A read blocks for up to REALTIME_STREAM_READ_BLOCK_MS, so a " +
       `few seconds is normal; idle for ${t.idleReadBlocks} read blocks while lag grows is one of the controller's stuck ` +
-      'signals. Groups of pods that no longer exist show here until the controller removes them.',
+      'signals. A group disappears from these panels as soon as its pod is terminating or gone (Redis keeps it ' +
+      'until the controller collects it), so a line that ends at an eviction is the remediation working.',
     's',
   ).withTarget(query(perGroup(c.groupConsumerIdle), '{{group}}'));
 
@@ -51,6 +66,7 @@ export const streamLength = () =>
       'clients get a resync instead of a replay (StreamNearMaxLen). Raise REALTIME_STREAM_MAXLEN if so.',
     'short',
   )
+    .links(runbookLinks(runbooks.nearMaxLen))
     .withTarget(query(`max(${select(c.streamLength, sel)})`, 'length'))
     .withTarget(query(`max(${select(c.streamMaxLen, sel)})`, 'MAXLEN'));
 
@@ -63,9 +79,11 @@ export const replayWindow = () =>
       'or find the producer that is flooding.',
     's',
     { floor: t.minReplayWindowSeconds },
-  ).withTarget(
-    query(
-      `max(${select(c.streamMaxLen, sel)}) / sum(rate(${select(s.eventsPublished, sel)}[$__rate_interval]))`,
-      'replay window',
-    ),
-  );
+  )
+    .links(runbookLinks(runbooks.nearMaxLen))
+    .withTarget(
+      query(
+        `max(${select(c.streamMaxLen, sel)}) / sum(rate(${select(s.eventsPublished, serviceNamespaceSelector)}[$__rate_interval]))`,
+        'replay window',
+      ),
+    );

@@ -2,7 +2,14 @@
 // figures it exports: the stream-wide ones no service instance can see alone, and the
 // controller's own decisions. Served on METRICS_PORT by metrics/server.ts.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { controllerMetrics } from '../contract/index.ts';
+import {
+  controllerMetrics,
+  remediationResults,
+  skippedRemediationReasons,
+  stuckReasons,
+  type RemediationAction,
+} from '../contract/index.ts';
+import type { PodView } from './model.ts';
 import type { StreamObservation } from './observe.ts';
 
 export type ControllerMetrics = ReturnType<typeof createControllerMetrics>;
@@ -79,6 +86,19 @@ export function createControllerMetrics() {
   return metrics;
 }
 
+/**
+ * Creates the remediation counters at 0 for every label value this controller can use with
+ * `action`. A labelled counter otherwise appears with its first increment, already at 1,
+ * and increase() sees no growth in it: the first failed remediation would alert no one.
+ * Adding 0 is idempotent, so the reconciler calls this on every poll and a policy that
+ * switches to another action gets its series at 0 too.
+ */
+export function startRemediationCountersAtZero(metrics: ControllerMetrics, action: RemediationAction): void {
+  for (const reason of stuckReasons)
+    for (const result of remediationResults) metrics.remediations.inc({ action, reason, result }, 0);
+  for (const reason of skippedRemediationReasons) metrics.skippedRemediations.inc({ reason }, 0);
+}
+
 /** Drops the per-group series: while Redis is unreachable their values are unknown, not frozen. */
 export function forgetGroups(metrics: ControllerMetrics): void {
   for (const gauge of [
@@ -90,12 +110,24 @@ export function forgetGroups(metrics: ControllerMetrics): void {
     gauge.reset();
 }
 
-/** Replaces the per-group series with this poll's, so groups that vanished stop being exported. */
-export function publishObservation(metrics: ControllerMetrics, observation: StreamObservation): void {
+/**
+ * Replaces the per-group series with this poll's, so groups that vanished stop being exported.
+ * So do groups whose pod is gone or terminating (when the pod list is known): nobody reads
+ * through them any more, and their frozen pending count and lag, left until stale-group
+ * collection, would page StreamConsumerStuck after an eviction that worked and
+ * StreamConsumerLagging after every rollout. The controller's decisions ignore them alike.
+ */
+export function publishObservation(
+  metrics: ControllerMetrics,
+  observation: StreamObservation,
+  pods: readonly PodView[] | undefined,
+): void {
   metrics.streamLength.set(observation.stream.length);
   metrics.streamMaxLen.set(observation.stream.maxLen);
   forgetGroups(metrics);
+  const serving = pods === undefined ? undefined : new Set(pods.filter((p) => !p.terminating).map((p) => p.name));
   for (const g of observation.groups) {
+    if (serving !== undefined && !serving.has(g.pod)) continue;
     const labels = { group: g.group };
     metrics.groupPending.set(labels, g.pending);
     metrics.groupOldestPendingAge.set(labels, (g.oldestPendingAgeMs ?? 0) / 1000);

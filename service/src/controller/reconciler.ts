@@ -8,7 +8,7 @@ import type { RedisClient } from '../redis/index.ts';
 import { carryOutCollection, carryOutRemediation, carryOutSkip, type ActContext } from './act.ts';
 import type { ClusterPort, PolicyObject } from './cluster.ts';
 import { decide, recordOutcome } from './decide.ts';
-import { forgetGroups, publishObservation, type ControllerMetrics } from './metrics.ts';
+import { forgetGroups, publishObservation, startRemediationCountersAtZero, type ControllerMetrics } from './metrics.ts';
 import type { RemediationResult } from '../contract/index.ts';
 import { emptyHistory, type Action, type History, type Observations, type PodView } from './model.ts';
 import { observeStream } from './observe.ts';
@@ -152,6 +152,7 @@ export class Reconciler {
     const { metrics, log, clock } = this.#deps;
     const policy = await this.#resolvePolicy();
     const settings = policy.settings;
+    startRemediationCountersAtZero(metrics, settings.policy.action);
     const [redisUrl, podList] = await Promise.all([this.#redisUrl(settings), this.#listPods(settings.podSelector)]);
     const redis = this.#deps.redis.current(redisUrl.url);
 
@@ -159,7 +160,7 @@ export class Reconciler {
     let observations: Observations;
     try {
       const seen = await observeRedis(redis, settings, this.#deps.observeTimeoutMs);
-      publishObservation(metrics, seen);
+      publishObservation(metrics, seen, podList.pods);
       observations = { redis: 'ok', stream: seen.stream, groups: seen.groups, pods: podList.pods };
       if (this.#redisDown) log.info('Redis is reachable again; stuck-consumer timers start afresh');
       this.#redisDown = false;

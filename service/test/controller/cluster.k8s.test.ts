@@ -278,6 +278,10 @@ describe('the controller against a real apiserver', () => {
     const conditions = Object.fromEntries((policy.status?.conditions ?? []).map((c) => [c.type, c.status]));
     expect(conditions).toMatchObject({ Ready: 'True', Degraded: 'False' });
     expect(await count(replicas[0]!.metrics.remediations, { action: 'evict', result: 'done' })).toBe(1);
+    // The evicted pod's group stays in Redis until collection, but no longer pages anyone.
+    const exported = await replicas[0]!.metrics.registry.metrics();
+    expect(exported).not.toContain(`group="${PREFIX}:svc-a"`);
+    expect(exported).toContain(`realtime_stream_group_pending{group="${PREFIX}:svc-b"}`);
   });
 
   it('a follower never acted: no Event, no remediation of its own', async () => {

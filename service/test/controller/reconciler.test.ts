@@ -148,6 +148,53 @@ describe('metrics', () => {
   });
 });
 
+describe('groups of pods that are gone', () => {
+  it('stop being exported once the eviction worked, though Redis keeps them until collection', async () => {
+    const h = harness({ policy: { staleGroupGraceMs: 3_600_000 }, pods: ['rt-stuck', 'rt-ok'] });
+    const stuck = await createGroup(h.streamKey, 'rt-stuck');
+    const ok = await createGroup(h.streamKey, 'rt-ok');
+    await addEntries(h.streamKey, 700);
+    await read(h.streamKey, 'rt-stuck', 600, false);
+    await read(h.streamKey, 'rt-ok', 1000, true);
+    const exported = async () => {
+      const text = await h.metrics.registry.metrics();
+      return [stuck, ok].filter((g) => text.includes(`realtime_stream_group_pending{group="${g}"}`));
+    };
+
+    await h.reconciler.tick();
+    expect(await exported()).toEqual([stuck, ok]);
+    for (let tick = 0; tick < 20 && h.cluster.restarts.length === 0; tick++) {
+      h.clock.now += POLL;
+      await h.reconciler.tick();
+    }
+    expect(h.cluster.restarts).toEqual([{ op: 'evict', pod: 'rt-stuck' }]);
+    await h.reconciler.tick(); // the evicted pod is terminating
+    expect(await exported()).toEqual([ok]);
+
+    h.cluster.pods = h.cluster.pods.filter((p) => p.name !== 'rt-stuck'); // and then gone
+    h.clock.now += POLL;
+    await h.reconciler.tick();
+    expect(await exported()).toEqual([ok]);
+    const groups = ((await redis.call('XINFO', 'GROUPS', h.streamKey)) as unknown[][]).map((g) => String(g[1]));
+    expect(groups).toContain(stuck); // not collected yet: only its export stopped
+  });
+});
+
+describe('remediation counters', () => {
+  it('are exported at 0 from the first poll, so the first failure shows as an increase', async () => {
+    const h = harness({ pods: ['rt-a'] });
+    await createGroup(h.streamKey, 'rt-a');
+    await h.reconciler.tick();
+    const text = await h.metrics.registry.metrics();
+    for (const result of ['done', 'backoff', 'failed'])
+      expect(text).toContain(
+        `controller_remediations_total{action="evict",reason="pending_entries",result="${result}"} 0`,
+      );
+    expect(text).toContain('controller_skipped_remediations_total{reason="budget_exhausted"} 0');
+    expect(text).not.toContain('action="delete"'); // only the action this controller would take
+  });
+});
+
 describe('a Redis outage', () => {
   it('is an outage, not a stuck consumer: nothing is restarted and the error is counted', async () => {
     const server = await startThrowawayRedis();
