@@ -103,7 +103,8 @@ describe('the runbooks', () => {
       expect(command, `${page}: ${command}`).toContain(`-n ${kustomization.namespace} `);
       const named = [
         ...command.matchAll(/\b(?:deploy|deployment|statefulset|lease|endpoints|srp)[/ ]([a-z0-9][a-z0-9-]*)/g),
-        ...command.matchAll(/\bexec (?:-it )?([a-z0-9][a-z0-9-]*)/g),
+        // A pod by name; `exec deploy/<name>` is matched above.
+        ...command.matchAll(/\bexec (?:-it )?([a-z0-9][a-z0-9-]*)(?=\s)/g),
         ...command.matchAll(/serviceaccount:[a-z0-9-]+:([a-z0-9-]+)/g),
       ].map((m) => m[1] ?? '');
       for (const name of named) {
