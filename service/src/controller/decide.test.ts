@@ -136,7 +136,7 @@ describe('safety rules hold a remediation back', () => {
   });
   const sustained = {
     ...emptyHistory,
-    stuckSince: { 'realtime-consumers:a': { since: at - MIN, reason: 'pending_entries' as const } },
+    stuckSince: { 'realtime-consumers:a': { since: at - MIN, reason: 'pending_entries' as const, pod: 'a' } },
   };
 
   it.each<[string, Partial<History>, Pods, Partial<RemediationPolicy>, string]>([
@@ -234,7 +234,7 @@ describe('safety rules hold a remediation back', () => {
       ...sustained,
       stuckSince: {
         ...sustained.stuckSince,
-        'realtime-consumers:b': { since: at - 2 * MIN, reason: 'pending_entries' as const },
+        'realtime-consumers:b': { since: at - 2 * MIN, reason: 'pending_entries' as const, pod: 'b' },
       },
     };
     const d = decide(seen([stuck('a'), stuck('b')]), history, policy, at);
@@ -304,7 +304,7 @@ describe('outcomes', () => {
   const at = 100 * MIN;
   const first = decide(
     seen([stuck('a')]),
-    { ...emptyHistory, stuckSince: { 'realtime-consumers:a': { since: 0, reason: 'pending_entries' } } },
+    { ...emptyHistory, stuckSince: { 'realtime-consumers:a': { since: 0, reason: 'pending_entries', pod: 'a' } } },
     policy,
     at,
   );

@@ -4,7 +4,16 @@
 // is tested as a table row.
 import type { RemediationPolicy } from '../config/controller.ts';
 import type { RemediationResult, SkippedRemediationReason, StuckReason } from '../contract/index.ts';
-import type { Action, Decision, GroupObservation, History, Observations, PodView, Remediation } from './model.ts';
+import type {
+  Action,
+  Decision,
+  GroupObservation,
+  History,
+  Observations,
+  PodView,
+  Remediation,
+  StuckEpisode,
+} from './model.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -113,10 +122,9 @@ function outageDecision(
   const announced: Record<string, SkippedRemediationReason | 'collect'> = { ...history.announced };
   for (const [group, stuck] of Object.entries(history.stuckSince)) {
     if (now - stuck.since < policy.sustainMs || announced[group] === 'redis_unreachable') continue;
-    const pod = group.slice(group.indexOf(':') + 1);
     actions.push({
       kind: 'skip',
-      pod,
+      pod: stuck.pod,
       group,
       reason: 'redis_unreachable',
       stuckReason: stuck.reason,
@@ -143,7 +151,7 @@ export function decide(obs: Observations, history: History, policy: RemediationP
     inFlight = undefined;
   }
 
-  const stuckSince: Record<string, { since: number; reason: StuckReason }> = {};
+  const stuckSince: Record<string, StuckEpisode> = {};
   const idleLagBaseline: Record<string, number> = {};
   const podMissingSince: Record<string, number> = {};
   const announced: Record<string, SkippedRemediationReason | 'collect'> = {};
@@ -176,7 +184,7 @@ export function decide(obs: Observations, history: History, policy: RemediationP
     const condition = stuckCondition(group, known, policy);
     if (condition === undefined) continue;
     const since = history.stuckSince[group.group]?.since ?? now;
-    stuckSince[group.group] = { since, reason: condition.reason };
+    stuckSince[group.group] = { since, reason: condition.reason, pod: group.pod };
     if (now - since >= policy.sustainMs && pod?.terminating !== true) candidates.push({ group, since, ...condition });
   }
 

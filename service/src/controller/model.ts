@@ -54,10 +54,19 @@ export interface Remediation {
   readonly dryRun: boolean;
 }
 
+export interface StuckEpisode {
+  readonly since: number;
+  readonly reason: StuckReason;
+  readonly pod: string;
+}
+
 /** What the controller carries from one poll to the next. Immutable; decide() returns the next one. */
 export interface History {
-  /** Per group: since when a stuck condition has held without a break, and which. */
-  readonly stuckSince: Readonly<Record<string, { readonly since: number; readonly reason: StuckReason }>>;
+  /**
+   * Per group: since when a stuck condition has held without a break, which, and the pod the
+   * group was read back to when observed (so an outage can name it without re-parsing).
+   */
+  readonly stuckSince: Readonly<Record<string, StuckEpisode>>;
   /** Per group: the lag when its consumer first went idle beyond the limit. */
   readonly idleLagBaseline: Readonly<Record<string, number>>;
   /** Per group: when its pod was first seen missing. */
