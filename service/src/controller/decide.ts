@@ -52,6 +52,10 @@ export function stuckCondition(
   return undefined;
 }
 
+function isPodOf(remediation: Remediation, pod: PodView): boolean {
+  return remediation.podUid === undefined ? pod.name === remediation.pod : pod.uid === remediation.podUid;
+}
+
 function isIdleBeyondLimit(group: GroupObservation, policy: RemediationPolicy): boolean {
   return group.consumerIdleMs !== undefined && group.consumerIdleMs > policy.consumerIdleMs;
 }
@@ -142,14 +146,13 @@ export function decide(obs: Observations, history: History, policy: RemediationP
   const podByName = new Map((pods ?? []).map((p) => [p.name, p]));
   const recent = history.remediations.filter((r) => now - r.at < HOUR_MS);
 
-  // A remediation stays in flight until its pod has left the pod list, or for a bounded time.
-  let inFlight = history.inFlight;
-  if (
-    inFlight !== undefined &&
-    ((pods !== undefined && !podByName.has(inFlight.pod)) || now - inFlight.at >= policy.inFlightTimeoutMs)
-  ) {
-    inFlight = undefined;
-  }
+  // A remediation stays in flight until the pod it acted on has left the pod list, or for a
+  // bounded time. The pod is known by UID: a replacement of the same name is another pod.
+  const previous = history.inFlight;
+  const settled =
+    previous !== undefined &&
+    ((pods !== undefined && !pods.some((p) => isPodOf(previous, p))) || now - previous.at >= policy.inFlightTimeoutMs);
+  let inFlight = settled ? undefined : previous;
 
   const stuckSince: Record<string, StuckEpisode> = {};
   const idleLagBaseline: Record<string, number> = {};
@@ -191,10 +194,12 @@ export function decide(obs: Observations, history: History, policy: RemediationP
   // Longest-stuck first; at most one remediation per poll, and none while one is in flight.
   candidates.sort((a, b) => a.since - b.since || a.group.group.localeCompare(b.group.group));
   const remediations = [...recent];
+  // Only remediations of the current mode gate the next: dry-run history stays apart.
+  const sameMode = () => remediations.filter((r) => r.dryRun === policy.dryRun);
   for (const candidate of candidates) {
     const { group, pod } = candidate.group;
     if (inFlight?.pod === pod) continue; // already being remediated
-    const held = gate(pod, pods, { ...history, inFlight }, remediations, policy, now);
+    const held = gate(pod, pods, { ...history, inFlight }, sameMode(), policy, now);
     if (held !== undefined) {
       if (history.announced[group] !== held.reason) {
         actions.push({
@@ -220,6 +225,7 @@ export function decide(obs: Observations, history: History, policy: RemediationP
     });
     const remediation: Remediation = {
       pod,
+      podUid: podByName.get(pod)?.uid,
       group,
       action: policy.action,
       reason: candidate.reason,

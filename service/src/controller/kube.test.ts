@@ -223,9 +223,9 @@ describe('KubeCluster on the wire', () => {
         status: 200,
         body: {
           items: [
-            { metadata: { name: 'rt-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+            { metadata: { name: 'rt-1', uid: 'uid-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
             {
-              metadata: { name: 'rt-2', deletionTimestamp: '2026-01-01T00:00:00Z' },
+              metadata: { name: 'rt-2', uid: 'uid-2', deletionTimestamp: '2026-01-01T00:00:00Z' },
               status: { conditions: [{ type: 'Ready', status: 'False' }] },
             },
           ],
@@ -233,8 +233,8 @@ describe('KubeCluster on the wire', () => {
       },
     };
     expect(await cluster.listPods('app=rt')).toEqual([
-      { name: 'rt-1', ready: true, terminating: false },
-      { name: 'rt-2', ready: false, terminating: true },
+      { name: 'rt-1', uid: 'uid-1', ready: true, terminating: false },
+      { name: 'rt-2', uid: 'uid-2', ready: false, terminating: true },
     ]);
     expect(recorded[0]?.path).toBe('/api/v1/namespaces/realtime/pods?labelSelector=app%3Drt');
   });

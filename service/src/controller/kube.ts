@@ -57,6 +57,7 @@ function podView(pod: V1Pod): PodView {
   const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   return {
     name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
     ready,
     terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null,
   };

@@ -30,6 +30,8 @@ export interface GroupObservation {
 
 export interface PodView {
   readonly name: string;
+  /** Tells a pod from its replacement of the same name (a StatefulSet pod, a re-created one). */
+  readonly uid: string;
   readonly ready: boolean;
   /** Has a deletionTimestamp: already on its way out. */
   readonly terminating: boolean;
@@ -47,6 +49,8 @@ export type Observations =
 
 export interface Remediation {
   readonly pod: string;
+  /** The UID of the pod acted on; undefined when the pod list was unavailable (dry-run only). */
+  readonly podUid: string | undefined;
   readonly group: string;
   readonly action: RemediationAction;
   readonly reason: StuckReason;
@@ -73,7 +77,11 @@ export interface History {
   readonly podMissingSince: Readonly<Record<string, number>>;
   /** Per group: the last skip (or dry-run collection) announced, so each is announced once per episode, not every poll. */
   readonly announced: Readonly<Record<string, SkippedRemediationReason | 'collect'>>;
-  /** Remediations carried out (or, in dry-run, that would have been), newest last, within the hour. */
+  /**
+   * Remediations carried out (or, in dry-run, that would have been), newest last, within the
+   * hour. Dry-run ones only space other dry-run ones: turning dry-run off starts with the full
+   * budget, as nothing was done yet.
+   */
   readonly remediations: readonly Remediation[];
   readonly inFlight: Remediation | undefined;
   readonly backoffUntil: number;

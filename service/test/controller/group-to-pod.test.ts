@@ -40,7 +40,7 @@ describe('a consumer group is read back to its pod', () => {
       expect(observed.groups.map((g) => [g.group, g.pod])).toEqual([[group, pod]]);
       expect(observed.foreignGroups).toBe(1);
 
-      const pods = [pod, 'bystander'].map((name) => ({ name, ready: true, terminating: false }));
+      const pods = [pod, 'bystander'].map((name) => ({ name, uid: `uid-${name}`, ready: true, terminating: false }));
       const seen: Observations = { redis: 'ok', stream: observed.stream, groups: observed.groups, pods };
       const first = decide(seen, emptyHistory, { ...policy, dryRun: true }, 1_000);
       expect(first.actions).toEqual([expect.objectContaining({ kind: 'remediate', pod, group })]);

@@ -28,7 +28,7 @@ export class FakeCluster implements ClusterPort {
   #version = 0;
 
   static pod(name: string, ready = true, terminating = false): PodView {
-    return { name, ready, terminating };
+    return { name, uid: `uid-${name}`, ready, terminating };
   }
 
   listPods(): Promise<PodView[]> {
