@@ -101,7 +101,7 @@ async function startReplica(identity: string) {
     metrics,
     source,
     async round() {
-      await elector.step(Date.now());
+      await elector.step();
       return reconciler.tick();
     },
   };
@@ -203,8 +203,8 @@ afterAll(async () => {
 describe('the controller against a real apiserver', () => {
   it('elects one leader of two replicas through the Lease', async () => {
     const [first, second] = replicas;
-    expect(await first!.elector.step(Date.now())).toBe(true);
-    expect(await second!.elector.step(Date.now())).toBe(false);
+    expect(await first!.elector.step()).toBe(true);
+    expect(await second!.elector.step()).toBe(false);
     const lease = await coordination.readNamespacedLease({ name: 'trayb-realtime-controller', namespace });
     expect(lease.spec?.holderIdentity).toBe('controller-1');
   });
