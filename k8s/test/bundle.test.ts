@@ -161,11 +161,15 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     expect(portNamed(controller, 'metrics')).toBe(9465);
   });
 
-  it('probes the service on its health routes through the named public port', () => {
+  it('probes the service and the controller on their health routes through named ports', () => {
     const service = onlyContainer(workload(objects, SERVICE));
     expect(service.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(service.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(service.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    // The controller has no public port: its probes share the metrics listener.
+    const controller = onlyContainer(workload(objects, CONTROLLER));
+    expect(controller.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(controller.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     for (const w of workloads(objects)) {
       for (const container of w.pod.containers) {
         expect(container.readinessProbe, `${w.object.metadata.name} readiness`).toBeDefined();

@@ -8,6 +8,7 @@ import { KubeCluster } from './kube.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { createControllerMetrics } from './metrics.ts';
 import { startMetricsServer } from '../metrics/server.ts';
+import { ControllerHealth, loopBounds } from './health.ts';
 import { settingsFromConfig } from './policy.ts';
 import { Reconciler } from './reconciler.ts';
 import { RedisSource } from './redis-source.ts';
@@ -22,7 +23,14 @@ if (cluster === undefined)
 const defaults = settingsFromConfig(config, cluster !== undefined);
 
 const metrics = createControllerMetrics();
-const server = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost);
+const observeTimeoutMs = Math.max(1000, config.pollIntervalMs);
+const bounds = loopBounds({ pollIntervalMs: config.pollIntervalMs, observeTimeoutMs, ...config.lease });
+// Without a cluster there is no election loop to watch.
+const health = new ControllerHealth(cluster === undefined ? { poll: bounds.poll } : bounds);
+const server = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost, {
+  '/healthz': () => health.liveness(),
+  '/readyz': () => health.readiness(),
+});
 log.info(
   { port: config.metricsPort, policy: config.policyName, namespace: config.namespace, identity: config.identity },
   'controller metrics listening',
@@ -40,7 +48,7 @@ const reconciler = new Reconciler({
   log,
   clock: Date.now,
   isLeader: () => elector === undefined || elector.isLeader(),
-  observeTimeoutMs: Math.max(1000, config.pollIntervalMs),
+  observeTimeoutMs,
 });
 
 let stopping = false;
@@ -49,6 +57,7 @@ let leading = false;
 let lastRoundError: string | undefined;
 
 function onElectionRound(isLeader: boolean, error: unknown): void {
+  health.progressed('election');
   metrics.leader.set(isLeader ? 1 : 0);
   if (isLeader !== leading) log.info({ leader: isLeader }, isLeader ? 'became leader' : 'stopped leading');
   leading = isLeader;
@@ -64,6 +73,7 @@ async function poll(): Promise<void> {
   } catch (error) {
     log.error({ err: error }, 'poll failed');
   }
+  health.progressed('poll');
   if (!stopping) pollTimer = setTimeout(() => void poll(), config.pollIntervalMs);
 }
 
