@@ -18,6 +18,7 @@ const CALLS: Record<string, { grant: string; in: string }> = {
   readNamespacedPod: { grant: 'core/pods:get', in: 'base/rbac/rollout-restart' },
   createNamespacedPodEviction: { grant: 'core/pods/eviction:create', in: 'base' },
   createNamespacedEvent: { grant: 'events.k8s.io/events:create', in: 'base' },
+  patchNamespacedEvent: { grant: 'events.k8s.io/events:patch', in: 'base' },
   getNamespacedCustomObject: { grant: 'realtime.trayb.io/streamremediationpolicies:get', in: 'base' },
   // The leader creates the policy it follows when it is missing (the bundle cannot ship it).
   createNamespacedCustomObject: { grant: 'realtime.trayb.io/streamremediationpolicies:create', in: 'base' },

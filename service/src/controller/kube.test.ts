@@ -146,6 +146,41 @@ describe('KubeCluster on the wire', () => {
     expect(body['eventTime']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
 
+  it('counts a repeated Event on the same object, as a series, instead of writing another', async () => {
+    const refused = {
+      regarding: { kind: 'Pod', name: 'rt-2' },
+      related: undefined,
+      reason: 'RemediationRefused',
+      action: 'Evict',
+      note: 'eviction refused by a PodDisruptionBudget (429); backing off',
+      type: 'Warning',
+    } as const;
+    await cluster.recordEvent(refused);
+    await cluster.recordEvent(refused);
+    await cluster.recordEvent(refused);
+    await cluster.recordEvent({ ...refused, note: 'another note' });
+    const name = (recorded[0]?.body as { metadata: { name: string } }).metadata.name;
+    expect(recorded.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /apis/events.k8s.io/v1/namespaces/realtime/events',
+      `PATCH /apis/events.k8s.io/v1/namespaces/realtime/events/${name}`,
+      `PATCH /apis/events.k8s.io/v1/namespaces/realtime/events/${name}`,
+      'POST /apis/events.k8s.io/v1/namespaces/realtime/events',
+    ]);
+    expect(recorded[2]).toMatchObject({
+      contentType: 'application/merge-patch+json',
+      body: { series: { count: 3 } },
+    });
+    expect((recorded[2]?.body as { series: { lastObservedTime: string } }).series.lastObservedTime).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,
+    );
+
+    // The Event expired meanwhile (404 on the patch): a new one is written.
+    recorded = [];
+    answers = { 'PATCH /apis/events.k8s.io': { status: 404, body: { kind: 'Status', code: 404 } } };
+    await cluster.recordEvent(refused);
+    expect(recorded.map((r) => r.method)).toEqual(['PATCH', 'POST']);
+  });
+
   it('patches the policy status subresource with a merge patch', async () => {
     await cluster.updatePolicyStatus('realtime', { maxPending: 3 });
     expect(recorded[0]).toMatchObject({
