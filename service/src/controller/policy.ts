@@ -22,8 +22,9 @@ export const PolicySpec = Type.Object(
           secretRef: Type.Object(
             {
               name: Type.String({ minLength: 1, description: 'Secret in the policy namespace holding the Redis URL' }),
+              // A schema default: the apiserver fills it in, so `kubectl get -o yaml` shows the key used.
               key: Type.Optional(
-                Type.String({ minLength: 1, description: 'Key of the URL in the Secret (default "url")' }),
+                Type.String({ minLength: 1, default: 'url', description: 'Key of the URL in the Secret' }),
               ),
             },
             { description: 'Where the redis:// or rediss:// URL is kept' },
@@ -212,7 +213,8 @@ export function applyPolicySpec(base: EffectiveSettings, spec: PolicySpec): Effe
     redisSecret:
       spec.redis === undefined
         ? base.redisSecret
-        : { name: spec.redis.secretRef.name, key: spec.redis.secretRef.key ?? 'url' },
+        : // The schema default fills the key in on the apiserver; a spec read elsewhere may lack it.
+          { name: spec.redis.secretRef.name, key: spec.redis.secretRef.key ?? 'url' },
     policy: {
       ...p,
       pendingEntries: spec.thresholds?.pendingEntries ?? p.pendingEntries,
