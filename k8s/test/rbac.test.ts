@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { named } from './manifests.ts';
 import { repoRoot, workspace, type KubeObject } from './render.ts';
-import { roleGrants } from './api-calls.ts';
+import { grantOf, roleGrants } from './api-calls.ts';
 
 const kubeClient = join(repoRoot, 'service/src/controller/kube.ts');
 
@@ -65,5 +65,24 @@ describe("the controller's API calls against its RBAC", () => {
     expect([...new Set(granted)].sort(), 'granted but never used, or used but not granted').toEqual(
       [...new Set(needed)].sort(),
     );
+  });
+});
+
+describe('reading a request as the grant it needs', () => {
+  it.each([
+    ['GET', '/api/v1/namespaces/rt/pods?labelSelector=a%3Db', 'core/pods:list'],
+    ['GET', '/api/v1/namespaces/rt/pods?watch=true', 'core/pods:watch'],
+    ['GET', '/api/v1/namespaces/rt/pods/web-0', 'core/pods:get'],
+    ['POST', '/api/v1/namespaces/rt/pods/web-0/eviction', 'core/pods/eviction:create'],
+    ['PATCH', '/apis/events.k8s.io/v1/namespaces/rt/events/web-0.1a2b', 'events.k8s.io/events:patch'],
+    ['PUT', '/apis/coordination.k8s.io/v1/namespaces/rt/leases/ctl', 'coordination.k8s.io/leases:update'],
+    [
+      'PATCH',
+      '/apis/realtime.trayb.io/v1alpha1/namespaces/rt/streamremediationpolicies/p/status',
+      'realtime.trayb.io/streamremediationpolicies/status:patch',
+    ],
+    ['DELETE', '/api/v1/namespaces/rt/pods/web-0', 'core/pods:delete'],
+  ])('%s %s → %s', (method, path, grant) => {
+    expect(grantOf(method, `https://127.0.0.1:6443${path}`)).toBe(grant);
   });
 });
