@@ -218,6 +218,7 @@ export function decide(obs: Observations, history: History, policy: RemediationP
       kind: 'remediate',
       action: policy.action,
       pod,
+      podUid: podByName.get(pod)?.uid,
       group,
       reason: candidate.reason,
       detail: candidate.detail,

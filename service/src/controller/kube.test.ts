@@ -63,12 +63,23 @@ afterAll(() => {
 
 describe('KubeCluster on the wire', () => {
   it('evicts through the Eviction subresource (policy/v1), so PodDisruptionBudgets apply', async () => {
-    expect(await cluster.evictPod('rt-1')).toBe('evicted');
+    expect(await cluster.evictPod('rt-1', 'uid-1')).toBe('evicted');
     expect(recorded[0]).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/realtime/pods/rt-1/eviction' });
     expect(recorded[0]?.body).toMatchObject({
       apiVersion: 'policy/v1',
       kind: 'Eviction',
       metadata: { name: 'rt-1', namespace: 'realtime' },
+      // Only the pod judged stuck: a same-named replacement fails the precondition.
+      deleteOptions: { preconditions: { uid: 'uid-1' } },
+    });
+  });
+
+  it('deletes only the pod with the UID it judged stuck', async () => {
+    await cluster.deletePod('rt-1', 'uid-1');
+    expect(recorded[0]).toMatchObject({
+      method: 'DELETE',
+      path: '/api/v1/namespaces/realtime/pods/rt-1',
+      body: { preconditions: { uid: 'uid-1' } },
     });
   });
 
@@ -79,11 +90,11 @@ describe('KubeCluster on the wire', () => {
         body: { kind: 'Status', code: 429, reason: 'TooManyRequests' },
       },
     };
-    expect(await cluster.evictPod('rt-1')).toBe('refused');
+    expect(await cluster.evictPod('rt-1', undefined)).toBe('refused');
     answers = {
       'POST /api/v1/namespaces/realtime/pods/rt-1/eviction': { status: 403, body: { kind: 'Status', code: 403 } },
     };
-    await expect(cluster.evictPod('rt-1')).rejects.toThrow();
+    await expect(cluster.evictPod('rt-1', undefined)).rejects.toThrow();
   });
 
   it('rollout-restart patches the owning Deployment template with a strategic-merge patch', async () => {

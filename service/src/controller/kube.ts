@@ -118,20 +118,29 @@ export class KubeCluster implements ClusterPort {
     return list.items.map(podView);
   }
 
-  async evictPod(pod: string): Promise<EvictionResult> {
+  async evictPod(pod: string, uid: string | undefined): Promise<EvictionResult> {
     // Refused: a PodDisruptionBudget does not allow the disruption right now. Try again later.
     return callOr(429, 'refused' as const, async () => {
       await this.#core.createNamespacedPodEviction({
         name: pod,
         namespace: this.#namespace,
-        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: this.#namespace } },
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: pod, namespace: this.#namespace },
+          ...(uid === undefined ? {} : { deleteOptions: { preconditions: { uid } } }),
+        },
       });
       return 'evicted' as const;
     });
   }
 
-  async deletePod(pod: string): Promise<void> {
-    await this.#core.deleteNamespacedPod({ name: pod, namespace: this.#namespace });
+  async deletePod(pod: string, uid: string | undefined): Promise<void> {
+    await this.#core.deleteNamespacedPod({
+      name: pod,
+      namespace: this.#namespace,
+      ...(uid === undefined ? {} : { body: { preconditions: { uid } } }),
+    });
   }
 
   async restartOwningDeployment(pod: string, at: Date): Promise<string> {

@@ -102,6 +102,8 @@ export type Action =
       readonly kind: 'remediate';
       readonly action: RemediationAction;
       readonly pod: string;
+      /** The UID of the pod judged stuck; evictions and deletions are conditional on it. */
+      readonly podUid: string | undefined;
       readonly group: string;
       readonly reason: StuckReason;
       readonly detail: string;

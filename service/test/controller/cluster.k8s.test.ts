@@ -292,6 +292,13 @@ describe('the controller against a real apiserver', () => {
     expect(await count(replicas[1]!.metrics.skippedRemediations)).toBe(0);
   });
 
+  it('an eviction names the UID it judged, so a same-named replacement is left alone', async () => {
+    const current = await core.readNamespacedPod({ name: 'svc-b', namespace });
+    const stale = randomUUID(); // the UID of a pod svc-b replaced
+    await expect(replicas[0]!.cluster.evictPod('svc-b', stale)).rejects.toThrow(/Precondition failed|409/);
+    expect((await core.readNamespacedPod({ name: 'svc-b', namespace })).metadata?.uid).toBe(current.metadata?.uid);
+  });
+
   it('backs off when a PodDisruptionBudget refuses the eviction, keeps the pod and counts it', async () => {
     await policyApi.createNamespacedPodDisruptionBudget({
       namespace,
