@@ -161,11 +161,15 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     expect(portNamed(controller, 'metrics')).toBe(9465);
   });
 
-  it('probes the service on its health routes through the named public port', () => {
+  it('probes the service and the controller on their health routes through named ports', () => {
     const service = onlyContainer(workload(objects, SERVICE));
     expect(service.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(service.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(service.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    // The controller has no public port: its probes share the metrics listener.
+    const controller = onlyContainer(workload(objects, CONTROLLER));
+    expect(controller.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(controller.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     for (const w of workloads(objects)) {
       for (const container of w.pod.containers) {
         expect(container.readinessProbe, `${w.object.metadata.name} readiness`).toBeDefined();
@@ -257,31 +261,9 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
         (b.subjects as { name: string }[]).some((s) => s.name === service.pod.serviceAccountName),
       ),
     ).toBe(false);
-    const role = named(objects, 'Role', (bindings[0]?.roleRef as { name: string }).name);
-    const grants = (role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((rule) =>
-      rule.apiGroups.flatMap((group) =>
-        rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group || 'core'}/${resource}:${verb}`)),
-      ),
-    );
-    expect(grants.sort()).toEqual(
-      [
-        'core/pods:get',
-        'core/pods:list',
-        'core/pods:watch',
-        'core/pods/eviction:create',
-        'events.k8s.io/events:create',
-        'events.k8s.io/events:patch',
-        'coordination.k8s.io/leases:get',
-        'coordination.k8s.io/leases:create',
-        'coordination.k8s.io/leases:update',
-        'realtime.trayb.io/streamremediationpolicies:get',
-        'realtime.trayb.io/streamremediationpolicies:create',
-        'realtime.trayb.io/streamremediationpolicies:list',
-        'realtime.trayb.io/streamremediationpolicies:watch',
-        'realtime.trayb.io/streamremediationpolicies/status:update',
-        'realtime.trayb.io/streamremediationpolicies/status:patch',
-      ].sort(),
-    );
+    // What that Role grants is held to the requests the controller really makes by
+    // rbac.test.ts (per client call) and service/test/controller/cluster.k8s.test.ts (recorded).
+    expect(bindings[0]?.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONTROLLER });
     for (const [kind, name] of [
       ['ServiceAccount', service.pod.serviceAccountName],
       ['ServiceAccount', account],

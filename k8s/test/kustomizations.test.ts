@@ -74,12 +74,13 @@ describe('the default stack', () => {
 describe('the rollout-restart component', () => {
   const objects = renderAny('base/rbac/rollout-restart');
 
-  it('lets the controller get and patch the service Deployment and nothing else', () => {
+  it('lets the controller patch the service Deployment and nothing else', () => {
     const role = named(objects, 'Role', 'trayb-realtime-controller-rollout-restart');
     // pod → ReplicaSet → Deployment: the owner chain the controller follows before patching.
     expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
       { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
-      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['trayb-realtime'], verbs: ['get', 'patch'] },
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['trayb-realtime'], verbs: ['patch'] },
     ]);
     expect(() => workload(objects, 'trayb-realtime')).not.toThrow();
     const binding = named(objects, 'RoleBinding', 'trayb-realtime-controller-rollout-restart');

@@ -52,8 +52,19 @@ describe('controller configuration', () => {
     expect(config).toMatchObject({
       policyName: 'realtime',
       namespace: 'rt',
-      lease: { name: 'trayb-realtime-controller', durationMs: 20_000 },
+      lease: {
+        name: 'trayb-realtime-controller',
+        leaseDurationMs: 20_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 2000,
+      },
     });
+  });
+
+  it('refuses a renew deadline that is not shorter than the lease duration', () => {
+    expect(() =>
+      loadControllerConfig({ CONTROLLER_LEASE_DURATION_SECONDS: '10', CONTROLLER_LEASE_RENEW_DEADLINE_SECONDS: '10' }),
+    ).toThrow(/renew deadline .* must be shorter than the lease duration/);
   });
 
   it('reports every bad value at once', () => {

@@ -3,7 +3,8 @@
 // field (controller/policy.ts); with no cluster they are all there is.
 import { hostname } from 'node:os';
 import { remediationActions, thresholds, type RemediationAction } from '../contract/index.ts';
-import { bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+import { checkElectionSettings, type ElectionSettings } from '../controller/leader.ts';
+import { ConfigError, bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
 import { redisConfigFrom, redisEnv, streamEnv, type RedisConfig, type StreamConfig } from './common.ts';
 
 const POSITIVE = { min: 1 };
@@ -58,9 +59,21 @@ export const controllerEnv = {
   ),
   CONTROLLER_POLICY_NAME: optional(str('StreamRemediationPolicy to follow when in a cluster')),
   CONTROLLER_LEASE_NAME: str('coordination.k8s.io Lease used for leader election', 'trayb-realtime-controller'),
-  CONTROLLER_LEASE_DURATION_SECONDS: int('Lease duration; a leader that stops renewing loses it after this long', 15, {
-    min: 2,
-  }),
+  CONTROLLER_LEASE_DURATION_SECONDS: int(
+    'Lease duration: a standby takes over once the lease has not changed for this long (on its own clock)',
+    15,
+    { min: 2 },
+  ),
+  CONTROLLER_LEASE_RENEW_DEADLINE_SECONDS: int(
+    'A leader that has not renewed for this long stops acting; shorter than the lease duration',
+    10,
+    POSITIVE,
+  ),
+  CONTROLLER_LEASE_RETRY_PERIOD_SECONDS: int(
+    "Time between two election rounds (renewals, or a standby's attempts); shorter than the renew deadline",
+    2,
+    POSITIVE,
+  ),
   LOG_LEVEL: oneOf('pino log level', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
 } satisfies EnvSpec;
 
@@ -98,9 +111,19 @@ export interface ControllerConfig {
   readonly pollIntervalMs: number;
   readonly podSelector: string;
   readonly policyName: string | undefined;
-  readonly lease: { readonly name: string; readonly durationMs: number };
+  readonly lease: { readonly name: string } & ElectionSettings;
   readonly policy: RemediationPolicy;
   readonly logLevel: string;
+}
+
+/** The three election durations only make sense together: client-go's ordering rule, said as a config error. */
+function leaseSettings(name: string, settings: ElectionSettings): { readonly name: string } & ElectionSettings {
+  try {
+    checkElectionSettings(settings);
+  } catch (error) {
+    throw new ConfigError([`CONTROLLER_LEASE_*: ${(error as Error).message}`]);
+  }
+  return { name, ...settings };
 }
 
 export function loadControllerConfig(env: Readonly<Record<string, string | undefined>>): ControllerConfig {
@@ -116,7 +139,11 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
     pollIntervalMs,
     podSelector: v.CONTROLLER_POD_SELECTOR,
     policyName: v.CONTROLLER_POLICY_NAME,
-    lease: { name: v.CONTROLLER_LEASE_NAME, durationMs: v.CONTROLLER_LEASE_DURATION_SECONDS * 1000 },
+    lease: leaseSettings(v.CONTROLLER_LEASE_NAME, {
+      leaseDurationMs: v.CONTROLLER_LEASE_DURATION_SECONDS * 1000,
+      renewDeadlineMs: v.CONTROLLER_LEASE_RENEW_DEADLINE_SECONDS * 1000,
+      retryPeriodMs: v.CONTROLLER_LEASE_RETRY_PERIOD_SECONDS * 1000,
+    }),
     policy: {
       pendingEntries: v.CONTROLLER_PENDING_THRESHOLD,
       oldestPendingAgeMs: v.CONTROLLER_OLDEST_PENDING_AGE_SECONDS * 1000,

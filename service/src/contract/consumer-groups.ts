@@ -18,3 +18,13 @@ export function workerInstance(pod: string, index: number): string {
 export function podOfInstance(instance: string): string {
   return instance.replace(WORKER_SUFFIX, '');
 }
+
+/**
+ * The pod a consumer group belongs to, or undefined when the group is not under `prefix`
+ * (another reader of the stream). The prefix may itself contain ':', so the instance is what
+ * follows the prefix, never what follows the first ':'.
+ */
+export function podOfGroup(prefix: string, group: string): string | undefined {
+  const head = `${prefix}:`;
+  return group.startsWith(head) ? podOfInstance(group.slice(head.length)) : undefined;
+}

@@ -27,6 +27,7 @@ const remediate = (action: RemediationAction, dryRun = false): Extract<Action, {
   kind: 'remediate',
   action,
   pod: 'rt-1',
+  podUid: 'uid-rt-1',
   group: 'realtime-consumers:rt-1',
   reason: 'oldest_pending_age',
   detail: 'oldest pending entry delivered 45 s ago (limit 30 s)',

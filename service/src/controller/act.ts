@@ -53,9 +53,9 @@ async function remediate(action: Extract<Action, { kind: 'remediate' }>, ctx: Ac
   if (ctx.cluster === undefined) return 'failed';
   switch (action.action) {
     case 'evict':
-      return (await ctx.cluster.evictPod(action.pod)) === 'evicted' ? 'done' : 'backoff';
+      return (await ctx.cluster.evictPod(action.pod, action.podUid)) === 'evicted' ? 'done' : 'backoff';
     case 'delete':
-      await ctx.cluster.deletePod(action.pod);
+      await ctx.cluster.deletePod(action.pod, action.podUid);
       return 'done';
     case 'rollout-restart':
       await ctx.cluster.restartOwningDeployment(action.pod, ctx.now());

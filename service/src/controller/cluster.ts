@@ -42,8 +42,12 @@ export type EvictionResult = 'evicted' | 'refused';
 
 export interface ClusterPort {
   listPods(selector: string): Promise<PodView[]>;
-  evictPod(pod: string): Promise<EvictionResult>;
-  deletePod(pod: string): Promise<void>;
+  /**
+   * Both act only on the pod with `uid` when it is given (a precondition the apiserver checks):
+   * a replacement of the same name created since the pod list was read is left alone (409).
+   */
+  evictPod(pod: string, uid: string | undefined): Promise<EvictionResult>;
+  deletePod(pod: string, uid: string | undefined): Promise<void>;
   /** Rollout-restarts the Deployment that owns the pod; returns the Deployment's name. */
   restartOwningDeployment(pod: string, at: Date): Promise<string>;
   recordEvent(event: ClusterEvent): Promise<void>;

@@ -54,6 +54,33 @@ describe('StreamRemediationPolicy CRD', () => {
     });
   });
 
+  it('describes every field, so kubectl explain answers for each', () => {
+    const undescribed: string[] = [];
+    walk(policyCrd(), (schema, path) => {
+      if (!path.endsWith('/properties')) return;
+      for (const [name, child] of Object.entries(schema)) {
+        // apiVersion, kind and metadata are described by Kubernetes itself.
+        if (path.endsWith('openAPIV3Schema/properties') && ['apiVersion', 'kind', 'metadata'].includes(name)) continue;
+        if ((child as Record<string, unknown>)['description'] === undefined) undescribed.push(`${path}/${name}`);
+      }
+    });
+    expect(undescribed).toEqual([]);
+  });
+
+  it('keeps one condition per type: a list map keyed by type', () => {
+    let conditions: Record<string, unknown> | undefined;
+    walk(policyCrd(), (schema, path) => {
+      if (path.endsWith('/status/properties/conditions')) conditions = schema;
+    });
+    expect(conditions).toMatchObject({
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    });
+    // A map key must be required, or the apiserver refuses the schema.
+    expect((conditions?.['items'] as { required?: string[] }).required).toContain('type');
+  });
+
   it('has a status subresource and the at-a-glance printer columns', () => {
     const version = (
       policyCrd() as {

@@ -29,7 +29,8 @@ function group(pod: string, over: Partial<GroupObservation> = {}): GroupObservat
   };
 }
 const stuck = (pod: string) => group(pod, { pending: 900, oldestPendingAgeMs: 45 * S });
-const ready = (...names: string[]): PodView[] => names.map((name) => ({ name, ready: true, terminating: false }));
+const ready = (...names: string[]): PodView[] =>
+  names.map((name) => ({ name, uid: `uid-${name}`, ready: true, terminating: false }));
 
 type Pods = readonly PodView[] | 'unknown';
 function seen(groups: GroupObservation[], pods: Pods = ready('a', 'b', 'c')): Observations {
@@ -133,10 +134,11 @@ describe('safety rules hold a remediation back', () => {
     reason: 'pending_entries' as const,
     at: at - ago,
     dryRun: false,
+    podUid: `uid-${pod}`,
   });
   const sustained = {
     ...emptyHistory,
-    stuckSince: { 'realtime-consumers:a': { since: at - MIN, reason: 'pending_entries' as const } },
+    stuckSince: { 'realtime-consumers:a': { since: at - MIN, reason: 'pending_entries' as const, pod: 'a' } },
   };
 
   it.each<[string, Partial<History>, Pods, Partial<RemediationPolicy>, string]>([
@@ -188,14 +190,14 @@ describe('safety rules hold a remediation back', () => {
     [
       'fewer than the minimum ready pods would remain',
       {},
-      [...ready('a'), { name: 'b', ready: false, terminating: false }],
+      [...ready('a'), { name: 'b', uid: 'uid-b', ready: false, terminating: false }],
       {},
       'skip:min_ready_pods',
     ],
     [
       'a terminating pod does not count as ready',
       {},
-      [...ready('a'), { name: 'b', ready: true, terminating: true }],
+      [...ready('a'), { name: 'b', uid: 'uid-b', ready: true, terminating: true }],
       {},
       'skip:min_ready_pods',
     ],
@@ -234,7 +236,7 @@ describe('safety rules hold a remediation back', () => {
       ...sustained,
       stuckSince: {
         ...sustained.stuckSince,
-        'realtime-consumers:b': { since: at - 2 * MIN, reason: 'pending_entries' as const },
+        'realtime-consumers:b': { since: at - 2 * MIN, reason: 'pending_entries' as const, pod: 'b' },
       },
     };
     const d = decide(seen([stuck('a'), stuck('b')]), history, policy, at);
@@ -257,7 +259,10 @@ describe('safety rules hold a remediation back', () => {
     );
     expect(first.history.inFlight?.pod).toBe('a');
     const stillThere = decide(
-      seen([stuck('a'), stuck('b')], [{ name: 'a', ready: false, terminating: true }, ...ready('b', 'c')]),
+      seen(
+        [stuck('a'), stuck('b')],
+        [{ name: 'a', uid: 'uid-a', ready: false, terminating: true }, ...ready('b', 'c')],
+      ),
       first.history,
       { ...policy, podCooldownMs: 0, streamCooldownMs: 0, sustainMs: 0 },
       at + 5 * S,
@@ -270,6 +275,36 @@ describe('safety rules hold a remediation back', () => {
       at + 10 * S,
     );
     expect(kinds(gone.actions.map((action) => ({ action })))).toEqual(['remediate:b']);
+  });
+
+  it('a replacement pod of the same name (new UID) is not the one in flight', () => {
+    const quick = { ...policy, podCooldownMs: 0, streamCooldownMs: 0, sustainMs: 0 };
+    const first = decide(seen([stuck('a')], ready('a', 'b', 'c')), sustained, quick, at);
+    expect(first.history.inFlight).toMatchObject({ pod: 'a', podUid: 'uid-a' });
+    const sameUid = decide(seen([stuck('b')], ready('a', 'b', 'c')), first.history, quick, at + 5 * S);
+    expect(kinds(sameUid.actions.map((action) => ({ action })))).toEqual(['skip:in_flight']);
+    const replaced = [{ name: 'a', uid: 'uid-a-2', ready: true, terminating: false }, ...ready('b', 'c')];
+    const next = decide(seen([stuck('b')], replaced), sameUid.history, quick, at + 10 * S);
+    expect(next.history.inFlight).toMatchObject({ pod: 'b', podUid: 'uid-b' });
+    expect(kinds(next.actions.map((action) => ({ action })))).toEqual(['remediate:b']);
+  });
+
+  it.each([
+    ['pod cooldown', [remediation('a', MIN)]],
+    ['stream cooldown', [remediation('b', MIN)]],
+    ['hourly budget', [remediation('a', 50 * MIN), remediation('b', 40 * MIN), remediation('c', 30 * MIN)]],
+  ])('dry-run remediations do not spend the real %s once dry run is off', (_name, earlier) => {
+    const dryRuns = earlier.map((r) => ({ ...r, dryRun: true }));
+    const real = decide(seen([stuck('a')]), { ...sustained, remediations: dryRuns }, policy, at);
+    expect(kinds(real.actions.map((action) => ({ action })))).toEqual(['remediate:a']);
+    expect(real.history.remediations).toHaveLength(dryRuns.length + 1); // the status still lists them
+    const stillDry = decide(
+      seen([stuck('a')]),
+      { ...sustained, remediations: dryRuns },
+      { ...policy, dryRun: true },
+      at,
+    );
+    expect(stillDry.actions.map((a) => a.kind)).toEqual(['skip']);
   });
 
   it('a remediation whose pod never leaves stops counting as in flight after the timeout', () => {
@@ -291,7 +326,7 @@ describe('safety rules hold a remediation back', () => {
 
   it('a pod that is already terminating is not remediated again', () => {
     const d = decide(
-      seen([stuck('a')], [{ name: 'a', ready: true, terminating: true }, ...ready('b')]),
+      seen([stuck('a')], [{ name: 'a', uid: 'uid-a', ready: true, terminating: true }, ...ready('b')]),
       sustained,
       policy,
       at,
@@ -304,7 +339,7 @@ describe('outcomes', () => {
   const at = 100 * MIN;
   const first = decide(
     seen([stuck('a')]),
-    { ...emptyHistory, stuckSince: { 'realtime-consumers:a': { since: 0, reason: 'pending_entries' } } },
+    { ...emptyHistory, stuckSince: { 'realtime-consumers:a': { since: 0, reason: 'pending_entries', pod: 'a' } } },
     policy,
     at,
   );

@@ -4,7 +4,16 @@
 // is tested as a table row.
 import type { RemediationPolicy } from '../config/controller.ts';
 import type { RemediationResult, SkippedRemediationReason, StuckReason } from '../contract/index.ts';
-import type { Action, Decision, GroupObservation, History, Observations, PodView, Remediation } from './model.ts';
+import type {
+  Action,
+  Decision,
+  GroupObservation,
+  History,
+  Observations,
+  PodView,
+  Remediation,
+  StuckEpisode,
+} from './model.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -41,6 +50,10 @@ export function stuckCondition(
     };
   }
   return undefined;
+}
+
+function isPodOf(remediation: Remediation, pod: PodView): boolean {
+  return remediation.podUid === undefined ? pod.name === remediation.pod : pod.uid === remediation.podUid;
 }
 
 function isIdleBeyondLimit(group: GroupObservation, policy: RemediationPolicy): boolean {
@@ -113,10 +126,9 @@ function outageDecision(
   const announced: Record<string, SkippedRemediationReason | 'collect'> = { ...history.announced };
   for (const [group, stuck] of Object.entries(history.stuckSince)) {
     if (now - stuck.since < policy.sustainMs || announced[group] === 'redis_unreachable') continue;
-    const pod = group.slice(group.indexOf(':') + 1);
     actions.push({
       kind: 'skip',
-      pod,
+      pod: stuck.pod,
       group,
       reason: 'redis_unreachable',
       stuckReason: stuck.reason,
@@ -134,16 +146,15 @@ export function decide(obs: Observations, history: History, policy: RemediationP
   const podByName = new Map((pods ?? []).map((p) => [p.name, p]));
   const recent = history.remediations.filter((r) => now - r.at < HOUR_MS);
 
-  // A remediation stays in flight until its pod has left the pod list, or for a bounded time.
-  let inFlight = history.inFlight;
-  if (
-    inFlight !== undefined &&
-    ((pods !== undefined && !podByName.has(inFlight.pod)) || now - inFlight.at >= policy.inFlightTimeoutMs)
-  ) {
-    inFlight = undefined;
-  }
+  // A remediation stays in flight until the pod it acted on has left the pod list, or for a
+  // bounded time. The pod is known by UID: a replacement of the same name is another pod.
+  const previous = history.inFlight;
+  const settled =
+    previous !== undefined &&
+    ((pods !== undefined && !pods.some((p) => isPodOf(previous, p))) || now - previous.at >= policy.inFlightTimeoutMs);
+  let inFlight = settled ? undefined : previous;
 
-  const stuckSince: Record<string, { since: number; reason: StuckReason }> = {};
+  const stuckSince: Record<string, StuckEpisode> = {};
   const idleLagBaseline: Record<string, number> = {};
   const podMissingSince: Record<string, number> = {};
   const announced: Record<string, SkippedRemediationReason | 'collect'> = {};
@@ -176,17 +187,19 @@ export function decide(obs: Observations, history: History, policy: RemediationP
     const condition = stuckCondition(group, known, policy);
     if (condition === undefined) continue;
     const since = history.stuckSince[group.group]?.since ?? now;
-    stuckSince[group.group] = { since, reason: condition.reason };
+    stuckSince[group.group] = { since, reason: condition.reason, pod: group.pod };
     if (now - since >= policy.sustainMs && pod?.terminating !== true) candidates.push({ group, since, ...condition });
   }
 
   // Longest-stuck first; at most one remediation per poll, and none while one is in flight.
   candidates.sort((a, b) => a.since - b.since || a.group.group.localeCompare(b.group.group));
   const remediations = [...recent];
+  // Only remediations of the current mode gate the next: dry-run history stays apart.
+  const sameMode = () => remediations.filter((r) => r.dryRun === policy.dryRun);
   for (const candidate of candidates) {
     const { group, pod } = candidate.group;
     if (inFlight?.pod === pod) continue; // already being remediated
-    const held = gate(pod, pods, { ...history, inFlight }, remediations, policy, now);
+    const held = gate(pod, pods, { ...history, inFlight }, sameMode(), policy, now);
     if (held !== undefined) {
       if (history.announced[group] !== held.reason) {
         actions.push({
@@ -205,6 +218,7 @@ export function decide(obs: Observations, history: History, policy: RemediationP
       kind: 'remediate',
       action: policy.action,
       pod,
+      podUid: podByName.get(pod)?.uid,
       group,
       reason: candidate.reason,
       detail: candidate.detail,
@@ -212,6 +226,7 @@ export function decide(obs: Observations, history: History, policy: RemediationP
     });
     const remediation: Remediation = {
       pod,
+      podUid: podByName.get(pod)?.uid,
       group,
       action: policy.action,
       reason: candidate.reason,

@@ -63,12 +63,23 @@ afterAll(() => {
 
 describe('KubeCluster on the wire', () => {
   it('evicts through the Eviction subresource (policy/v1), so PodDisruptionBudgets apply', async () => {
-    expect(await cluster.evictPod('rt-1')).toBe('evicted');
+    expect(await cluster.evictPod('rt-1', 'uid-1')).toBe('evicted');
     expect(recorded[0]).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/realtime/pods/rt-1/eviction' });
     expect(recorded[0]?.body).toMatchObject({
       apiVersion: 'policy/v1',
       kind: 'Eviction',
       metadata: { name: 'rt-1', namespace: 'realtime' },
+      // Only the pod judged stuck: a same-named replacement fails the precondition.
+      deleteOptions: { preconditions: { uid: 'uid-1' } },
+    });
+  });
+
+  it('deletes only the pod with the UID it judged stuck', async () => {
+    await cluster.deletePod('rt-1', 'uid-1');
+    expect(recorded[0]).toMatchObject({
+      method: 'DELETE',
+      path: '/api/v1/namespaces/realtime/pods/rt-1',
+      body: { preconditions: { uid: 'uid-1' } },
     });
   });
 
@@ -79,11 +90,11 @@ describe('KubeCluster on the wire', () => {
         body: { kind: 'Status', code: 429, reason: 'TooManyRequests' },
       },
     };
-    expect(await cluster.evictPod('rt-1')).toBe('refused');
+    expect(await cluster.evictPod('rt-1', undefined)).toBe('refused');
     answers = {
       'POST /api/v1/namespaces/realtime/pods/rt-1/eviction': { status: 403, body: { kind: 'Status', code: 403 } },
     };
-    await expect(cluster.evictPod('rt-1')).rejects.toThrow();
+    await expect(cluster.evictPod('rt-1', undefined)).rejects.toThrow();
   });
 
   it('rollout-restart patches the owning Deployment template with a strategic-merge patch', async () => {
@@ -144,6 +155,41 @@ describe('KubeCluster on the wire', () => {
     expect((body['metadata'] as { name: string }).name).toMatch(/^rt-1\.[0-9a-f]+$/);
     // The apiserver parses eventTime as RFC 3339 with exactly six fractional digits.
     expect(body['eventTime']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  });
+
+  it('counts a repeated Event on the same object, as a series, instead of writing another', async () => {
+    const refused = {
+      regarding: { kind: 'Pod', name: 'rt-2' },
+      related: undefined,
+      reason: 'RemediationRefused',
+      action: 'Evict',
+      note: 'eviction refused by a PodDisruptionBudget (429); backing off',
+      type: 'Warning',
+    } as const;
+    await cluster.recordEvent(refused);
+    await cluster.recordEvent(refused);
+    await cluster.recordEvent(refused);
+    await cluster.recordEvent({ ...refused, note: 'another note' });
+    const name = (recorded[0]?.body as { metadata: { name: string } }).metadata.name;
+    expect(recorded.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /apis/events.k8s.io/v1/namespaces/realtime/events',
+      `PATCH /apis/events.k8s.io/v1/namespaces/realtime/events/${name}`,
+      `PATCH /apis/events.k8s.io/v1/namespaces/realtime/events/${name}`,
+      'POST /apis/events.k8s.io/v1/namespaces/realtime/events',
+    ]);
+    expect(recorded[2]).toMatchObject({
+      contentType: 'application/merge-patch+json',
+      body: { series: { count: 3 } },
+    });
+    expect((recorded[2]?.body as { series: { lastObservedTime: string } }).series.lastObservedTime).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,
+    );
+
+    // The Event expired meanwhile (404 on the patch): a new one is written.
+    recorded = [];
+    answers = { 'PATCH /apis/events.k8s.io': { status: 404, body: { kind: 'Status', code: 404 } } };
+    await cluster.recordEvent(refused);
+    expect(recorded.map((r) => r.method)).toEqual(['PATCH', 'POST']);
   });
 
   it('patches the policy status subresource with a merge patch', async () => {
@@ -223,9 +269,9 @@ describe('KubeCluster on the wire', () => {
         status: 200,
         body: {
           items: [
-            { metadata: { name: 'rt-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+            { metadata: { name: 'rt-1', uid: 'uid-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } },
             {
-              metadata: { name: 'rt-2', deletionTimestamp: '2026-01-01T00:00:00Z' },
+              metadata: { name: 'rt-2', uid: 'uid-2', deletionTimestamp: '2026-01-01T00:00:00Z' },
               status: { conditions: [{ type: 'Ready', status: 'False' }] },
             },
           ],
@@ -233,8 +279,8 @@ describe('KubeCluster on the wire', () => {
       },
     };
     expect(await cluster.listPods('app=rt')).toEqual([
-      { name: 'rt-1', ready: true, terminating: false },
-      { name: 'rt-2', ready: false, terminating: true },
+      { name: 'rt-1', uid: 'uid-1', ready: true, terminating: false },
+      { name: 'rt-2', uid: 'uid-2', ready: false, terminating: true },
     ]);
     expect(recorded[0]?.path).toBe('/api/v1/namespaces/realtime/pods?labelSelector=app%3Drt');
   });

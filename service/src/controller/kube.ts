@@ -16,6 +16,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { ClusterEvent, ClusterPort, EvictionResult, LeaseRecord, ObjectRef, PolicyObject } from './cluster.ts';
+import { EventSeries } from './event-series.ts';
 import type { PodView } from './model.ts';
 import {
   POLICY_GROUP,
@@ -57,6 +58,7 @@ function podView(pod: V1Pod): PodView {
   const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   return {
     name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
     ready,
     terminating: pod.metadata?.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null,
   };
@@ -99,6 +101,7 @@ export class KubeCluster implements ClusterPort {
   readonly #events: EventsV1Api;
   readonly #coordination: CoordinationV1Api;
   readonly #custom: CustomObjectsApi;
+  readonly #series = new EventSeries();
 
   constructor(config: KubeConfig, namespace: string, identity: string) {
     this.#namespace = namespace;
@@ -115,20 +118,29 @@ export class KubeCluster implements ClusterPort {
     return list.items.map(podView);
   }
 
-  async evictPod(pod: string): Promise<EvictionResult> {
+  async evictPod(pod: string, uid: string | undefined): Promise<EvictionResult> {
     // Refused: a PodDisruptionBudget does not allow the disruption right now. Try again later.
     return callOr(429, 'refused' as const, async () => {
       await this.#core.createNamespacedPodEviction({
         name: pod,
         namespace: this.#namespace,
-        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: this.#namespace } },
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: pod, namespace: this.#namespace },
+          ...(uid === undefined ? {} : { deleteOptions: { preconditions: { uid } } }),
+        },
       });
       return 'evicted' as const;
     });
   }
 
-  async deletePod(pod: string): Promise<void> {
-    await this.#core.deleteNamespacedPod({ name: pod, namespace: this.#namespace });
+  async deletePod(pod: string, uid: string | undefined): Promise<void> {
+    await this.#core.deleteNamespacedPod({
+      name: pod,
+      namespace: this.#namespace,
+      ...(uid === undefined ? {} : { body: { preconditions: { uid } } }),
+    });
   }
 
   async restartOwningDeployment(pod: string, at: Date): Promise<string> {
@@ -165,12 +177,31 @@ export class KubeCluster implements ClusterPort {
   }
 
   async recordEvent(event: ClusterEvent): Promise<void> {
+    const occurrence = this.#series.occurrence(event, Date.now(), () => eventName(event.regarding.name));
+    if (occurrence.op === 'patch') {
+      const patched = await callOr(404, false, async () => {
+        await this.#events.patchNamespacedEvent(
+          {
+            name: occurrence.name,
+            namespace: this.#namespace,
+            body: { series: { count: occurrence.count, lastObservedTime: new V1MicroTime() } },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        return true;
+      });
+      if (patched) return;
+      // The Event expired (its TTL) or was deleted: start a new one.
+      this.#series.forget(event);
+      await this.recordEvent(event);
+      return;
+    }
     await this.#events.createNamespacedEvent({
       namespace: this.#namespace,
       body: {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
-        metadata: { name: eventName(event.regarding.name), namespace: this.#namespace },
+        metadata: { name: occurrence.name, namespace: this.#namespace },
         eventTime: new V1MicroTime(),
         reportingController: REPORTING_CONTROLLER,
         reportingInstance: this.#identity,

@@ -1,86 +1,168 @@
-// Leader election: the lease rules as a table, and two electors on one lease store never
-// lead at the same time.
+// Leader election with client-go's semantics: the state machine as tables (renewTime is never
+// compared with the local clock; expiry runs from when a record change was seen; a leader lapses
+// at its renew deadline), then two electors on one lease store that never act at once.
 import { describe, expect, it } from 'vitest';
 import { FakeCluster } from '#test-support/fake-cluster';
 import type { LeaseRecord } from './cluster.ts';
-import { LeaderElector, leaseStep } from './leader.ts';
+import {
+  checkElectionSettings,
+  initialElection,
+  isLeading,
+  LeaderElector,
+  leaseStep,
+  observeLease,
+  type ElectionState,
+} from './leader.ts';
 
-const lease = (holder: string | undefined, renewTime: number): LeaseRecord => ({
+const S = 1000;
+const DAY = 86_400 * S;
+const settings = { leaseDurationMs: 15 * S, renewDeadlineMs: 10 * S, retryPeriodMs: 2 * S };
+
+const lease = (holder: string | undefined, renewTime: number, over: Partial<LeaseRecord> = {}): LeaseRecord => ({
   holderIdentity: holder,
   acquireTime: 0,
   renewTime,
-  leaseDurationMs: 15_000,
+  leaseDurationMs: 15 * S,
   leaseTransitions: 2,
   resourceVersion: '7',
+  ...over,
 });
 
-describe('lease rules', () => {
-  it.each<[string, LeaseRecord | undefined, number, string]>([
-    ['no lease yet: create it', undefined, 1000, 'create'],
-    ['held by me: renew', lease('me', 0), 5000, 'renew'],
-    ['held by another, fresh: wait', lease('other', 10_000), 20_000, 'wait'],
-    ['held by another, expired: take over', lease('other', 0), 15_001, 'acquire'],
-    ['released (empty holder): take over', lease('', 10_000), 11_000, 'acquire'],
-  ])('%s', (_name, current, now, op) => {
-    expect(leaseStep(current, 'me', now, 15_000).op).toBe(op);
+/** Reads `record` at each of `times` (the holder never renews), returning each round's op. */
+function rounds(record: LeaseRecord | undefined, times: number[], state: ElectionState = initialElection): string[] {
+  let s = state;
+  return times.map((now) => {
+    s = observeLease(s, record, now);
+    return leaseStep(s, 'me', now, settings).op;
+  });
+}
+
+describe('a candidate judges expiry on its own clock', () => {
+  it.each<[string, LeaseRecord | undefined, number[], string[]]>([
+    ['no lease yet: create it', undefined, [1000], ['create']],
+    ['held by me: renew', lease('me', 0), [5000], ['renew']],
+    ['released (empty holder): take over at once', lease('', 10 * S), [11 * S], ['acquire']],
+    [
+      'renewTime a day in the past: still a full lease duration from first seeing it',
+      lease('other', -DAY),
+      [0, 14 * S, 15 * S],
+      ['wait', 'wait', 'acquire'],
+    ],
+    [
+      'renewTime a day in the future: taken over a lease duration after it stopped changing, not never',
+      lease('other', DAY),
+      [0, 14 * S, 15 * S],
+      ['wait', 'wait', 'acquire'],
+    ],
+    [
+      "the holder's own lease duration counts, not the candidate's",
+      lease('other', 0, { leaseDurationMs: 40 * S }),
+      [0, 39 * S, 40 * S],
+      ['wait', 'wait', 'acquire'],
+    ],
+  ])('%s', (_name, record, times, ops) => {
+    expect(rounds(record, times)).toEqual(ops);
+  });
+
+  it('every change of the record restarts the wait, whatever renewTime says', () => {
+    let s = initialElection;
+    const ops: string[] = [];
+    for (let t = 0; t <= 60 * S; t += 2 * S) {
+      // The holder renews every 2 s with a clock an hour behind ours.
+      s = observeLease(s, lease('other', t - 3_600 * S), t);
+      ops.push(leaseStep(s, 'me', t, settings).op);
+    }
+    expect(new Set(ops)).toEqual(new Set(['wait']));
+    expect(leaseStep(s, 'me', 60 * S + 15 * S, settings)).toMatchObject({ op: 'acquire' });
   });
 
   it('a takeover counts a transition and keeps the version it read', () => {
-    const step = leaseStep(lease('other', 0), 'me', 20_000, 15_000);
-    expect(step.op === 'acquire' && step.next).toMatchObject({
-      holderIdentity: 'me',
-      leaseTransitions: 3,
-      acquireTime: 20_000,
-      resourceVersion: '7',
+    const s = observeLease(initialElection, lease('other', 0), 0);
+    expect(leaseStep(s, 'me', 20 * S, settings)).toMatchObject({
+      op: 'acquire',
+      next: { holderIdentity: 'me', leaseTransitions: 3, acquireTime: 20 * S, resourceVersion: '7' },
     });
   });
 });
 
-describe('LeaderElector', () => {
-  const config = { name: 'ctl', durationMs: 15_000 };
+describe('a leader acts only within its renew deadline', () => {
+  it.each([
+    ['never renewed', undefined, 0, false],
+    ['renewal sent just now', 100 * S, 100 * S, true],
+    ['renewal sent 9.999 s ago', 100 * S, 109_999, true],
+    ['renewal sent 10 s ago: the deadline has passed', 100 * S, 110 * S, false],
+  ])('%s', (_name, renewedAt, now, leading) => {
+    expect(isLeading({ ...initialElection, renewedAt }, now, settings)).toBe(leading);
+  });
 
-  it('two replicas never lead at once, and the standby takes over when the leader stops renewing', async () => {
+  it.each([
+    ['a renew deadline as long as the lease', { ...settings, renewDeadlineMs: 15 * S }],
+    ['a retry period as long as the renew deadline', { ...settings, retryPeriodMs: 10 * S }],
+    ['no retry period', { ...settings, retryPeriodMs: 0 }],
+  ])('refuses %s', (_name, bad) => {
+    expect(() => checkElectionSettings(bad)).toThrow();
+  });
+});
+
+describe('LeaderElector', () => {
+  const config = { name: 'ctl', ...settings };
+  const clock = () => {
+    const c = { now: 0, read: () => c.now };
+    return c;
+  };
+
+  it('two replicas never lead at once; the standby takes over only after the leader has stopped acting', async () => {
     const cluster = new FakeCluster();
-    const a = new LeaderElector(cluster, config, 'a');
-    const b = new LeaderElector(cluster, config, 'b');
-    for (let t = 0; t <= 30_000; t += 5000) {
-      await a.step(t);
-      await b.step(t);
-      expect([a.isLeader(t), b.isLeader(t)].filter(Boolean)).toHaveLength(1);
+    const c = clock();
+    const a = new LeaderElector(cluster, config, 'a', c.read);
+    const b = new LeaderElector(cluster, config, 'b', c.read);
+    for (; c.now <= 30 * S; c.now += 2 * S) {
+      await a.step();
+      await b.step();
+      expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1);
     }
-    expect(a.isLeader(30_000)).toBe(true);
-    // a stops renewing (hung or partitioned): it stops acting on its own once the lease runs out…
-    expect(a.isLeader(45_000)).toBe(false);
-    // …and b takes over only after that.
-    await b.step(44_000);
-    expect(b.isLeader(44_000)).toBe(false);
-    await b.step(45_001);
-    expect(b.isLeader(45_001)).toBe(true);
+    const lastRenewal = c.now - 2 * S;
+    expect(a.isLeader()).toBe(true);
+    // a stops renewing (hung or cut off): it stops acting at its renew deadline…
+    expect(a.isLeader(lastRenewal + settings.renewDeadlineMs)).toBe(false);
+    // …and b, which saw the last renewal at the same moment, waits the full lease duration.
+    c.now = lastRenewal + settings.leaseDurationMs - 1;
+    await b.step();
+    expect(b.isLeader()).toBe(false);
+    c.now = lastRenewal + settings.leaseDurationMs;
+    await b.step();
+    expect(b.isLeader()).toBe(true);
     expect(cluster.leases.get('ctl')).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
 
-  it('a lost race (the lease changed since it was read) is not leadership', async () => {
+  it('a lost race (the lease changed since it was read) is not leadership, not even for the holder', async () => {
     const cluster = new FakeCluster();
-    await cluster.createLease('ctl', lease('other', 0));
+    const c = clock();
+    const me = new LeaderElector(cluster, config, 'me', c.read);
+    expect(await me.step()).toBe(true);
     const read = cluster.readLease.bind(cluster);
-    // Someone renews between our read and our write.
+    // Someone writes between our read and our write.
     cluster.readLease = async (name) => {
       const seen = await read(name);
-      await cluster.replaceLease(name, { ...(seen as LeaseRecord), renewTime: 99_000 });
+      await cluster.replaceLease(name, { ...(seen as LeaseRecord), holderIdentity: 'other' });
       return seen;
     };
-    const me = new LeaderElector(cluster, config, 'me');
-    expect(await me.step(100_000)).toBe(false);
+    c.now += 2 * S;
+    expect(await me.step()).toBe(false);
+    expect(me.isLeader()).toBe(false);
     expect(cluster.leases.get('ctl')?.holderIdentity).toBe('other');
   });
 
   it('releasing hands the lease over at once', async () => {
     const cluster = new FakeCluster();
-    const a = new LeaderElector(cluster, config, 'a');
-    const b = new LeaderElector(cluster, config, 'b');
-    await a.step(0);
-    await a.release(1000);
-    expect(a.isLeader(1000)).toBe(false);
-    expect(await b.step(2000)).toBe(true);
+    const c = clock();
+    const a = new LeaderElector(cluster, config, 'a', c.read);
+    const b = new LeaderElector(cluster, config, 'b', c.read);
+    await a.step();
+    c.now = 1000;
+    await a.release();
+    expect(a.isLeader()).toBe(false);
+    c.now = 2000;
+    expect(await b.step()).toBe(true);
   });
 });

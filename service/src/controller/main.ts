@@ -8,6 +8,7 @@ import { KubeCluster } from './kube.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 import { createControllerMetrics } from './metrics.ts';
 import { startMetricsServer } from '../metrics/server.ts';
+import { ControllerHealth, loopBounds } from './health.ts';
 import { settingsFromConfig } from './policy.ts';
 import { Reconciler } from './reconciler.ts';
 import { RedisSource } from './redis-source.ts';
@@ -22,13 +23,21 @@ if (cluster === undefined)
 const defaults = settingsFromConfig(config, cluster !== undefined);
 
 const metrics = createControllerMetrics();
-const server = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost);
+const observeTimeoutMs = Math.max(1000, config.pollIntervalMs);
+const bounds = loopBounds({ pollIntervalMs: config.pollIntervalMs, observeTimeoutMs, ...config.lease });
+// Without a cluster there is no election loop to watch.
+const health = new ControllerHealth(cluster === undefined ? { poll: bounds.poll } : bounds);
+const server = await startMetricsServer(metrics.registry, config.metricsPort, config.metricsHost, {
+  '/healthz': () => health.liveness(),
+  '/readyz': () => health.readiness(),
+});
 log.info(
   { port: config.metricsPort, policy: config.policyName, namespace: config.namespace, identity: config.identity },
   'controller metrics listening',
 );
 
 const elector = cluster === undefined ? undefined : new LeaderElector(cluster, config.lease, config.identity);
+metrics.leader.set(elector === undefined ? 1 : 0);
 const redis = new RedisSource(config.redis);
 const reconciler = new Reconciler({
   defaults,
@@ -38,30 +47,24 @@ const reconciler = new Reconciler({
   metrics,
   log,
   clock: Date.now,
-  isLeader: () => elector === undefined || elector.isLeader(Date.now()),
-  observeTimeoutMs: Math.max(1000, config.pollIntervalMs),
+  isLeader: () => elector === undefined || elector.isLeader(),
+  observeTimeoutMs,
 });
 
 let stopping = false;
-let leaderTimer: NodeJS.Timeout | undefined;
 let pollTimer: NodeJS.Timeout | undefined;
+let leading = false;
+let lastRoundError: string | undefined;
 
-async function elect(): Promise<void> {
-  if (elector === undefined) {
-    metrics.leader.set(1);
-    return;
-  }
-  const was = elector.isLeader(Date.now());
-  try {
-    await elector.step(Date.now());
-  } catch (error) {
-    log.warn({ err: error }, 'leader election round failed');
-  }
-  const is = elector.isLeader(Date.now());
-  metrics.leader.set(is ? 1 : 0);
-  if (is !== was) log.info({ leader: is }, is ? 'became leader' : 'lost leadership');
-  // Renew three times per lease duration, as client-go does.
-  if (!stopping) leaderTimer = setTimeout(() => void elect(), config.lease.durationMs / 3);
+function onElectionRound(isLeader: boolean, error: unknown): void {
+  health.progressed('election');
+  metrics.leader.set(isLeader ? 1 : 0);
+  if (isLeader !== leading) log.info({ leader: isLeader }, isLeader ? 'became leader' : 'stopped leading');
+  leading = isLeader;
+  // Said once per kind of failure, not every retry period.
+  const problem = error === undefined ? undefined : (error as Error).message;
+  if (problem !== undefined && problem !== lastRoundError) log.warn({ err: error }, 'leader election round failed');
+  lastRoundError = problem;
 }
 
 async function poll(): Promise<void> {
@@ -70,6 +73,7 @@ async function poll(): Promise<void> {
   } catch (error) {
     log.error({ err: error }, 'poll failed');
   }
+  health.progressed('poll');
   if (!stopping) pollTimer = setTimeout(() => void poll(), config.pollIntervalMs);
 }
 
@@ -77,14 +81,13 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
-  clearTimeout(leaderTimer);
   clearTimeout(pollTimer);
-  await elector?.release(Date.now()).catch((error: unknown) => log.warn({ err: error }, 'could not release the lease'));
+  await elector?.release().catch((error: unknown) => log.warn({ err: error }, 'could not release the lease'));
   await redis.close();
   server.close();
 }
 
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
-await elect();
+elector?.start({ onRound: onElectionRound });
 await poll();

@@ -30,6 +30,8 @@ export interface GroupObservation {
 
 export interface PodView {
   readonly name: string;
+  /** Tells a pod from its replacement of the same name (a StatefulSet pod, a re-created one). */
+  readonly uid: string;
   readonly ready: boolean;
   /** Has a deletionTimestamp: already on its way out. */
   readonly terminating: boolean;
@@ -47,6 +49,8 @@ export type Observations =
 
 export interface Remediation {
   readonly pod: string;
+  /** The UID of the pod acted on; undefined when the pod list was unavailable (dry-run only). */
+  readonly podUid: string | undefined;
   readonly group: string;
   readonly action: RemediationAction;
   readonly reason: StuckReason;
@@ -54,17 +58,30 @@ export interface Remediation {
   readonly dryRun: boolean;
 }
 
+export interface StuckEpisode {
+  readonly since: number;
+  readonly reason: StuckReason;
+  readonly pod: string;
+}
+
 /** What the controller carries from one poll to the next. Immutable; decide() returns the next one. */
 export interface History {
-  /** Per group: since when a stuck condition has held without a break, and which. */
-  readonly stuckSince: Readonly<Record<string, { readonly since: number; readonly reason: StuckReason }>>;
+  /**
+   * Per group: since when a stuck condition has held without a break, which, and the pod the
+   * group was read back to when observed (so an outage can name it without re-parsing).
+   */
+  readonly stuckSince: Readonly<Record<string, StuckEpisode>>;
   /** Per group: the lag when its consumer first went idle beyond the limit. */
   readonly idleLagBaseline: Readonly<Record<string, number>>;
   /** Per group: when its pod was first seen missing. */
   readonly podMissingSince: Readonly<Record<string, number>>;
   /** Per group: the last skip (or dry-run collection) announced, so each is announced once per episode, not every poll. */
   readonly announced: Readonly<Record<string, SkippedRemediationReason | 'collect'>>;
-  /** Remediations carried out (or, in dry-run, that would have been), newest last, within the hour. */
+  /**
+   * Remediations carried out (or, in dry-run, that would have been), newest last, within the
+   * hour. Dry-run ones only space other dry-run ones: turning dry-run off starts with the full
+   * budget, as nothing was done yet.
+   */
   readonly remediations: readonly Remediation[];
   readonly inFlight: Remediation | undefined;
   readonly backoffUntil: number;
@@ -85,6 +102,8 @@ export type Action =
       readonly kind: 'remediate';
       readonly action: RemediationAction;
       readonly pod: string;
+      /** The UID of the pod judged stuck; evictions and deletions are conditional on it. */
+      readonly podUid: string | undefined;
       readonly group: string;
       readonly reason: StuckReason;
       readonly detail: string;

@@ -1,7 +1,7 @@
 // The Redis edge: reads the stream's length and, for every consumer group under the
 // prefix, its pending count, the age of its oldest pending entry, its lag and its
 // consumers' idle times. One round trip for the groups, one pipeline for the details.
-import { podOfInstance } from '../contract/index.ts';
+import { podOfGroup } from '../contract/index.ts';
 import type { RedisClient } from '../redis/index.ts';
 import type { ConsumerObservation, GroupObservation } from './model.ts';
 
@@ -61,9 +61,8 @@ export async function observeStream(
   const base = { key: stream.key, length: lengthReply, maxLen: stream.maxLen };
   if (existsReply === 0) return { stream: base, groups: [], foreignGroups: 0 };
 
-  const prefix = `${stream.groupPrefix}:`;
   const infos = ((await redis.call('XINFO', 'GROUPS', stream.key)) as unknown[]).map(fields);
-  const ours = infos.filter((g) => String(g.get('name')).startsWith(prefix));
+  const ours = infos.filter((g) => podOfGroup(stream.groupPrefix, String(g.get('name'))) !== undefined);
 
   const pipeline = redis.pipeline();
   for (const info of ours) {
@@ -79,7 +78,7 @@ export async function observeStream(
     const [pendingErr, pendingReply] = replies[2 * i + 1] ?? [null, []];
     // A group destroyed between the two calls answers NOGROUP; it simply reads as empty.
     const consumers = consumersErr ? [] : consumersFrom(consumersReply);
-    const pod = podOfInstance(group.slice(prefix.length));
+    const pod = podOfGroup(stream.groupPrefix, group) ?? group;
     const pending = count(info.get('pending')) ?? 0;
     return {
       group,

@@ -22,8 +22,9 @@ export const PolicySpec = Type.Object(
           secretRef: Type.Object(
             {
               name: Type.String({ minLength: 1, description: 'Secret in the policy namespace holding the Redis URL' }),
+              // A schema default: the apiserver fills it in, so `kubectl get -o yaml` shows the key used.
               key: Type.Optional(
-                Type.String({ minLength: 1, description: 'Key of the URL in the Secret (default "url")' }),
+                Type.String({ minLength: 1, default: 'url', description: 'Key of the URL in the Secret' }),
               ),
             },
             { description: 'Where the redis:// or rediss:// URL is kept' },
@@ -87,55 +88,80 @@ export const PolicySpec = Type.Object(
 );
 export type PolicySpec = Static<typeof PolicySpec>;
 
-const Condition = Type.Object({
-  type: Type.String({ description: 'Ready, Degraded or Remediating' }),
-  status: Type.Enum(['True', 'False', 'Unknown']),
-  reason: Type.String(),
-  message: Type.String(),
-  lastTransitionTime: Type.String({ format: 'date-time' }),
-  observedGeneration: Type.Optional(Type.Integer()),
-});
+const Condition = Type.Object(
+  {
+    type: Type.String({ description: 'Ready, Degraded or Remediating; at most one condition of each type' }),
+    status: Type.Enum(['True', 'False', 'Unknown'], { description: 'Whether the condition holds' }),
+    reason: Type.String({ description: 'Machine-readable cause in UpperCamelCase, e.g. RedisUnreachable' }),
+    message: Type.String({ description: 'What the controller saw, for people' }),
+    lastTransitionTime: Type.String({ format: 'date-time', description: 'When the status last changed' }),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'The spec generation the condition was computed from' }),
+    ),
+  },
+  { description: 'One aspect of the policy state, in the Kubernetes condition convention' },
+);
 export type PolicyCondition = Static<typeof Condition>;
 
-const GroupStatus = Type.Object({
-  group: Type.String(),
-  pod: Type.String(),
-  pending: Type.Integer(),
-  oldestPendingAgeSeconds: Type.Optional(Type.Number()),
-  lag: Type.Optional(Type.Integer()),
-  consumerIdleSeconds: Type.Optional(Type.Number()),
-  stuck: Type.Optional(Type.Enum(stuckReasons)),
-});
+const GroupStatus = Type.Object(
+  {
+    group: Type.String({ description: 'Consumer group name, <groupPrefix>:<instance>' }),
+    pod: Type.String({ description: 'The pod whose instance reads through the group' }),
+    pending: Type.Integer({ description: 'Entries delivered to the group and not yet acknowledged' }),
+    oldestPendingAgeSeconds: Type.Optional(
+      Type.Number({ description: 'How long ago the oldest unacknowledged entry was delivered' }),
+    ),
+    lag: Type.Optional(Type.Integer({ description: 'Entries in the stream not yet delivered to the group' })),
+    consumerIdleSeconds: Type.Optional(Type.Number({ description: "Time since the pod's consumer last read" })),
+    stuck: Type.Optional(Type.Enum(stuckReasons, { description: 'The stuck condition the group meets, if any' })),
+  },
+  { description: 'One consumer group as the last poll saw it' },
+);
 
-const RemediationRecord = Type.Object({
-  pod: Type.String(),
-  group: Type.String(),
-  action: Type.Enum(remediationActions),
-  reason: Type.Enum(stuckReasons),
-  result: Type.String(),
-  time: Type.String({ format: 'date-time' }),
-  dryRun: Type.Boolean(),
-});
+const RemediationRecord = Type.Object(
+  {
+    pod: Type.String({ description: 'The pod acted on' }),
+    group: Type.String({ description: 'The stuck consumer group that led to it' }),
+    action: Type.Enum(remediationActions, { description: 'What was done: evict, delete or rollout-restart' }),
+    reason: Type.Enum(stuckReasons, { description: 'Why the group counted as stuck' }),
+    result: Type.String({ description: 'done, dry_run, backoff (refused by a PodDisruptionBudget) or failed' }),
+    time: Type.String({ format: 'date-time', description: 'When it was done' }),
+    dryRun: Type.Boolean({ description: 'Only recorded, not done' }),
+  },
+  { description: 'One remediation the controller carried out or, in dry run, would have' },
+);
 export type RemediationRecord = Static<typeof RemediationRecord>;
 
-export const PolicyStatus = Type.Object({
-  observedGeneration: Type.Optional(Type.Integer()),
-  observedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  streamLength: Type.Optional(Type.Integer()),
-  /** The worst group's figures, for printer columns (JSONPath cannot aggregate). */
-  maxPending: Type.Optional(Type.Integer({ description: 'Highest pending count of any group' })),
-  maxOldestPendingAgeSeconds: Type.Optional(Type.Number({ description: 'Oldest pending age of any group' })),
-  maxLag: Type.Optional(Type.Integer({ description: 'Highest lag of any group' })),
-  lastAction: Type.Optional(Type.String({ description: 'Last remediation, as "<action> <pod>"' })),
-  groups: Type.Optional(Type.Array(GroupStatus, { description: 'Per-group observations from the last poll' })),
-  conditions: Type.Optional(Type.Array(Condition)),
-  lastRemediation: Type.Optional(RemediationRecord),
-  recentRemediations: Type.Optional(
-    Type.Array(RemediationRecord, {
-      description: 'Remediations of the last hour; a new leader reads them to honour cooldown and budget',
-    }),
-  ),
-});
+export const PolicyStatus = Type.Object(
+  {
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'The spec generation the controller last followed' }),
+    ),
+    observedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the last poll finished' })),
+    streamLength: Type.Optional(Type.Integer({ description: 'Entries in the stream (XLEN)' })),
+    /** The worst group's figures, for printer columns (JSONPath cannot aggregate). */
+    maxPending: Type.Optional(Type.Integer({ description: 'Highest pending count of any group' })),
+    maxOldestPendingAgeSeconds: Type.Optional(Type.Number({ description: 'Oldest pending age of any group' })),
+    maxLag: Type.Optional(Type.Integer({ description: 'Highest lag of any group' })),
+    lastAction: Type.Optional(Type.String({ description: 'Last remediation, as "<action> <pod>"' })),
+    groups: Type.Optional(Type.Array(GroupStatus, { description: 'Per-group observations from the last poll' })),
+    conditions: Type.Optional(
+      Type.Array(Condition, {
+        description: 'Ready (observing the stream), Degraded (running on fallbacks) and Remediating (one in flight)',
+        // One entry per type, merged by type: server-side apply and strategic merges keep other types.
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+    ),
+    lastRemediation: Type.Optional(RemediationRecord),
+    recentRemediations: Type.Optional(
+      Type.Array(RemediationRecord, {
+        description: 'Remediations of the last hour; a new leader reads them to honour cooldown and budget',
+      }),
+    ),
+  },
+  { description: 'What the controller last observed of the stream and what it did' },
+);
 export type PolicyStatus = Static<typeof PolicyStatus>;
 
 const specValidator = Compile(PolicySpec);
@@ -187,7 +213,8 @@ export function applyPolicySpec(base: EffectiveSettings, spec: PolicySpec): Effe
     redisSecret:
       spec.redis === undefined
         ? base.redisSecret
-        : { name: spec.redis.secretRef.name, key: spec.redis.secretRef.key ?? 'url' },
+        : // The schema default fills the key in on the apiserver; a spec read elsewhere may lack it.
+          { name: spec.redis.secretRef.name, key: spec.redis.secretRef.key ?? 'url' },
     policy: {
       ...p,
       pendingEntries: spec.thresholds?.pendingEntries ?? p.pendingEntries,

@@ -12,6 +12,7 @@ import { forgetGroups, publishObservation, startRemediationCountersAtZero, type 
 import type { RemediationResult } from '../contract/index.ts';
 import { emptyHistory, type Action, type History, type Observations, type PodView } from './model.ts';
 import { observeStream } from './observe.ts';
+import { withTimeout } from './timeout.ts';
 import { applyPolicySpec, parsePolicySpec, type EffectiveSettings, type PolicyCondition } from './policy.ts';
 import type { RedisSource } from './redis-source.ts';
 import { policyStatus, remediationsFromStatus } from './status.ts';
@@ -35,18 +36,6 @@ export interface TickReport {
   readonly actions: readonly Action[];
   readonly leader: boolean;
   readonly settings: EffectiveSettings;
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function observeRedis(redis: RedisClient, settings: EffectiveSettings, timeoutMs: number) {
@@ -211,6 +200,11 @@ export class Reconciler {
       now: () => new Date(clock()),
     };
     for (const action of decision.actions) {
+      // Leadership lapses at the renew deadline, maybe mid-poll: nothing more once it has.
+      if (!this.#deps.isLeader()) {
+        log.warn({ pending: action.kind }, 'leadership lapsed during the poll; leaving the rest to the leader');
+        return { observations, actions: decision.actions, leader: false, settings };
+      }
       if (action.kind === 'remediate') {
         const result = await carryOutRemediation(action, ctx);
         this.#results.set(now, result);
@@ -224,7 +218,7 @@ export class Reconciler {
     for (const at of this.#results.keys())
       if (!this.#history.remediations.some((r) => r.at === at)) this.#results.delete(at);
 
-    if (policy.object !== undefined && this.#deps.cluster !== undefined) {
+    if (policy.object !== undefined && this.#deps.cluster !== undefined && this.#deps.isLeader()) {
       const degraded =
         [policy.problem, redisUrl.problem, podList.problem].filter((p) => p !== undefined).join('; ') || undefined;
       const status = policyStatus({

@@ -83,6 +83,7 @@ describe('policy status', () => {
           reason: 'pending_entries' as const,
           at: now - 2 * 3_600_000,
           dryRun: false,
+          podUid: undefined,
         },
         {
           pod: 'b',
@@ -91,6 +92,7 @@ describe('policy status', () => {
           reason: 'oldest_pending_age' as const,
           at: now - 60_000,
           dryRun: false,
+          podUid: undefined,
         },
       ],
     };

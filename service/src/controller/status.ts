@@ -120,6 +120,7 @@ export function remediationsFromStatus(status: unknown, now: number): Remediatio
     .filter((r) => r.result === 'done' || r.result === 'dry_run')
     .map((r) => ({
       pod: r.pod,
+      podUid: undefined,
       group: r.group,
       action: r.action,
       reason: r.reason,

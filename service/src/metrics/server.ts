@@ -10,9 +10,30 @@ export interface MetricsSource {
   metrics(): Promise<string>;
 }
 
-export async function startMetricsServer(source: MetricsSource, port: number, host: string): Promise<Server> {
+/** A probe's answer: 200 with the detail when ok, 503 with it when not. */
+export interface ProbeResult {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Extra GET routes (e.g. /healthz, /readyz) for a process whose only listener is this one. */
+export type Probes = Readonly<Record<string, () => ProbeResult>>;
+
+export async function startMetricsServer(
+  source: MetricsSource,
+  port: number,
+  host: string,
+  probes: Probes = {},
+): Promise<Server> {
   const server = createServer((request, response) => {
-    if (request.method !== 'GET' || (request.url ?? '/').split('?')[0] !== '/metrics') {
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const probe = request.method === 'GET' ? probes[path] : undefined;
+    if (probe !== undefined) {
+      const { ok, detail } = probe();
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${detail}\n`);
+      return;
+    }
+    if (request.method !== 'GET' || path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }

@@ -3,7 +3,8 @@
 // authenticated as the controller's ServiceAccount with the Role rendered from k8s/, so
 // every call also proves the RBAC suffices. Two service pods exist (no kubelet: marked
 // Running and Ready by hand); one pod's consumer group is stuck (entries read, never
-// acknowledged). Driven round by round with the real clock and short thresholds.
+// acknowledged). Driven round by round with the real clock and short thresholds. Every API
+// request the replicas make is recorded, and the last test holds the Role to exactly those.
 import { randomUUID } from 'node:crypto';
 import {
   ApiException,
@@ -18,6 +19,8 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { recordApiCalls, roleGrants } from '../../../k8s/test/api-calls.ts';
+import { named } from '../../../k8s/test/manifests.ts';
 import {
   applyObjects,
   controllerRbac,
@@ -57,6 +60,8 @@ const streamKey = `test:k8s:${randomUUID()}`;
 let redisServer: ThrowawayRedis;
 let redis: Redis;
 let replicas: Replica[] = [];
+/** Every grant the replicas' requests needed, e.g. `core/pods:list`. */
+const called = new Set<string>();
 
 type Replica = Awaited<ReturnType<typeof startReplica>>;
 
@@ -77,7 +82,7 @@ async function startReplica(identity: string) {
     CONTROLLER_DRY_RUN: 'true',
   });
   const cluster = new KubeCluster(
-    await serviceAccountConfig(admin, namespace, CONTROLLER_ACCOUNT),
+    recordApiCalls(await serviceAccountConfig(admin, namespace, CONTROLLER_ACCOUNT), called),
     config.namespace,
     config.identity,
   );
@@ -97,11 +102,12 @@ async function startReplica(identity: string) {
   });
   return {
     identity,
+    cluster,
     elector,
     metrics,
     source,
     async round() {
-      await elector.step(Date.now());
+      await elector.step();
       return reconciler.tick();
     },
   };
@@ -203,8 +209,8 @@ afterAll(async () => {
 describe('the controller against a real apiserver', () => {
   it('elects one leader of two replicas through the Lease', async () => {
     const [first, second] = replicas;
-    expect(await first!.elector.step(Date.now())).toBe(true);
-    expect(await second!.elector.step(Date.now())).toBe(false);
+    expect(await first!.elector.step()).toBe(true);
+    expect(await second!.elector.step()).toBe(false);
     const lease = await coordination.readNamespacedLease({ name: 'trayb-realtime-controller', namespace });
     expect(lease.spec?.holderIdentity).toBe('controller-1');
   });
@@ -290,6 +296,13 @@ describe('the controller against a real apiserver', () => {
     expect(await count(replicas[1]!.metrics.skippedRemediations)).toBe(0);
   });
 
+  it('an eviction names the UID it judged, so a same-named replacement is left alone', async () => {
+    const current = await core.readNamespacedPod({ name: 'svc-b', namespace });
+    const stale = randomUUID(); // the UID of a pod svc-b replaced
+    await expect(replicas[0]!.cluster.evictPod('svc-b', stale)).rejects.toThrow(/Precondition failed|409/);
+    expect((await core.readNamespacedPod({ name: 'svc-b', namespace })).metadata?.uid).toBe(current.metadata?.uid);
+  });
+
   it('backs off when a PodDisruptionBudget refuses the eviction, keeps the pod and counts it', async () => {
     await policyApi.createNamespacedPodDisruptionBudget({
       namespace,
@@ -318,5 +331,25 @@ describe('the controller against a real apiserver', () => {
     expect(await count(replicas[0]!.metrics.skippedRemediations, { reason: 'backing_off' })).toBe(1);
     expect(await count(replicas[0]!.metrics.remediations, { result: 'backoff' })).toBe(1);
     expect(await podExists('svc-a')).toBe(true);
+  });
+
+  it('a repeated Event counts on the one Event it repeats, as client-go series do', async () => {
+    const repeated = {
+      regarding: { kind: 'StreamRemediationPolicy', name: POLICY },
+      related: undefined,
+      reason: 'RemediationSkipped',
+      action: 'Evict',
+      note: `repeated note ${randomUUID()}`,
+      type: 'Warning',
+    } as const;
+    for (let i = 0; i < 3; i++) await replicas[0]!.cluster.recordEvent(repeated);
+    const written = (await allEvents()).filter((e) => e.note === repeated.note);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.series?.count).toBe(3);
+  });
+
+  it('the Role grants exactly the API calls the replicas made, nothing more', () => {
+    const role = named(controllerRbac(namespace), 'Role', CONTROLLER_ACCOUNT);
+    expect([...called].sort()).toEqual(roleGrants(role).sort());
   });
 });

@@ -3,6 +3,7 @@
 // leader honours the cooldown its predecessor started.
 import { describe, expect, inject, it } from 'vitest';
 import type { PolicyStatus } from '../../src/controller/index.ts';
+import { FakeCluster } from '#test-support/fake-cluster';
 import { PREFIX, addEntries, createGroup, harness, read } from './harness.ts';
 
 function lastStatus(h: ReturnType<typeof harness>): PolicyStatus | undefined {
@@ -159,5 +160,48 @@ describe('leadership', () => {
     const report = await h.reconciler.tick();
     expect(report.actions).toEqual([expect.objectContaining({ kind: 'skip', reason: 'stream_cooldown', pod: 'rt-a' })]);
     expect(h.cluster.restarts).toEqual([]);
+  });
+});
+
+describe('remediation bookkeeping', () => {
+  const remediating = (h: ReturnType<typeof harness>) =>
+    lastStatus(h)?.conditions?.find((c) => c.type === 'Remediating')?.status;
+
+  it('dry-run remediations spend none of the real cooldown or budget once dry run is turned off', async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
+    const spec = { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0, dryRun: true };
+    h.cluster.policy = { name: 'realtime', generation: 1, spec, status: undefined };
+    await stuckStream(h);
+    await h.reconciler.tick();
+    expect(h.cluster.restarts).toEqual([]);
+    expect(lastStatus(h)?.lastRemediation).toMatchObject({ pod: 'rt-a', dryRun: true });
+
+    h.cluster.policy = { name: 'realtime', generation: 2, spec: { ...spec, dryRun: false }, status: undefined };
+    h.clock.now += 10_000; // well inside the 5 min cooldown a real remediation would start
+    await h.reconciler.tick();
+    expect(h.cluster.restarts).toEqual([{ op: 'evict', pod: 'rt-a' }]);
+  });
+
+  it('a remediation stays in flight for the pod it hit, not for a replacement of the same name', async () => {
+    const h = harness({ policyName: 'realtime', pods: ['rt-a', 'rt-b'] });
+    h.cluster.policy = {
+      name: 'realtime',
+      generation: 1,
+      spec: { streamKey: h.streamKey, thresholds: { pendingEntries: 10 }, sustainSeconds: 0, action: 'delete' },
+      status: undefined,
+    };
+    await stuckStream(h);
+    await h.reconciler.tick();
+    expect(h.cluster.restarts).toEqual([{ op: 'delete', pod: 'rt-a' }]);
+    h.clock.now += 1000;
+    await h.reconciler.tick();
+    expect(remediating(h)).toBe('True'); // the deleted pod is still listed
+
+    // A StatefulSet-style replacement: same name, new UID. The old pod is gone.
+    h.cluster.pods = [{ ...FakeCluster.pod('rt-a'), uid: 'uid-rt-a-replacement' }, FakeCluster.pod('rt-b')];
+    h.clock.now += 1000;
+    await h.reconciler.tick();
+    expect(remediating(h)).toBe('False');
+    expect(h.reconciler.history.inFlight).toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ export interface ServiceProcess {
 
 /** The service's production entry. */
 export const serviceEntry = join(import.meta.dirname, '../../src/main.ts');
-/** The controller's entry (it has no readiness route; ready means its metrics answer). */
+/** The controller's entry (its probes share the metrics port). */
 const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts');
 
 /** Starts the service entry (or another build of it, e.g. dist/main.js); ready when /readyz answers 200. */
@@ -65,14 +65,19 @@ export function spawnService(options: TestServiceOptions): Promise<ServiceProces
 }
 
 /**
- * Starts the controller entry, observe-only: HOME points at an empty directory and no
- * KUBECONFIG is passed, so it finds no cluster credentials. Ready when /metrics answers.
+ * Starts the controller entry, observe-only unless `env` passes a KUBECONFIG: HOME points at an
+ * empty directory, so it finds no other cluster credentials. Waits until `readyPath` on the
+ * metrics port answers 200: /readyz by default, /metrics for a controller never meant to get ready.
  */
-export async function startControllerProcess(env: Record<string, string>, emptyHome: string): Promise<ServiceProcess> {
+export async function startControllerProcess(
+  env: Record<string, string>,
+  emptyHome: string,
+  readyPath: '/readyz' | '/metrics' = '/readyz',
+): Promise<ServiceProcess> {
   return startEntryProcess(
     controllerEntry,
     { HOME: emptyHome, METRICS_HOST: '127.0.0.1', ...env },
-    (_url, metrics) => `http://${metrics}/metrics`,
+    (_url, metrics) => `http://${metrics}${readyPath}`,
   );
 }
 

@@ -28,20 +28,20 @@ export class FakeCluster implements ClusterPort {
   #version = 0;
 
   static pod(name: string, ready = true, terminating = false): PodView {
-    return { name, ready, terminating };
+    return { name, uid: `uid-${name}`, ready, terminating };
   }
 
   listPods(): Promise<PodView[]> {
     return Promise.resolve(this.pods.map((p) => ({ ...p })));
   }
-  evictPod(pod: string): Promise<EvictionResult> {
+  evictPod(pod: string, _uid: string | undefined): Promise<EvictionResult> {
     this.calls.push({ op: 'evict', pod });
     if (this.evictionAnswer instanceof Error) return Promise.reject(this.evictionAnswer);
     if (this.evictionAnswer === 'evicted')
       this.pods = this.pods.map((p) => (p.name === pod ? { ...p, terminating: true } : p));
     return Promise.resolve(this.evictionAnswer);
   }
-  deletePod(pod: string): Promise<void> {
+  deletePod(pod: string, _uid: string | undefined): Promise<void> {
     this.calls.push({ op: 'delete', pod });
     return Promise.resolve();
   }
