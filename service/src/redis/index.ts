@@ -44,6 +44,9 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
     maxRetriesPerRequest: options.offlineQueue ? null : 1,
     retryStrategy: reconnectDelay,
     lazyConnect: true,
+    // CLIENT SETINFO (library name and version) is not in the ACL users' commands
+    // (redis/acl.ts); the connection name already tells an operator who is who.
+    disableClientInfo: true,
   };
   if (config.mode === 'standalone') return new Redis(config.url, common);
   if (config.mode === 'cluster')
@@ -54,6 +57,7 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
         redisOptions: {
           connectionName: options.name,
           protocol: 2,
+          disableClientInfo: true,
           maxRetriesPerRequest: common.maxRetriesPerRequest ?? null,
           ...(config.password === undefined ? {} : { password: config.password }),
         },
