@@ -48,7 +48,16 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
     // (redis/acl.ts); the connection name already tells an operator who is who.
     disableClientInfo: true,
   };
-  if (config.mode === 'standalone') return new Redis(config.url, common);
+  if (config.mode === 'standalone')
+    return new Redis(config.url, {
+      ...common,
+      // Options win over what the URL says; only what is configured is set.
+      ...(config.username === undefined ? {} : { username: config.username }),
+      ...(config.password === undefined ? {} : { password: config.password }),
+      // rediss:// turns TLS on with the system CAs; a configured CA replaces them. The server's
+      // name is checked against its certificate either way.
+      ...(config.tlsCa !== undefined && /^rediss:/i.test(config.url) ? { tls: { ca: config.tlsCa } } : {}),
+    });
   if (config.mode === 'cluster')
     return new Cluster(
       config.nodes.map((node) => ({ host: node.host, port: node.port })),
