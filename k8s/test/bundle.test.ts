@@ -251,13 +251,21 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     const bindings = ofKind(objects, 'RoleBinding').filter((b) =>
       (b.subjects as { kind: string; name: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === account),
     );
-    expect(bindings.map((b) => b.metadata.name)).toEqual([CONTROLLER]);
+    // The default stack's Redis adds one binding: create its users' Secret, read that one.
+    const redisUsers = objects.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'trayb-realtime-redis');
+    expect(bindings.map((b) => b.metadata.name).sort()).toEqual(
+      redisUsers ? [CONTROLLER, `${CONTROLLER}-redis-users`] : [CONTROLLER],
+    );
     expect(
       ofKind(objects, 'RoleBinding').some((b) =>
         (b.subjects as { name: string }[]).some((s) => s.name === service.pod.serviceAccountName),
       ),
     ).toBe(false);
-    const role = named(objects, 'Role', (bindings[0]?.roleRef as { name: string }).name);
+    const role = named(
+      objects,
+      'Role',
+      (bindings.find((b) => b.metadata.name === CONTROLLER)?.roleRef as { name: string }).name,
+    );
     const grants = (role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).flatMap((rule) =>
       rule.apiGroups.flatMap((group) =>
         rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${group || 'core'}/${resource}:${verb}`)),
@@ -308,7 +316,12 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
   });
 
   it('resolves every ConfigMap and Secret reference, or names a Secret the operator creates', () => {
-    const operatorSecrets = new Set(['trayb-realtime-auth', 'trayb-realtime-redis-connection']);
+    // trayb-realtime-redis-users is created by the controller itself (base/redis).
+    const operatorSecrets = new Set([
+      'trayb-realtime-auth',
+      'trayb-realtime-redis-connection',
+      'trayb-realtime-redis-users',
+    ]);
     for (const w of workloads(objects)) {
       for (const container of w.pod.containers) {
         for (const source of container.envFrom ?? [])

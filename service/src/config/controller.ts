@@ -57,6 +57,11 @@ export const controllerEnv = {
     'app.kubernetes.io/name=trayb-realtime,app.kubernetes.io/component=service',
   ),
   CONTROLLER_POLICY_NAME: optional(str('StreamRemediationPolicy to follow when in a cluster')),
+  REDIS_USERS_SECRET: optional(
+    str(
+      'Secret holding the passwords of the in-cluster Redis ACL users; created with random ones when missing, and the controller connects with its own from it',
+    ),
+  ),
   CONTROLLER_LEASE_NAME: str('coordination.k8s.io Lease used for leader election', 'trayb-realtime-controller'),
   CONTROLLER_LEASE_DURATION_SECONDS: int('Lease duration; a leader that stops renewing loses it after this long', 15, {
     min: 2,
@@ -98,6 +103,7 @@ export interface ControllerConfig {
   readonly pollIntervalMs: number;
   readonly podSelector: string;
   readonly policyName: string | undefined;
+  readonly redisUsersSecret: string | undefined;
   readonly lease: { readonly name: string; readonly durationMs: number };
   readonly policy: RemediationPolicy;
   readonly logLevel: string;
@@ -116,6 +122,7 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
     pollIntervalMs,
     podSelector: v.CONTROLLER_POD_SELECTOR,
     policyName: v.CONTROLLER_POLICY_NAME,
+    redisUsersSecret: v.REDIS_USERS_SECRET,
     lease: { name: v.CONTROLLER_LEASE_NAME, durationMs: v.CONTROLLER_LEASE_DURATION_SECONDS * 1000 },
     policy: {
       pendingEntries: v.CONTROLLER_PENDING_THRESHOLD,
