@@ -76,9 +76,16 @@ describe('the service and the controller under their Redis ACL users', () => {
     await admin.call('ACL', 'LOG', 'RESET');
     const pod = 'acl-pod-1';
     // Started twice under one name: the second start finds its group and moves it (XGROUP SETID).
+    // First with the credentials in the URL, then as the bundle hands them over: a plain URL
+    // beside REDIS_USERNAME and REDIS_PASSWORD.
     const first = await instance(stream, { REDIS_URL: serviceUrl(), POD_NAME: pod });
     await first.close();
-    const service = await instance(stream, { REDIS_URL: serviceUrl(), POD_NAME: pod });
+    const service = await instance(stream, {
+      REDIS_URL: redis.url,
+      REDIS_USERNAME: SERVICE_ACL_USER,
+      REDIS_PASSWORD: passwords[SERVICE_ACL_USER] as string,
+      POD_NAME: pod,
+    });
     const [reader, producer] = [await token('admin'), await token('producer')];
     const client = await open(service.url, { token: reader });
 
@@ -133,7 +140,13 @@ describe('the service and the controller under their Redis ACL users', () => {
     await admin.call('ACL', 'LOG', 'RESET');
     const gone = groupName('realtime-consumers', 'acl-gone-pod');
     await admin.xgroup('CREATE', stream.key, gone, '$', 'MKSTREAM');
-    const config = loadControllerConfig({ REDIS_URL: controllerUrl(), REALTIME_STREAM_KEY: stream.key });
+    // As the bundle configures it: a plain URL and REDIS_USERNAME (its password it reads from the Secret).
+    const config = loadControllerConfig({
+      REDIS_URL: redis.url,
+      REDIS_USERNAME: CONTROLLER_ACL_USER,
+      REDIS_PASSWORD: passwords[CONTROLLER_ACL_USER],
+      REALTIME_STREAM_KEY: stream.key,
+    });
     const controller: RedisClient = createRedis(config.redis, { name: 'acl-test-controller', offlineQueue: true });
     try {
       await controller.connect();
