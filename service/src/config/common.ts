@@ -21,7 +21,9 @@ export const redisEnv = {
   REDIS_USERNAME: optional(str('Redis ACL user to connect as when it is not in REDIS_URL (default: the default user)')),
   REDIS_PASSWORD: optional(str('Password for the Redis data nodes when it is not in REDIS_URL')),
   REDIS_TLS_CA_FILE: optional(
-    str('PEM file of the CA that signs the Redis server certificate, for rediss:// (default: the system CAs)'),
+    str(
+      'PEM file of the CA that signs the Redis server certificates, for rediss:// (default: the system CAs); with REDIS_SENTINELS, setting it turns on TLS to the Sentinels and the data nodes',
+    ),
   ),
   REDIS_SENTINEL_PASSWORD: optional(str('Password for the Sentinels themselves')),
 } satisfies EnvSpec;
@@ -62,6 +64,8 @@ export type RedisConfig =
       readonly name: string;
       readonly password: string | undefined;
       readonly sentinelPassword: string | undefined;
+      /** PEM text of the CA; when set, the Sentinels and the data nodes are reached over TLS. */
+      readonly tlsCa?: string | undefined;
     };
 
 export interface StreamConfig {
@@ -113,5 +117,6 @@ export function redisConfigFrom(values: {
     name: values.REDIS_SENTINEL_NAME,
     password: values.REDIS_PASSWORD,
     sentinelPassword: values.REDIS_SENTINEL_PASSWORD,
+    ...(values.REDIS_TLS_CA_FILE === undefined ? {} : { tlsCa: readCaFile(values.REDIS_TLS_CA_FILE) }),
   };
 }

@@ -81,5 +81,9 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
     name: config.name,
     ...(config.password === undefined ? {} : { password: config.password }),
     ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
+    // A CA means TLS throughout: to the Sentinels, and to the master they name.
+    ...(config.tlsCa === undefined
+      ? {}
+      : { tls: { ca: config.tlsCa }, sentinelTLS: { ca: config.tlsCa }, enableTLSForSentinelMode: true }),
   });
 }

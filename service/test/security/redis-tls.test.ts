@@ -2,19 +2,23 @@
 // openssl: a CA, a server certificate for 127.0.0.1 (IP SAN), one from another CA and one for
 // another name. The service connects, fans out and resumes through REDIS_TLS_CA_FILE; the
 // client refuses a server whose certificate does not chain to that CA or names someone else.
-import { execFileSync } from 'node:child_process';
+// Through a Sentinel serving TLS too, the service finds the TLS master and works the same.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
+import { freePort } from '#test-support/free-port';
 import { perTest } from '#test-support/per-test';
-import { publish, testStream, token } from '#test-support/instance';
+import { eventually, publish, testStream, token } from '#test-support/instance';
 import { loadServiceConfig } from '../../src/config/index.ts';
 import { createRedis } from '../../src/redis/index.ts';
 
 let dir: string;
 const servers: ThrowawayRedis[] = [];
+let sentinel: ChildProcess | undefined;
 let trusted: ThrowawayRedis;
 let wrongName: ThrowawayRedis;
 let otherCa: ThrowawayRedis;
@@ -95,6 +99,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (sentinel !== undefined && sentinel.exitCode === null) {
+    const exited = once(sentinel, 'exit');
+    sentinel.kill('SIGTERM');
+    await exited;
+  }
   await Promise.all(servers.map((server) => server.stop()));
   await rm(dir, { recursive: true, force: true });
 });
@@ -131,6 +140,51 @@ describe('Redis over TLS (rediss://)', () => {
     expect(resumed.streamEvents.map((event) => event.id)).toEqual(
       client.streamEvents.slice(1).map((event) => event.id),
     );
+  });
+
+  it('through a Sentinel serving TLS, finds the TLS master, fans out and resumes', async () => {
+    const port = await freePort();
+    const conf = path('sentinel.conf');
+    await writeFile(
+      conf,
+      [
+        'port 0',
+        `tls-port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `tls-cert-file ${path('loopback.pem')}`,
+        `tls-key-file ${path('loopback.key')}`,
+        `tls-ca-cert-file ${path('test-ca.pem')}`,
+        'tls-auth-clients no',
+        // The Sentinel reaches the master over TLS too.
+        'tls-replication yes',
+        `sentinel monitor realtime 127.0.0.1 ${trusted.port} 1`,
+        '',
+      ].join('\n'),
+    );
+    sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+    const env = {
+      REDIS_SENTINELS: `127.0.0.1:${port}`,
+      REDIS_SENTINEL_NAME: 'realtime',
+      REDIS_TLS_CA_FILE: path('test-ca.pem'),
+    };
+    await eventually(
+      async () => (await connectFails(env)) === undefined,
+      'the Sentinel to name the TLS master',
+      15_000,
+    );
+
+    const service = await instance(testStream(), env);
+    const [reader, producer] = [await token('admin'), await token('producer')];
+    const client = await open(service.url, { token: reader });
+    for (const n of [1, 2])
+      expect(
+        (await publish(service.url, producer, { matchId: 'm-1', action: 'match:updated', data: { n } })).status,
+      ).toBe(202);
+    await client.waitForEvents(2);
+    const resumed = await open(service.url, { token: reader, lastEventId: client.streamEvents[0]?.id as string });
+    await resumed.waitForEvents(1);
+    expect(resumed.streamEvents[0]?.id).toBe(client.streamEvents[1]?.id);
   });
 
   it('refuses a server certificate from another CA, and the system CAs do not trust the test CA', async () => {
