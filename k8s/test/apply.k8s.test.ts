@@ -10,11 +10,21 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubectl, startKubeApiserver, type KubeApiserver, type KubectlResult } from '#test-support/kube';
+import {
+  kubeConfigFrom,
+  kubectl,
+  startKubeApiserver,
+  type KubeApiserver,
+  type KubectlResult,
+} from '#test-support/kube';
+import { KubeCluster } from '../../service/src/controller/kube.ts';
+import { REDIS_USER_PASSWORD_KEYS, ensureRedisUsers } from '../../service/src/controller/redis-users.ts';
 import { k8sDir, repoRoot } from './render.ts';
 
 const NAMESPACE = 'trayb-realtime';
 const CRD = 'crd/streamremediationpolicies.realtime.trayb.io';
+const REDIS_USERS = 'trayb-realtime-redis-users';
+const CONTROLLER_ACCOUNT = `system:serviceaccount:${NAMESPACE}:trayb-realtime-controller`;
 const PROMETHEUS_OPERATOR_CRDS = join(repoRoot, 'service/test/support/kube/crds/prometheus-operator-v0.85.0');
 const KEDA_CRDS = join(repoRoot, 'service/test/support/kube/crds/keda-v2.21.0');
 
@@ -41,6 +51,41 @@ describe('the default stack on a fresh cluster', () => {
     expect(applied.stderr).not.toMatch(/error|no matches for kind/i);
     // Every object the kustomization renders now exists.
     succeeded(await run('get', '-k', k8s()));
+  });
+
+  it('ships no Redis password: the controller creates the Secret of random ones, and never overwrites it', async () => {
+    expect((await run('get', 'secret', REDIS_USERS, '-n', NAMESPACE)).stderr).toMatch(/NotFound/);
+    // What the controller's ServiceAccount may do with Secrets, as the bundle's RBAC says.
+    const canI = async (...args: string[]) =>
+      (await run('auth', 'can-i', ...args, `--as=${CONTROLLER_ACCOUNT}`, '-n', NAMESPACE)).stdout.trim();
+    expect(await canI('create', 'secrets')).toBe('yes');
+    expect(await canI('get', `secrets/${REDIS_USERS}`)).toBe('yes');
+    expect(await canI('get', 'secrets/trayb-realtime-auth')).toBe('no');
+    expect(await canI('list', 'secrets')).toBe('no');
+    expect(await canI('update', `secrets/${REDIS_USERS}`)).toBe('no');
+
+    const cluster = () => new KubeCluster(kubeConfigFrom(apiserver.kubeconfigPath), NAMESPACE, 'apply-test');
+    const passwords = async () => {
+      const secret = JSON.parse((await run('get', 'secret', REDIS_USERS, '-n', NAMESPACE, '-o', 'json')).stdout) as {
+        data: Record<string, string>;
+      };
+      return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    };
+    const first = await ensureRedisUsers(cluster(), REDIS_USERS);
+    expect(first.created).toBe(true);
+    const stored = await passwords();
+    expect(Object.keys(stored).sort()).toEqual(Object.values(REDIS_USER_PASSWORD_KEYS).sort());
+    for (const password of Object.values(stored)) expect(password).toMatch(/^[0-9a-f]{64}$/);
+    expect(new Set(Object.values(stored)).size).toBe(2);
+    expect(first.controllerPassword).toBe(stored['controller-password']);
+
+    // A second controller (or a restart) finds it and reads the same password; nothing changes.
+    const second = await ensureRedisUsers(cluster(), REDIS_USERS);
+    expect(second).toEqual({ created: false, controllerPassword: first.controllerPassword });
+    expect(await passwords()).toEqual(stored);
+    // Nor does the next apply: the Secret is not in the bundle, so kubectl leaves it alone.
+    succeeded(await run('apply', '-k', k8s()));
+    expect(await passwords()).toEqual(stored);
   });
 
   it('serves the CRD: it becomes Established', async () => {

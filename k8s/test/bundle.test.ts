@@ -255,15 +255,24 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
     const bindings = ofKind(objects, 'RoleBinding').filter((b) =>
       (b.subjects as { kind: string; name: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === account),
     );
-    expect(bindings.map((b) => b.metadata.name)).toEqual([CONTROLLER]);
+    // The default stack's Redis adds one binding: create its users' Secret, read that one.
+    const redisUsers = objects.some((o) => o.kind === 'StatefulSet' && o.metadata.name === 'trayb-realtime-redis');
+    expect(bindings.map((b) => b.metadata.name).sort()).toEqual(
+      redisUsers ? [CONTROLLER, `${CONTROLLER}-redis-users`] : [CONTROLLER],
+    );
     expect(
       ofKind(objects, 'RoleBinding').some((b) =>
         (b.subjects as { name: string }[]).some((s) => s.name === service.pod.serviceAccountName),
       ),
     ).toBe(false);
-    // What that Role grants is held to the requests the controller really makes by
-    // rbac.test.ts (per client call) and service/test/controller/cluster.k8s.test.ts (recorded).
-    expect(bindings[0]?.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONTROLLER });
+    // What the controller's own Role grants is held to the requests the controller really
+    // makes by rbac.test.ts (per client call) and service/test/controller/cluster.k8s.test.ts
+    // (recorded); the Redis users' Role by apply.k8s.test.ts.
+    expect(bindings.find((b) => b.metadata.name === CONTROLLER)?.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: CONTROLLER,
+    });
     for (const [kind, name] of [
       ['ServiceAccount', service.pod.serviceAccountName],
       ['ServiceAccount', account],
@@ -290,7 +299,12 @@ describe.each(Object.entries(stacks))('%s', (_name, objects) => {
   });
 
   it('resolves every ConfigMap and Secret reference, or names a Secret the operator creates', () => {
-    const operatorSecrets = new Set(['trayb-realtime-auth', 'trayb-realtime-redis-connection']);
+    // trayb-realtime-redis-users is created by the controller itself (base/redis).
+    const operatorSecrets = new Set([
+      'trayb-realtime-auth',
+      'trayb-realtime-redis-connection',
+      'trayb-realtime-redis-users',
+    ]);
     for (const w of workloads(objects)) {
       for (const container of w.pod.containers) {
         for (const source of container.envFrom ?? [])

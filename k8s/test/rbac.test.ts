@@ -29,9 +29,11 @@ const CALLS: Record<string, { grant: string; in: string }> = {
   deleteNamespacedPod: { grant: 'core/pods:delete', in: 'base/rbac/delete-pod' },
   readNamespacedReplicaSet: { grant: 'apps/replicasets:get', in: 'base/rbac/rollout-restart' },
   patchNamespacedDeployment: { grant: 'apps/deployments:patch', in: 'base/rbac/rollout-restart' },
-  // Only for a policy whose spec.redis.secretRef names a Secret: the operator grants `get`
-  // on that one Secret (resourceNames) in an overlay, so no Secret is readable by default.
-  readNamespacedSecret: { grant: 'core/secrets:get', in: 'operator' },
+  // The default stack's Redis: the controller creates the Secret of its ACL users' passwords
+  // and reads its own (`get` on that one Secret only). Beyond that stack, a policy whose
+  // spec.redis.secretRef names a Secret needs the operator's own `get` on it (resourceNames).
+  createNamespacedSecret: { grant: 'core/secrets:create', in: 'base/redis' },
+  readNamespacedSecret: { grant: 'core/secrets:get', in: 'base/redis' },
 };
 
 function grants(objects: readonly KubeObject[], role: string): string[] {
@@ -57,6 +59,7 @@ describe("the controller's API calls against its RBAC", () => {
     ['base', 'trayb-realtime-controller'],
     ['base/rbac/rollout-restart', 'trayb-realtime-controller-rollout-restart'],
     ['base/rbac/delete-pod', 'trayb-realtime-controller-delete-pod'],
+    ['base/redis', 'trayb-realtime-controller-redis-users'],
   ])('%s grants exactly what its calls need', (where, role) => {
     const granted = grants(where === 'base' ? ws.render(where) : ws.renderComponent(where), role);
     const needed = calls()

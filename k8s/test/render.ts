@@ -4,10 +4,10 @@
 // wrapper kustomization beside the copy. A file missing from k8s/ fails the render with
 // kustomize's message naming it.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const k8sDir = join(repoRoot, 'k8s');
@@ -67,12 +67,16 @@ export function workspace(): Workspace {
     renderComponent(relative) {
       // Beside k8s/, not inside it: kustomize refuses a kustomization that contains its own base.
       const wrapper = `component-check-${relative.replaceAll('/', '-')}`;
+      // A component the default stack already includes (base/redis) goes onto the application
+      // alone; the others onto the default stack.
+      const stack = parse(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as { components?: string[] };
+      const onto = (stack.components ?? []).includes(relative) ? '../k8s/base' : '../k8s';
       mkdirSync(join(root, wrapper), { recursive: true });
       const kustomization = {
         apiVersion: 'kustomize.config.k8s.io/v1beta1',
         kind: 'Kustomization',
         namespace: 'trayb-realtime',
-        resources: ['../k8s'],
+        resources: [onto],
         components: [`../k8s/${relative}`],
       };
       writeFileSync(join(root, wrapper, 'kustomization.yaml'), JSON.stringify(kustomization));

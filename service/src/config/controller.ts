@@ -58,6 +58,11 @@ export const controllerEnv = {
     'app.kubernetes.io/name=trayb-realtime,app.kubernetes.io/component=service',
   ),
   CONTROLLER_POLICY_NAME: optional(str('StreamRemediationPolicy to follow when in a cluster')),
+  REDIS_USERS_SECRET: optional(
+    str(
+      'Secret holding the passwords of the in-cluster Redis ACL users; created with random ones when missing, and the controller connects with its own from it',
+    ),
+  ),
   CONTROLLER_LEASE_NAME: str('coordination.k8s.io Lease used for leader election', 'trayb-realtime-controller'),
   CONTROLLER_LEASE_DURATION_SECONDS: int(
     'Lease duration: a standby takes over once the lease has not changed for this long (on its own clock)',
@@ -111,6 +116,7 @@ export interface ControllerConfig {
   readonly pollIntervalMs: number;
   readonly podSelector: string;
   readonly policyName: string | undefined;
+  readonly redisUsersSecret: string | undefined;
   readonly lease: { readonly name: string } & ElectionSettings;
   readonly policy: RemediationPolicy;
   readonly logLevel: string;
@@ -139,6 +145,7 @@ export function loadControllerConfig(env: Readonly<Record<string, string | undef
     pollIntervalMs,
     podSelector: v.CONTROLLER_POD_SELECTOR,
     policyName: v.CONTROLLER_POLICY_NAME,
+    redisUsersSecret: v.REDIS_USERS_SECRET,
     lease: leaseSettings(v.CONTROLLER_LEASE_NAME, {
       leaseDurationMs: v.CONTROLLER_LEASE_DURATION_SECONDS * 1000,
       renewDeadlineMs: v.CONTROLLER_LEASE_RENEW_DEADLINE_SECONDS * 1000,

@@ -260,6 +260,25 @@ export class KubeCluster implements ClusterPort {
     );
   }
 
+  /** Creates the Secret unless one of that name exists, which is left as it is; true when created. */
+  async createSecretIfMissing(
+    name: string,
+    data: Readonly<Record<string, string>>,
+    labels: Readonly<Record<string, string>>,
+  ): Promise<boolean> {
+    return callOr(409, false, async () => {
+      await this.#core.createNamespacedSecret({
+        namespace: this.#namespace,
+        body: {
+          metadata: { name, namespace: this.#namespace, labels: { ...labels } },
+          type: 'Opaque',
+          stringData: { ...data },
+        },
+      });
+      return true;
+    });
+  }
+
   async readSecretValue(name: string, key: string): Promise<string | undefined> {
     const secret = await this.#core.readNamespacedSecret({ name, namespace: this.#namespace });
     const encoded = secret.data?.[key];

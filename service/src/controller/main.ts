@@ -12,6 +12,9 @@ import { ControllerHealth, loopBounds } from './health.ts';
 import { settingsFromConfig } from './policy.ts';
 import { Reconciler } from './reconciler.ts';
 import { RedisSource } from './redis-source.ts';
+import { ensureRedisUsers } from './redis-users.ts';
+import { reconnectDelay } from '../redis/index.ts';
+import type { RedisConfig } from '../config/common.ts';
 
 const config = loadControllerConfig(process.env);
 const log = pino({ name: 'trayb-realtime-controller', level: config.logLevel });
@@ -36,9 +39,37 @@ log.info(
   'controller metrics listening',
 );
 
+/**
+ * With REDIS_USERS_SECRET (the default stack) the controller's Redis password comes from that
+ * Secret, created first when missing. Until the API answers there is nothing to observe with,
+ * so this retries rather than starting without credentials.
+ */
+async function redisConfig(): Promise<RedisConfig> {
+  const secret = config.redisUsersSecret;
+  if (secret === undefined) return config.redis;
+  if (cluster === undefined) {
+    log.warn({ secret }, 'REDIS_USERS_SECRET is set but there are no Kubernetes credentials: using REDIS_PASSWORD');
+    return config.redis;
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { created, controllerPassword } = await ensureRedisUsers(cluster, secret);
+      log.info(
+        { secret, created },
+        created ? 'created the Redis users Secret with random passwords' : 'read the Redis users Secret',
+      );
+      return { ...config.redis, password: controllerPassword };
+    } catch (error) {
+      const retryInMs = reconnectDelay(attempt);
+      log.warn({ err: error, secret, retryInMs }, 'cannot create or read the Redis users Secret');
+      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+    }
+  }
+}
+
 const elector = cluster === undefined ? undefined : new LeaderElector(cluster, config.lease, config.identity);
 metrics.leader.set(elector === undefined ? 1 : 0);
-const redis = new RedisSource(config.redis);
+const redis = new RedisSource(await redisConfig());
 const reconciler = new Reconciler({
   defaults,
   cluster,

@@ -44,8 +44,20 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
     maxRetriesPerRequest: options.offlineQueue ? null : 1,
     retryStrategy: reconnectDelay,
     lazyConnect: true,
+    // CLIENT SETINFO (library name and version) is not in the ACL users' commands
+    // (redis/acl.ts); the connection name already tells an operator who is who.
+    disableClientInfo: true,
   };
-  if (config.mode === 'standalone') return new Redis(config.url, common);
+  if (config.mode === 'standalone')
+    return new Redis(config.url, {
+      ...common,
+      // Options win over what the URL says; only what is configured is set.
+      ...(config.username === undefined ? {} : { username: config.username }),
+      ...(config.password === undefined ? {} : { password: config.password }),
+      // rediss:// turns TLS on with the system CAs; a configured CA replaces them. The server's
+      // name is checked against its certificate either way.
+      ...(config.tlsCa !== undefined && /^rediss:/i.test(config.url) ? { tls: { ca: config.tlsCa } } : {}),
+    });
   if (config.mode === 'cluster')
     return new Cluster(
       config.nodes.map((node) => ({ host: node.host, port: node.port })),
@@ -54,6 +66,7 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
         redisOptions: {
           connectionName: options.name,
           protocol: 2,
+          disableClientInfo: true,
           maxRetriesPerRequest: common.maxRetriesPerRequest ?? null,
           ...(config.password === undefined ? {} : { password: config.password }),
         },
@@ -68,5 +81,9 @@ export function createRedis(config: RedisConfig, options: ConnectionOptions): Re
     name: config.name,
     ...(config.password === undefined ? {} : { password: config.password }),
     ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
+    // A CA means TLS throughout: to the Sentinels, and to the master they name.
+    ...(config.tlsCa === undefined
+      ? {}
+      : { tls: { ca: config.tlsCa }, sentinelTLS: { ca: config.tlsCa }, enableTLSForSentinelMode: true }),
   });
 }

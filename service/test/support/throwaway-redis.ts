@@ -1,5 +1,6 @@
 // A private redis-server child process on a free loopback port, keeping nothing on disk
-// unless asked to (`appendOnly`, for crash tests that need acknowledged writes to survive).
+// unless asked to (`appendOnly`, for crash tests that need acknowledged writes to survive),
+// optionally serving TLS only (`tls`) or with more settings (`args`, e.g. an ACL file).
 // The test suites start it so tests never touch a shared Redis, and `npm start`
 // (service/src/dev.ts) borrows it when no Redis is configured or reachable. It lives here,
 // outside service/src, so the production build cannot contain it: tsc refuses a file outside
@@ -8,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
@@ -31,6 +33,17 @@ export interface ThrowawayRedisOptions {
    * so a kill -9 loses nothing Redis acknowledged and restart() comes back with the data.
    */
   readonly appendOnly?: boolean;
+  /** More redis-server arguments, after the defaults (e.g. `--aclfile <path>`). */
+  readonly args?: readonly string[];
+  /** Serve TLS only, on the port, with these PEM files; the url is then rediss://. */
+  readonly tls?: ThrowawayRedisTls;
+}
+
+export interface ThrowawayRedisTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The CA redis-server would check client certificates against (it asks for none). */
+  readonly caFile: string;
 }
 
 export class RedisServerMissingError extends Error {
@@ -58,6 +71,27 @@ export async function redisAnswers(host: string, port: number, timeoutMs = 500):
   });
 }
 
+/**
+ * Whether the server at 127.0.0.1:port answers a PING, over TLS when asked (its certificate is
+ * not checked: this only waits for the process). NOAUTH counts: with the default user
+ * switched off, the server answers by asking for credentials.
+ */
+async function serverAnswers(port: number, tls: boolean): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls
+      ? connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false })
+      : connect({ host: '127.0.0.1', port });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(200, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write('PING\r\n'));
+    socket.once('data', (chunk: Buffer) => done(/^(\+PONG|-NOAUTH)/.test(chunk.toString())));
+  });
+}
+
 export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): Promise<ThrowawayRedis> {
   const port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
@@ -67,10 +101,39 @@ export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): 
       ? ['--appendonly', 'no', '--dir', '/tmp']
       : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dataDir];
 
+  const tls = options.tls;
+  const listen =
+    tls === undefined
+      ? ['--port', String(port)]
+      : [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          tls.certFile,
+          '--tls-key-file',
+          tls.keyFile,
+          '--tls-ca-cert-file',
+          tls.caFile,
+          '--tls-auth-clients',
+          'no',
+        ];
+
   const launch = async () => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--loglevel', 'warning'],
+      [
+        ...listen,
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        ...persistence,
+        '--loglevel',
+        'warning',
+        ...(options.args ?? []),
+      ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
@@ -84,7 +147,7 @@ export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): 
     );
     await spawned;
     const deadline = Date.now() + 10_000;
-    while (!(await redisAnswers('127.0.0.1', port, 200))) {
+    while (!(await serverAnswers(port, tls !== undefined))) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode} on port ${port}`);
       if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s`);
       await new Promise((r) => setTimeout(r, 25));
@@ -103,7 +166,7 @@ export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): 
 
   await launch();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
     port,
     get pid() {
       return child?.pid;
