@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { envValue, imagesIn, named, ofKind, onlyContainer, selects, workload } from './manifests.ts';
+import { instructions, readDockerfile, type Stage } from './dockerfile.ts';
 import { k8sDir, workspace, type KubeObject } from './render.ts';
 import { K6_FILES, K6_SCRIPT } from '../../loadtest/k6-files.ts';
 import { serviceMetrics } from '#contract';
@@ -164,6 +165,42 @@ describe('the k6 load test', () => {
     const images = imagesIn(testRun.spec);
     expect(images.length).toBe(3); // initializer, starter, runner
     for (const image of images) expect(image).toMatch(/:\d[\w.-]*$/);
+  });
+
+  it('runs k6 with xk6-sse from the runner image, named once in the kustomization', () => {
+    const { images } = parse(readFileSync(join(k8sDir, 'loadtest', 'kustomization.yaml'), 'utf8')) as {
+      images: { name: string; newName: string; newTag: string }[];
+    };
+    expect(images).toHaveLength(1);
+    const runnerImage = `${images[0]?.newName}:${images[0]?.newTag}`;
+    const { initializer, runner } = testRun.spec as { initializer: { image: string }; runner: { image: string } };
+    // Both inspect or run the script, so both need the extension.
+    expect(initializer.image).toBe(runnerImage);
+    expect(runner.image).toBe(runnerImage);
+  });
+
+  it('builds that image from a Dockerfile whose k6, xk6 and xk6-sse versions are pinned', () => {
+    const text = readFileSync(join(k8sDir, 'loadtest', 'runner', 'Dockerfile'), 'utf8');
+    const stages = readDockerfile(join(k8sDir, 'loadtest', 'runner', 'Dockerfile'));
+    expect(stages.map((stage) => stage.name)).toEqual(['build', 'runner']);
+    const argDefault = (name: string) => new RegExp(`^ARG ${name}=(\\S+)$`, 'm').exec(text)?.[1];
+    expect(argDefault('K6_VERSION')).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(argDefault('XK6_VERSION')).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(argDefault('XK6_SSE_VERSION')).toMatch(/^v\d+\.\d+\.\d+$/);
+    const run = instructions(stages[0] as Stage, 'RUN').map((instruction) => instruction.args);
+    expect(run).toContain('go install go.k6.io/xk6/cmd/xk6@${XK6_VERSION}');
+    expect(run.find((args) => args.startsWith('xk6 build'))).toBe(
+      'xk6 build v${K6_VERSION} --with github.com/phymbert/xk6-sse@${XK6_SSE_VERSION} --output /build/k6',
+    );
+    // The runtime stage is the official image of the same release: its uid 12345 is the
+    // one the TestRun's securityContext runs as.
+    expect(stages[1]?.image).toBe('grafana/k6:${K6_VERSION}');
+    expect(instructions(stages[1] as Stage, 'COPY').map((instruction) => instruction.args)).toEqual([
+      '--from=build /build/k6 /usr/bin/k6',
+    ]);
+    expect(
+      (testRun.spec as { runner: { securityContext: { runAsUser: number } } }).runner.securityContext.runAsUser,
+    ).toBe(12345);
   });
 
   it('targets the service’s in-cluster address and public port', () => {
