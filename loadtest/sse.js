@@ -19,6 +19,13 @@ import { SubscriberLedger } from './subscriber-ledger.js';
 import { RoomLedger } from './room-ledger.js';
 import { VERDICT_RULES, judgeRun } from './verdict.js';
 import { snapshotDelta, sseSnapshot } from './prometheus.js';
+import {
+  freshnessQuery,
+  instantQueryUrl,
+  scrapedSince,
+  snapshotFromAnswers,
+  snapshotQueries,
+} from './prometheus-api.js';
 import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdictMetric } from './summary.js';
 
 // Every knob by name (plan.js KNOBS lists them; a test keeps the two equal), so whoever
@@ -26,6 +33,8 @@ import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdic
 const plan = planFrom({
   BASE_URL: __ENV.BASE_URL,
   METRICS_URL: __ENV.METRICS_URL,
+  PROMETHEUS_URL: __ENV.PROMETHEUS_URL,
+  PROMETHEUS_SELECTOR: __ENV.PROMETHEUS_SELECTOR,
   TOKEN: __ENV.TOKEN,
   TOKENS: __ENV.TOKENS,
   PRODUCER_TOKEN: __ENV.PRODUCER_TOKEN,
@@ -103,11 +112,12 @@ export const options = {
   thresholds,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'count'],
   setupTimeout: '60s',
-  teardownTimeout: '120s',
+  // The replay (up to 60 s), then Prometheus' next scrape of every pod (up to 120 s).
+  teardownTimeout: '300s',
 };
 
 /**
- * @typedef {{ run: string, startId: string, before: import('./prometheus.js').SseSnapshot }} SetupData
+ * @typedef {{ run: string, startId: string, startedAtMs: number, before: import('./prometheus.js').SseSnapshot }} SetupData
  */
 
 /** @param {string} token */
@@ -132,24 +142,65 @@ function publish(body) {
   return undefined;
 }
 
-/** The SSE figures of every METRICS_URL, summed. */
-function readMetrics() {
+/**
+ * @param {string} url
+ * @returns {import('./prometheus-api.js').QueryAnswer}
+ */
+function prometheusQuery(url) {
+  const response = http.get(url, { tags: { name: 'prometheus' } });
+  if (response.status !== 200) throw new Error(`${plan.prometheusUrl} answered ${response.status}: ${response.body}`);
+  return /** @type {import('./prometheus-api.js').QueryAnswer} */ (response.json());
+}
+
+/**
+ * The service's SSE figures, summed over its pods: from Prometheus when PROMETHEUS_URL is
+ * set (every replica, also those gone by now; `runStartMs` given: each series' last value
+ * since then, once every pod was scraped after `notBeforeMs`), else scraped from every
+ * METRICS_URL now.
+ * @param {{ runStartMs?: number, notBeforeMs?: number }} [window]
+ */
+function readMetrics(window = {}) {
+  if (plan.prometheusUrl !== '') {
+    const notBeforeMs = window.notBeforeMs ?? 0;
+    const waitUntil = Date.now() + PROMETHEUS_FRESHNESS_WAIT_MS;
+    while (
+      !scrapedSince(
+        prometheusQuery(instantQueryUrl(plan.prometheusUrl, freshnessQuery(plan.prometheusSelector), Date.now())),
+        notBeforeMs,
+      )
+    ) {
+      if (Date.now() > waitUntil)
+        throw new Error(`Prometheus has not scraped every pod since ${new Date(notBeforeMs).toISOString()}`);
+      sleep(2);
+    }
+    const atMs = Date.now();
+    return snapshotFromAnswers(
+      snapshotQueries(plan.prometheusSelector, atMs, window.runStartMs).map(({ name, query }) => ({
+        name,
+        answer: prometheusQuery(instantQueryUrl(plan.prometheusUrl, query, atMs)),
+      })),
+    );
+  }
   const texts = plan.metricsUrls.map((url) => {
     const response = http.get(url, { tags: { name: 'metrics' } });
     if (response.status !== 200 || typeof response.body !== 'string')
       throw new Error(`${url} answered ${response.status}`);
     return response.body;
   });
-  return sseSnapshot(texts);
+  return sseSnapshot(texts, plan.metricsUrls);
 }
+
+/** How long teardown waits for Prometheus to scrape every pod after the run (several scrape intervals). */
+const PROMETHEUS_FRESHNESS_WAIT_MS = 120_000;
 
 /** @returns {SetupData} */
 export function setup() {
+  const startedAtMs = Date.now();
   const before = readMetrics();
   const run = newRunId();
   const startId = publish(roomEvent(plan, run, 'start'));
   if (startId === undefined) exec.test.abort('could not publish the start marker: check BASE_URL and PRODUCER_TOKEN');
-  return { run, startId: startId ?? '', before };
+  return { run, startId: startId ?? '', startedAtMs, before };
 }
 
 /** @param {SetupData} data */
@@ -260,10 +311,13 @@ function failTest(message) {
  * @param {SetupData} data
  */
 function settledMetrics(data) {
-  let after = readMetrics();
+  // Prometheus: a scrape a moment after the last stream closed, which the service counts at once.
+  const window = { runStartMs: data.startedAtMs, notBeforeMs: Date.now() + 1000 };
+  let after = readMetrics(window);
   for (let attempt = 0; attempt < 20 && after.connections > data.before.connections; attempt++) {
     sleep(0.25);
-    after = readMetrics();
+    window.notBeforeMs = Date.now();
+    after = readMetrics(window);
   }
   return after;
 }

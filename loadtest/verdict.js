@@ -135,12 +135,15 @@ export function judgeRun(plan, room, delta, options = {}) {
           (shared && !slowRan ? ' (other generators may run the slow subscribers)' : ''),
   );
 
-  const targets = ` (${delta.targets} metrics target${delta.targets === 1 ? '' : 's'})`;
+  const instances = Object.keys(delta.droppedByInstance)
+    .sort()
+    .map((instance) => `${instance} ${delta.droppedByInstance[instance]}`);
+  const targets = ` (${delta.targets} instance${delta.targets === 1 ? '' : 's'}: ${instances.join(', ')})`;
   const missed = slowMissed + fastMissed;
   judge(
     'drops_accounted',
     shared ? queueFull >= missed : queueFull === missed,
-    `the service counted ${queueFull} queue_full drops; subscribers missed ${missed} events (${slowMissed} by slow ones)${targets}` +
+    `the service counted ${queueFull} queue_full drops${targets}; subscribers missed ${missed} events (${slowMissed} by slow ones)` +
       (shared ? '; shared with other generators, so at least as many drops as misses' : ''),
   );
 

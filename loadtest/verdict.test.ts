@@ -55,6 +55,7 @@ function healthy(): { room: RoomFacts; delta: SseSnapshot } {
     delta: {
       dropped: { queue_full: 30, shutdown: 0 },
       droppedTotal: 30,
+      droppedByInstance: { 'pod-a': 30 },
       sent: 270,
       connections: 0,
       opened: 4,
@@ -86,6 +87,9 @@ describe('judging a run', () => {
       opened: 4,
       connectionsDelta: 0,
     });
+    expect(verdicts.find((verdict) => verdict.rule === 'drops_accounted')?.detail).toMatch(
+      /counted 30 queue_full drops \(1 instance: pod-a 30\)/,
+    );
   });
 
   const regressions: [string, (run: ReturnType<typeof healthy>) => void, string[]][] = [
@@ -194,6 +198,7 @@ describe('judging a run', () => {
     const { verdicts } = judgeRun(plan, room, {
       dropped: { queue_full: 0 },
       droppedTotal: 0,
+      droppedByInstance: { 'pod-a': 0 },
       sent: 300,
       connections: 0,
       opened: 4,
