@@ -153,8 +153,11 @@ describe('the k6 load test', () => {
     runner: { env: { name: string; value?: string }[] };
   };
 
-  it('spreads one script over several runner pods', () => {
+  it('spreads one script over several runner pods that fit a small cluster, and cleans up after the run', () => {
     expect(spec.parallelism).toBeGreaterThan(1);
+    // `separate: true` needs a node per runner; runners beyond the node count stay Pending.
+    expect((testRun.spec as { separate?: boolean }).separate ?? false).toBe(false);
+    expect((testRun.spec as { cleanup?: string }).cleanup).toBe('post');
     const script = named(objects, 'ConfigMap', spec.script.configMap.name);
     // The script and the modules it imports, side by side as it imports them.
     expect(Object.keys(script.data as object).sort()).toEqual([...K6_FILES].sort());
@@ -220,7 +223,31 @@ describe('the k6 load test', () => {
         (m) => m[1] ?? m[2],
       ),
     );
-    for (const { name } of spec.runner.env) expect([...read], `runner env ${name}`).toContain(name);
+    // K6_* configure k6 itself (its remote-write output), not the script.
+    for (const { name } of spec.runner.env.filter((e) => !e.name.startsWith('K6_')))
+      expect([...read], `runner env ${name}`).toContain(name);
+  });
+
+  it('counts drops from the Prometheus that scrapes every service pod, selected as the ServiceMonitor labels them', () => {
+    const env = (name: string) => spec.runner.env.find((e) => e.name === name)?.value ?? '';
+    expect(new URL(env('PROMETHEUS_URL')).hostname).toBe(new URL(env('K6_PROMETHEUS_RW_SERVER_URL')).hostname);
+    // The ServiceMonitor scrapes the Service named trayb-realtime: Prometheus' job label.
+    const monitors = ofKind(ws.renderComponent('base/monitoring'), 'ServiceMonitor');
+    const serviceMonitor = monitors.find((monitor) => monitor.metadata.name === 'trayb-realtime');
+    expect(serviceMonitor).toBeDefined();
+    expect(env('PROMETHEUS_SELECTOR')).toBe('job="trayb-realtime",namespace="trayb-realtime"');
+    expect((testRun.spec as { arguments: string }).arguments).toMatch(/--out experimental-prometheus-rw/);
+  });
+
+  it('runs its pods under a ServiceAccount bound to nothing, without a token', () => {
+    const pods = testRun.spec as Record<string, { serviceAccountName?: string; automountServiceAccountToken?: string }>;
+    for (const part of ['initializer', 'starter', 'runner']) {
+      expect(pods[part]?.serviceAccountName, part).toBe('trayb-realtime-loadtest');
+      expect(pods[part]?.automountServiceAccountToken, part).toBe('false');
+    }
+    const account = named(objects, 'ServiceAccount', 'trayb-realtime-loadtest');
+    expect((account as { automountServiceAccountToken?: boolean }).automountServiceAccountToken).toBe(false);
+    expect([...ofKind(objects, 'RoleBinding'), ...ofKind(objects, 'ClusterRoleBinding')]).toEqual([]);
   });
 
   it('is not part of the default stack', () => {
