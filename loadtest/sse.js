@@ -120,7 +120,8 @@ export const options = {
   scenarios,
   thresholds,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'count'],
-  setupTimeout: '60s',
+  // A later runner waits up to START_WAIT_MS for the first runner's start marker.
+  setupTimeout: '120s',
   // The replay (up to 60 s), then Prometheus' next scrape of every pod (up to 120 s).
   teardownTimeout: '300s',
 };

@@ -143,7 +143,9 @@ export function judgeRun(plan, room, delta) {
 
   judge(
     'no_connection_leak',
-    delta.connections === 0,
+    // Fewer than before is no leak of this run: a later k6-operator runner's stream that
+    // looked for the start marker may have been open when the baseline was taken.
+    delta.connections <= 0,
     `open connections changed by ${delta.connections} over the run (${delta.opened} opened)`,
   );
 
