@@ -4,9 +4,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { envValue, imagesIn, named, ofKind, onlyContainer, selects, workload } from './manifests.ts';
+import {
+  envValue,
+  imagesIn,
+  named,
+  ofKind,
+  onlyContainer,
+  schemaProblems,
+  selects,
+  workload,
+  type OpenApiSchema,
+} from './manifests.ts';
 import { instructions, readDockerfile, type Stage } from './dockerfile.ts';
-import { k8sDir, workspace, type KubeObject } from './render.ts';
+import { k8sDir, repoRoot, workspace, type KubeObject } from './render.ts';
 import { K6_FILES, K6_SCRIPT } from '../../loadtest/k6-files.ts';
 import { serviceMetrics } from '#contract';
 
@@ -239,6 +249,19 @@ describe('the k6 load test', () => {
     expect((testRun.spec as { arguments: string }).arguments).toMatch(/--out experimental-prometheus-rw/);
   });
 
+  it('fits the pinned k6-operator TestRun CRD: no field the API server would refuse', () => {
+    const crd = parse(
+      readFileSync(join(repoRoot, 'service/test/support/kube/crds/k6-operator-1c127b0/k6.io_testruns.yaml'), 'utf8'),
+    ) as { spec: { versions: { name: string; schema: { openAPIV3Schema: OpenApiSchema } }[] } };
+    const schema = crd.spec.versions.find((version) => version.name === 'v1alpha1')?.schema.openAPIV3Schema;
+    expect(testRun.apiVersion).toBe('k6.io/v1alpha1');
+    expect(schemaProblems(testRun.spec, schema?.properties?.spec ?? {}, 'spec')).toEqual([]);
+    // The check can fail: a misspelt field is named.
+    expect(
+      schemaProblems({ ...(testRun.spec as object), seperate: true }, schema?.properties?.spec ?? {}, 'spec'),
+    ).toEqual(['spec.seperate: not in the schema (the API server would prune it)']);
+  });
+
   it('runs its pods under a ServiceAccount bound to nothing, without a token', () => {
     const pods = testRun.spec as Record<string, { serviceAccountName?: string; automountServiceAccountToken?: string }>;
     for (const part of ['initializer', 'starter', 'runner']) {
@@ -257,44 +280,12 @@ describe('the k6 load test', () => {
 });
 
 describe('the example policy against the CRD', () => {
-  type Schema = {
-    type?: string;
-    properties?: Record<string, Schema>;
-    required?: string[];
-    enum?: unknown[];
-    additionalProperties?: Schema;
-  };
   const stack = ws.render('.');
   const crd = () => named(stack, 'CustomResourceDefinition', 'streamremediationpolicies.realtime.trayb.io');
   const specSchema = () =>
-    (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] }).versions.find(
+    (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: OpenApiSchema } }[] }).versions.find(
       (v) => v.name === 'v1alpha1',
     )?.schema.openAPIV3Schema.properties?.spec;
-
-  function problems(value: unknown, schema: Schema, path: string): string[] {
-    if (schema.enum && !schema.enum.includes(value))
-      return [`${path}: ${String(value)} not in ${schema.enum.join(', ')}`];
-    if (schema.type === 'object' && value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      const out = (schema.required ?? []).filter((key) => !(key in record)).map((key) => `${path}.${key}: required`);
-      for (const [key, inner] of Object.entries(record)) {
-        const child = schema.properties?.[key] ?? schema.additionalProperties;
-        if (child === undefined) out.push(`${path}.${key}: not in the schema (the API server would prune it)`);
-        else out.push(...problems(inner, child, `${path}.${key}`));
-      }
-      return out;
-    }
-    const actual = Array.isArray(value)
-      ? 'array'
-      : typeof value === 'number'
-        ? Number.isInteger(value)
-          ? 'integer'
-          : 'number'
-        : typeof value;
-    if (schema.type && schema.type !== actual && !(schema.type === 'number' && actual === 'integer'))
-      return [`${path}: ${actual}, expected ${schema.type}`];
-    return [];
-  }
 
   it('is a namespaced realtime.trayb.io/v1alpha1 resource named streamremediationpolicies', () => {
     const spec = crd().spec as { group: string; scope: string; names: { plural: string; kind: string } };
@@ -315,7 +306,7 @@ describe('the example policy against the CRD', () => {
     ]);
     const schema = specSchema();
     expect(schema).toBeDefined();
-    expect(problems(policy.spec, schema ?? {}, 'spec')).toEqual([]);
+    expect(schemaProblems(policy.spec, schema ?? {}, 'spec')).toEqual([]);
     const service = workload(stack, 'trayb-realtime');
     expect(
       selects((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector, service.podLabels),
