@@ -11,8 +11,9 @@
 // growth to the window's edges and answer fractions, while a drop verdict compares whole
 // events. So the snapshot before the run is each series' value at the run's start, the one
 // after is each series' last value over the run (last_over_time), once every pod has been
-// scraped after the moment that matters; snapshotDelta() subtracts them series by series
-// summed, and a series that appeared during the run starts from zero.
+// scraped after the moment that matters; snapshotDelta() subtracts the sums (in all, per
+// reason and per pod), and a pod that appeared during the run starts from zero. A pod whose
+// container restarted mid-run reset its counters: no snapshot can account for that.
 import { SSE_METRIC_NAMES, snapshotOf } from './prometheus.js';
 
 /**

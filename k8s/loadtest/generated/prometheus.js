@@ -128,7 +128,8 @@ export function sseSnapshot(texts, endpoints = texts.map((_text, index) => `targ
 }
 
 /**
- * What changed between two snapshots of the same targets.
+ * What changed between two snapshots of the same service (from Prometheus, the one after
+ * the run also holds the pods that left during it).
  * @param {SseSnapshot} before
  * @param {SseSnapshot} after
  * @returns {SseSnapshot}
