@@ -13,5 +13,6 @@ export const K6_FILES = [
   'ids.js',
   'verdict.js',
   'prometheus.js',
+  'prometheus-api.js',
   'summary.js',
 ] as const;

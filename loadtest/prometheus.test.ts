@@ -26,6 +26,7 @@ describe('the metrics the load test reads', () => {
     expect(snapshot).toEqual({
       dropped: { queue_full: 7, slow_client_disconnected: 0, shutdown: 2, token_expired: 0 },
       droppedTotal: 9,
+      droppedByInstance: { 'target 1': 9 },
       sent: 40,
       connections: 3,
       opened: 5,
@@ -36,13 +37,15 @@ describe('the metrics the load test reads', () => {
   it('sums several pods, and a delta is after minus before per reason', () => {
     const pod = (dropped: number, sent: number, open: number) =>
       `# HELP sse_events_dropped_total x\n# TYPE sse_events_dropped_total counter\nsse_events_dropped_total{reason="queue_full"} ${dropped}\nsse_events_sent_total ${sent}\nsse_connections ${open}\nsse_connections_opened_total 10\n`;
-    const before = sseSnapshot([pod(1, 100, 2), pod(0, 50, 1)]);
-    const after = sseSnapshot([pod(5, 300, 2), pod(3, 90, 1)]);
+    const endpoints = ['http://10.0.0.1:9464/metrics', 'http://10.0.0.2:9464/metrics'];
+    const before = sseSnapshot([pod(1, 100, 2), pod(0, 50, 1)], endpoints);
+    const after = sseSnapshot([pod(5, 300, 2), pod(3, 90, 1)], endpoints);
     expect(before.dropped.queue_full).toBe(1);
     expect(after.targets).toBe(2);
     expect(snapshotDelta(before, after)).toEqual({
       dropped: { queue_full: 7 },
       droppedTotal: 7,
+      droppedByInstance: { [endpoints[0] ?? '']: 4, [endpoints[1] ?? '']: 3 },
       sent: 240,
       connections: 0,
       opened: 0,

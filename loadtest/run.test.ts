@@ -8,53 +8,27 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { startServiceProcess, type ServiceProcess } from '#test-support/entry-processes';
-import { TEST_SECRET, testStream, token } from '#test-support/instance';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testStream } from '#test-support/instance';
 import { planFrom } from './plan.js';
 import { passed, summaryText, type RunSummary } from './summary.js';
 import { runScenario } from './run.ts';
+import {
+  TWO_REPLICA_KNOBS,
+  runEnvironment,
+  startReplica,
+  stopAll,
+  twoReplicasBehindProxy,
+} from './service-under-test.ts';
 
 const runnerEntry = fileURLToPath(new URL('./run.ts', import.meta.url));
-const running: ServiceProcess[] = [];
-afterEach(async () => {
-  for (const service of running.splice(0)) await service.stop();
-});
+afterEach(stopAll);
 
-/** Starts the service (main.ts) on free ports; answers the environment a load test run reads. */
+/** Starts the service (one replica); answers the environment a load test run reads. */
 async function serviceUnderTest(knobs: Record<string, string>): Promise<Record<string, string>> {
   const stream = testStream();
-  const service = await startServiceProcess({
-    REDIS_URL: inject('redisUrl'),
-    AUTH_JWT_SECRET: TEST_SECRET,
-    POD_NAME: `loadtest-${stream.key.split(':')[1] ?? 'ci'}`,
-    REALTIME_STREAM_KEY: stream.key,
-    REALTIME_STREAM_MAXLEN: '100000',
-    SSE_DRAIN_WINDOW_MS: '100',
-    // 300 events (2.5 s at 120 ev/s) of slack, not 100: the runner reads every subscriber
-    // in the test's own process, and on a starved two-core machine a one-second stall of
-    // that process made a "fast" subscriber overflow. The slow subscribers' pause is sized
-    // against it below.
-    SSE_CLIENT_QUEUE_LIMIT: '300',
-  });
-  running.push(service);
-  const baseUrl = service.url;
-  const subscribers = Number(knobs.VUS) + Number(knobs.SLOW_VUS) + 1;
-  // One identity per subscriber: the service limits stream connects per identity.
-  const tokens = await Promise.all(
-    Array.from({ length: subscribers }, (_, n) => token('admin', [], { sub: `loadtest-${n}` })),
-  );
-  return {
-    BASE_URL: baseUrl,
-    METRICS_URL: service.metricsUrl,
-    TOKENS: tokens.join(','),
-    PRODUCER_TOKEN: await token('producer'),
-    MATCH_ID: 'loadtest-ci',
-    SETTLE: '500ms',
-    // Generous: the suite shares two cores with everything else; the p95 is a report here.
-    TTFE_P95_MS: '10000',
-    ...knobs,
-  };
+  const service = await startReplica(stream.key, `loadtest-${stream.key.split(':')[1] ?? 'ci'}`);
+  return runEnvironment(service.url, [service.metricsUrl], knobs);
 }
 
 describe('the load test scenario (Node runner)', () => {
@@ -101,6 +75,28 @@ describe('the load test scenario (Node runner)', () => {
       if (subscriber.ids.length < result.published.length) expect(subscriber.resyncs).toBeGreaterThan(0);
     }
   }, 90_000);
+
+  it('two replicas behind a round-robin proxy: the drops of both are counted, and each replica dropped for its own slow subscriber', async () => {
+    const { replicas, proxy } = await twoReplicasBehindProxy();
+    const metricsUrls = replicas.map((replica) => replica.metricsUrl);
+    const plan = planFrom(await runEnvironment(proxy.url, metricsUrls, TWO_REPLICA_KNOBS));
+    const result = await runScenario(plan);
+    const { summary } = result;
+    expect(passed(summary), summaryText(summary)).toBe(true);
+    // 6 subscribers and teardown's replay.
+    expect(proxy.connections('streams')).toEqual([4, 3]);
+
+    const dropped = summary.numbers?.droppedQueueFull ?? 0;
+    const perReplica = metricsUrls.map((url) => result.droppedByInstance[url] ?? 0);
+    console.log(
+      `two replicas: dropped ${perReplica.join(' + ')} = ${dropped} (queue_full), missed by slow subscribers ${summary.numbers?.slowMissed}`,
+    );
+    for (const drops of perReplica) expect(drops).toBeGreaterThan(0);
+    expect(perReplica[0]! + perReplica[1]!).toBe(summary.numbers?.droppedTotal);
+    expect(summary.numbers?.slowMissed).toBe(dropped);
+    for (const subscriber of result.subscribers.filter((s) => s.role === 'fast'))
+      expect(subscriber.ids).toEqual(result.published);
+  }, 120_000);
 
   it('without slow subscribers: nothing is dropped and every subscriber gets every published id', async () => {
     const plan = planFrom(

@@ -15,6 +15,14 @@ import { SubscriberLedger } from './subscriber-ledger.js';
 import { RoomLedger } from './room-ledger.js';
 import { judgeRun } from './verdict.js';
 import { snapshotDelta, sseSnapshot, type SseSnapshot } from './prometheus.js';
+import {
+  freshnessQuery,
+  instantQueryUrl,
+  scrapedSince,
+  snapshotFromAnswers,
+  snapshotQueries,
+  type QueryAnswer,
+} from './prometheus-api.js';
 import { passed, summaryText, timingOf, type RunSummary } from './summary.js';
 import { runnerChecks } from './runner-checks.js';
 import { openStream } from './node/stream.ts';
@@ -32,6 +40,8 @@ export interface RunResult {
   /** Update ids published in the run, in stream order (the room's replay). */
   readonly published: readonly string[];
   readonly subscribers: readonly SubscriberResult[];
+  /** Events each service instance dropped during the run, by instance (METRICS_URL endpoint or pod). */
+  readonly droppedByInstance: Readonly<Record<string, number>>;
 }
 
 interface Counts {
@@ -55,7 +65,42 @@ async function publish(plan: Plan, body: object, counts: Counts): Promise<string
   return undefined;
 }
 
-async function readMetrics(plan: Plan): Promise<SseSnapshot> {
+async function prometheusQuery(plan: Plan, query: string, atMs: number): Promise<QueryAnswer> {
+  const response = await fetch(instantQueryUrl(plan.prometheusUrl, query, atMs));
+  if (response.status !== 200) throw new Error(`${plan.prometheusUrl} answered ${response.status}`);
+  return (await response.json()) as QueryAnswer;
+}
+
+/** How long the judge waits for Prometheus to scrape every pod after the run (several scrape intervals). */
+const PROMETHEUS_FRESHNESS_WAIT_MS = 120_000;
+
+/**
+ * As sse.js's readMetrics(): the service's figures summed over its pods, from Prometheus
+ * when PROMETHEUS_URL is set (each series' last value since `runStartMs`, once every pod
+ * was scraped after `notBeforeMs`), else scraped from every METRICS_URL now.
+ */
+async function readMetrics(
+  plan: Plan,
+  window: { runStartMs?: number; notBeforeMs?: number } = {},
+): Promise<SseSnapshot> {
+  if (plan.prometheusUrl !== '') {
+    const notBeforeMs = window.notBeforeMs ?? 0;
+    const waitUntil = Date.now() + PROMETHEUS_FRESHNESS_WAIT_MS;
+    while (
+      !scrapedSince(await prometheusQuery(plan, freshnessQuery(plan.prometheusSelector), Date.now()), notBeforeMs)
+    ) {
+      if (Date.now() > waitUntil)
+        throw new Error(`Prometheus has not scraped every pod since ${new Date(notBeforeMs).toISOString()}`);
+      await sleep(1000);
+    }
+    const atMs = Date.now();
+    const queries = snapshotQueries(plan.prometheusSelector, atMs, window.runStartMs);
+    return snapshotFromAnswers(
+      await Promise.all(
+        queries.map(async ({ name, query }) => ({ name, answer: await prometheusQuery(plan, query, atMs) })),
+      ),
+    );
+  }
   const texts = await Promise.all(
     plan.metricsUrls.map(async (url) => {
       const response = await fetch(url);
@@ -63,7 +108,7 @@ async function readMetrics(plan: Plan): Promise<SseSnapshot> {
       return response.text();
     }),
   );
-  return sseSnapshot(texts);
+  return sseSnapshot(texts, plan.metricsUrls);
 }
 
 /** One subscriber, as sse.js's subscribe(): stream from the start marker to the end marker, then report. */
@@ -113,17 +158,20 @@ async function produce(plan: Plan, run: string, counts: Counts): Promise<void> {
 }
 
 /** Waits until the service has counted every closed stream, or a few seconds. */
-async function settledMetrics(plan: Plan, before: SseSnapshot): Promise<SseSnapshot> {
-  let after = await readMetrics(plan);
+async function settledMetrics(plan: Plan, before: SseSnapshot, runStartMs: number): Promise<SseSnapshot> {
+  const window = { runStartMs, notBeforeMs: Date.now() + 1000 };
+  let after = await readMetrics(plan, window);
   for (let attempt = 0; attempt < 40 && after.connections > before.connections; attempt++) {
     await sleep(250);
-    after = await readMetrics(plan);
+    window.notBeforeMs = Date.now();
+    after = await readMetrics(plan, window);
   }
   return after;
 }
 
 export async function runScenario(plan: Plan, log: (line: string) => void = () => undefined): Promise<RunResult> {
   const counts: Counts = { publishFailures: 0, streamErrors: 0 };
+  const runStartMs = Date.now();
   const before = await readMetrics(plan);
   const run = newRunId();
   const startId = await publish(plan, roomEvent(plan, run, 'start'), counts);
@@ -164,7 +212,8 @@ export async function runScenario(plan: Plan, log: (line: string) => void = () =
     },
     Date.now() + 60_000,
   );
-  const { verdicts, numbers } = judgeRun(plan, room.facts(), snapshotDelta(before, await settledMetrics(plan, before)));
+  const delta = snapshotDelta(before, await settledMetrics(plan, before, runStartMs));
+  const { verdicts, numbers } = judgeRun(plan, room.facts(), delta);
   const timeToFirstEventMs = timingOf(
     ledgers.flatMap((ledger) => (ledger.firstEventMs === null ? [] : [ledger.firstEventMs])),
   );
@@ -178,6 +227,7 @@ export async function runScenario(plan: Plan, log: (line: string) => void = () =
   return {
     summary,
     published: room.ids ?? [],
+    droppedByInstance: delta.droppedByInstance,
     subscribers: ledgers.map((ledger) => ({
       role: ledger.role,
       subscriber: ledger.subscriber,

@@ -14,11 +14,27 @@ import exec from 'k6/execution';
 import { Counter, Gauge, Trend } from 'k6/metrics';
 import sse from 'k6/x/sse';
 import { planFrom, subscriberToken } from './plan.js';
-import { helloEvent, newRunId, publishUrl, reportEvent, roomEvent, streamUrl, updateEvent } from './room.js';
+import {
+  helloEvent,
+  newRunId,
+  publishUrl,
+  reportEvent,
+  roomEvent,
+  runFieldsOf,
+  streamUrl,
+  updateEvent,
+} from './room.js';
 import { SubscriberLedger } from './subscriber-ledger.js';
 import { RoomLedger } from './room-ledger.js';
 import { VERDICT_RULES, judgeRun } from './verdict.js';
 import { snapshotDelta, sseSnapshot } from './prometheus.js';
+import {
+  freshnessQuery,
+  instantQueryUrl,
+  scrapedSince,
+  snapshotFromAnswers,
+  snapshotQueries,
+} from './prometheus-api.js';
 import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdictMetric } from './summary.js';
 
 // Every knob by name (plan.js KNOBS lists them; a test keeps the two equal), so whoever
@@ -26,6 +42,8 @@ import { NUMBER_METRICS, TIME_TO_FIRST_EVENT, summaryFromK6, summaryText, verdic
 const plan = planFrom({
   BASE_URL: __ENV.BASE_URL,
   METRICS_URL: __ENV.METRICS_URL,
+  PROMETHEUS_URL: __ENV.PROMETHEUS_URL,
+  PROMETHEUS_SELECTOR: __ENV.PROMETHEUS_SELECTOR,
   TOKEN: __ENV.TOKEN,
   TOKENS: __ENV.TOKENS,
   PRODUCER_TOKEN: __ENV.PRODUCER_TOKEN,
@@ -102,12 +120,18 @@ export const options = {
   scenarios,
   thresholds,
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'count'],
-  setupTimeout: '60s',
-  teardownTimeout: '120s',
+  // A later runner waits up to START_WAIT_MS for the first runner's start marker.
+  setupTimeout: '120s',
+  // The replay (up to 60 s), then Prometheus' next scrape of every pod (up to 120 s).
+  teardownTimeout: '300s',
 };
 
 /**
- * @typedef {{ run: string, startId: string, before: import('./prometheus.js').SseSnapshot }} SetupData
+ * @typedef {{
+ *   run: string, startId: string, startedAtMs: number,
+ *   judge: boolean, before: import('./prometheus.js').SseSnapshot | null,
+ * }} SetupData judge: this k6 instance judges the whole run (alone, or the k6-operator's
+ *   runner of the first execution segment); its `before` is the run's one baseline
  */
 
 /** @param {string} token */
@@ -132,24 +156,115 @@ function publish(body) {
   return undefined;
 }
 
-/** The SSE figures of every METRICS_URL, summed. */
-function readMetrics() {
+/**
+ * @param {string} url
+ * @returns {import('./prometheus-api.js').QueryAnswer}
+ */
+function prometheusQuery(url) {
+  const response = http.get(url, { tags: { name: 'prometheus' } });
+  if (response.status !== 200) throw new Error(`${plan.prometheusUrl} answered ${response.status}: ${response.body}`);
+  return /** @type {import('./prometheus-api.js').QueryAnswer} */ (response.json());
+}
+
+/**
+ * The service's SSE figures, summed over its pods: from Prometheus when PROMETHEUS_URL is
+ * set (every replica, also those gone by now; `runStartMs` given: each series' last value
+ * since then, once every pod was scraped after `notBeforeMs`), else scraped from every
+ * METRICS_URL now.
+ * @param {{ runStartMs?: number, notBeforeMs?: number }} [window]
+ */
+function readMetrics(window = {}) {
+  if (plan.prometheusUrl !== '') {
+    const notBeforeMs = window.notBeforeMs ?? 0;
+    const waitUntil = Date.now() + PROMETHEUS_FRESHNESS_WAIT_MS;
+    while (
+      !scrapedSince(
+        prometheusQuery(instantQueryUrl(plan.prometheusUrl, freshnessQuery(plan.prometheusSelector), Date.now())),
+        notBeforeMs,
+      )
+    ) {
+      if (Date.now() > waitUntil)
+        throw new Error(`Prometheus has not scraped every pod since ${new Date(notBeforeMs).toISOString()}`);
+      sleep(2);
+    }
+    const atMs = Date.now();
+    return snapshotFromAnswers(
+      snapshotQueries(plan.prometheusSelector, atMs, window.runStartMs).map(({ name, query }) => ({
+        name,
+        answer: prometheusQuery(instantQueryUrl(plan.prometheusUrl, query, atMs)),
+      })),
+    );
+  }
   const texts = plan.metricsUrls.map((url) => {
     const response = http.get(url, { tags: { name: 'metrics' } });
     if (response.status !== 200 || typeof response.body !== 'string')
       throw new Error(`${url} answered ${response.status}`);
     return response.body;
   });
-  return sseSnapshot(texts);
+  return sseSnapshot(texts, plan.metricsUrls);
+}
+
+/** How long teardown waits for Prometheus to scrape every pod after the run (several scrape intervals). */
+const PROMETHEUS_FRESHNESS_WAIT_MS = 120_000;
+
+/**
+ * True unless this k6 runs a later execution segment of a distributed test: alone, or the
+ * k6-operator's runner whose segment starts at 0. That instance owns the run: its setup()
+ * takes the one baseline and publishes the start marker, its teardown() judges.
+ */
+function judgesTheRun() {
+  const segment = exec.test.options.executionSegment;
+  return segment === undefined || segment === '' || /^0(:|$)/.test(String(segment));
+}
+
+/** How far back, in the service's clock, a later runner looks for the first runner's start marker. */
+const START_LOOKBACK_MS = 30_000;
+/** How long a later runner waits for that marker. */
+const START_WAIT_MS = 90_000;
+
+/**
+ * A later runner's setup: every runner runs setup() (the k6-operator starts them all at
+ * once), but one run needs one start marker and one baseline, so this one joins the first
+ * runner's run. Its position in the service's clock comes from a probe published to a room
+ * no subscriber follows; it then streams the room from a little before that and takes the
+ * first start marker it finds there.
+ * @returns {SetupData}
+ */
+function joinRun() {
+  const probeId = publish(roomEvent({ ...plan, matchId: `${plan.matchId}-join` }, '', 'join'));
+  if (probeId === undefined) exec.test.abort('could not publish: check BASE_URL and PRODUCER_TOKEN');
+  const lookFrom = `${Math.max(0, Number(String(probeId).split('-')[0]) - START_LOOKBACK_MS)}-0`;
+  const giveUpAt = Date.now() + START_WAIT_MS;
+  /** @type {SetupData | undefined} */
+  let joined;
+  sse.open(
+    streamUrl(plan, lookFrom),
+    { headers: bearer(subscriberToken(plan, 0)), tags: { role: 'join' } },
+    (client) => {
+      client.on('event', (event) => {
+        const fields = runFieldsOf(event.data);
+        if (joined === undefined && fields?.kind === 'start' && typeof fields.loadtest === 'string' && event.id) {
+          const startedAtMs = typeof fields.startedAtMs === 'number' ? fields.startedAtMs : Date.now();
+          joined = { run: fields.loadtest, startId: event.id, startedAtMs, judge: false, before: null };
+        }
+        if (joined !== undefined || Date.now() > giveUpAt) client.close();
+      });
+    },
+  );
+  if (joined === undefined) exec.test.abort('no start marker from the first runner: is its setup failing?');
+  console.log(`joined run ${joined?.run}; the first runner judges it`);
+  return /** @type {SetupData} */ (joined);
 }
 
 /** @returns {SetupData} */
 export function setup() {
+  if (!judgesTheRun()) return joinRun();
+  const startedAtMs = Date.now();
   const before = readMetrics();
   const run = newRunId();
-  const startId = publish(roomEvent(plan, run, 'start'));
+  const startId = publish(roomEvent(plan, run, 'start', { startedAtMs }));
   if (startId === undefined) exec.test.abort('could not publish the start marker: check BASE_URL and PRODUCER_TOKEN');
-  return { run, startId: startId ?? '', before };
+  return { run, startId: startId ?? '', startedAtMs, judge: true, before };
 }
 
 /** @param {SetupData} data */
@@ -173,12 +288,6 @@ export function endRun(data) {
   }
 }
 
-/** True when this k6 runs one execution segment of a distributed test (the k6-operator). */
-function isSegmented() {
-  const segment = exec.test.options.executionSegment;
-  return segment !== undefined && segment !== '' && segment !== '0:1';
-}
-
 /**
  * One subscriber: streams the room from the start marker until the end marker, then
  * reports what it saw. A slow one sleeps inside its event handler: xk6-sse hands events
@@ -191,8 +300,6 @@ function subscribe(data, role) {
   const subscriber = exec.vu.idInTest;
   publish(helloEvent(plan, data.run, role, subscriber));
   const ledger = new SubscriberLedger(data.run, role, subscriber, Date.now());
-  const runEndsAt = exec.scenario.startTime + endMarkerAt * 1000;
-  const segmented = isSegmented();
   const giveUpAt = exec.scenario.startTime + subscriberDeadline * 1000 - 5000;
   let paused = false;
   let reported = false;
@@ -214,11 +321,11 @@ function subscribe(data, role) {
             sleep(plan.slowPauseSeconds);
           }
         }
-        // The end marker ends the run for this subscriber; under the k6-operator, where only
-        // one runner has the end marker's VU, so does any message (heartbeats included) after
-        // the run's end time. Report before closing: the report must not wait on close().
+        // The end marker ends the run for this subscriber (every runner's subscribers share
+        // the run, whichever runner has the end marker's VU). Report before closing: the
+        // report must not wait on close().
         const now = Date.now();
-        if (seen === 'end' || (segmented && now >= runEndsAt)) ledger.markEnded();
+        if (seen === 'end') ledger.markEnded();
         if (ledger.ended || now > giveUpAt) {
           report();
           client.close();
@@ -258,12 +365,16 @@ function failTest(message) {
  * Reads the metrics once the service has counted every closed stream (the gauge of open
  * connections back where it was), or after a few seconds.
  * @param {SetupData} data
+ * @param {import('./prometheus.js').SseSnapshot} before
  */
-function settledMetrics(data) {
-  let after = readMetrics();
-  for (let attempt = 0; attempt < 20 && after.connections > data.before.connections; attempt++) {
+function settledMetrics(data, before) {
+  // Prometheus: a scrape a moment after the last stream closed, which the service counts at once.
+  const window = { runStartMs: data.startedAtMs, notBeforeMs: Date.now() + 1000 };
+  let after = readMetrics(window);
+  for (let attempt = 0; attempt < 20 && after.connections > before.connections; attempt++) {
     sleep(0.25);
-    after = readMetrics();
+    window.notBeforeMs = Date.now();
+    after = readMetrics(window);
   }
   return after;
 }
@@ -273,11 +384,9 @@ function settledMetrics(data) {
  * @param {RoomLedger} room
  */
 function judge(data, room) {
-  // Under the k6-operator every runner runs setup and teardown for its own share of the
-  // load (its execution segment), while the service's counters hold every runner's traffic.
-  const sharedService = isSegmented();
-  const delta = snapshotDelta(data.before, settledMetrics(data));
-  const { verdicts, numbers } = judgeRun(plan, room.facts(), delta, { sharedService });
+  if (data.before === null) throw new Error('no baseline: only the runner that took it judges');
+  const delta = snapshotDelta(data.before, settledMetrics(data, data.before));
+  const { verdicts, numbers } = judgeRun(plan, room.facts(), delta);
   for (const verdict of verdicts) {
     verdictGauges[verdict.rule]?.add(verdict.ok ? 1 : 0);
     if (verdict.ok) console.log(`ok   ${verdict.rule}: ${verdict.detail}`);
@@ -288,18 +397,28 @@ function judge(data, room) {
   if (failed.length > 0) failTest(`verdicts failed: ${failed.join(', ')}`);
 }
 
+/** How long the judge waits for every subscriber's report, other runners' included. */
+const REPORTS_WAIT_MS = 90_000;
+
 /**
- * Replays the room from the start marker to a fence published now: every update, the end
- * marker and every report, in stream order; then judges, once the replay's own
- * connection is closed (it counts in the connection gauges).
+ * Replays the room from the start marker: every update, the end marker, every hello and
+ * report, in stream order, other runners' too. Once every subscriber of the plan (all
+ * runners together) has reported, or after REPORTS_WAIT_MS, it publishes a fence and reads
+ * on up to it; then judges, once the replay's own connection is closed (it counts in the
+ * connection gauges). A later runner of the k6-operator leaves all this to the first.
  * @param {SetupData} data
  */
 export function teardown(data) {
+  if (!data.judge) {
+    console.log(`run ${data.run}: this runner's subscribers reported into the room; the first runner judges the run`);
+    return;
+  }
   try {
-    const fenceId = publish(roomEvent(plan, data.run, 'fence'));
-    if (fenceId === undefined) throw new Error('could not publish the fence');
-    const room = new RoomLedger(data.run, fenceId);
-    const giveUpAt = Date.now() + 60_000;
+    const room = new RoomLedger(data.run);
+    const expectedReports = plan.fastSubscribers + plan.slowSubscribers;
+    const fenceAfter = Date.now() + REPORTS_WAIT_MS;
+    const giveUpAt = fenceAfter + 60_000;
+    let fenced = false;
     let closing = false;
     const response = sse.open(
       streamUrl(plan, data.startId),
@@ -307,7 +426,15 @@ export function teardown(data) {
       (client) => {
         client.on('event', (event) => {
           const done = room.observe(event);
-          if ((done || room.resyncs > 0 || Date.now() > giveUpAt) && !closing) {
+          // Heartbeats call this too, so the wait ends on time even when nothing comes.
+          if (!fenced && (room.reports.length >= expectedReports || Date.now() > fenceAfter)) {
+            fenced = true;
+            const fenceId = publish(roomEvent(plan, data.run, 'fence'));
+            // Without a fence the replay never completes: room_replayed says so.
+            if (fenceId === undefined) closing = true;
+            else room.fenceAt(fenceId);
+          }
+          if (closing || done || room.resyncs > 0 || Date.now() > giveUpAt) {
             closing = true;
             client.close();
           }

@@ -27,6 +27,7 @@ const REDIS_USERS = 'trayb-realtime-redis-users';
 const CONTROLLER_ACCOUNT = `system:serviceaccount:${NAMESPACE}:trayb-realtime-controller`;
 const PROMETHEUS_OPERATOR_CRDS = join(repoRoot, 'service/test/support/kube/crds/prometheus-operator-v0.85.0');
 const KEDA_CRDS = join(repoRoot, 'service/test/support/kube/crds/keda-v2.21.0');
+const K6_OPERATOR_CRDS = join(repoRoot, 'service/test/support/kube/crds/k6-operator-1c127b0');
 
 let apiserver: KubeApiserver;
 const run = (...args: string[]): Promise<KubectlResult> => kubectl(apiserver.kubeconfigPath, args);
@@ -198,10 +199,57 @@ describe('the production overlay with the autoscaling component (KEDA)', () => {
   });
 });
 
-// The load test's TestRun needs the k6-operator's CRD, which is not pinned here: only the
-// rendering with this kubectl is checked.
+// The load test's TestRun against the k6-operator's TestRun CRD (a pinned excerpt, see its
+// README): kubectl validates strictly, so every field the bundle sets must be one the CRD
+// knows, and one `kubectl apply -k k8s/loadtest` creates the run, its script ConfigMap and
+// its ServiceAccount.
 describe('the load test (k8s/loadtest)', () => {
-  it('renders with kubectl kustomize', async () => {
-    succeeded(await run('kustomize', k8s('loadtest')));
+  beforeAll(async () => {
+    succeeded(await run('apply', '--server-side', '-f', K6_OPERATOR_CRDS));
+    succeeded(await run('wait', '--for=condition=Established', '--timeout=60s', 'crd/testruns.k6.io'));
+    succeeded(await run('apply', '-f', k8s('base/namespace.yaml')));
+  });
+
+  it('is accepted server-side in one `kubectl apply -k k8s/loadtest`: TestRun, script ConfigMap, ServiceAccount', async () => {
+    succeeded(await run('apply', '-k', k8s('loadtest'), '--dry-run=server'));
+    succeeded(await run('apply', '-k', k8s('loadtest')));
+    const testRun = await run(
+      'get',
+      'testrun/trayb-realtime-sse',
+      '-n',
+      NAMESPACE,
+      '-o',
+      'jsonpath={.spec.parallelism} {.spec.cleanup} {.spec.runner.serviceAccountName} {.spec.script.configMap.name}',
+    );
+    succeeded(testRun);
+    expect(testRun.stdout).toBe('2 post trayb-realtime-loadtest trayb-realtime-loadtest');
+    const script = await run('get', 'configmap/trayb-realtime-loadtest', '-n', NAMESPACE, '-o', 'jsonpath={.data}');
+    succeeded(script);
+    expect(Object.keys(JSON.parse(script.stdout) as object)).toContain('sse.js');
+    succeeded(await run('get', 'serviceaccount/trayb-realtime-loadtest', '-n', NAMESPACE));
+    // Nothing granted: the load test's pods may not even read their own ConfigMap through the API.
+    const canRead = await run(
+      'auth',
+      'can-i',
+      'get',
+      'configmaps',
+      '-n',
+      NAMESPACE,
+      `--as=system:serviceaccount:${NAMESPACE}:trayb-realtime-loadtest`,
+    );
+    expect(canRead.stdout.trim()).toBe('no');
+    succeeded(await run('delete', '-k', k8s('loadtest'), '--wait'));
+  });
+
+  it('refuses a TestRun field the CRD does not know, so the acceptance above means something', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'testrun-'));
+    const file = join(dir, 'testrun.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: k6.io/v1alpha1\nkind: TestRun\nmetadata:\n  name: misspelled\n  namespace: ${NAMESPACE}\nspec:\n  parallelism: 1\n  seperate: false\n  script:\n    configMap:\n      name: x\n      file: sse.js\n`,
+    );
+    const refused = await run('apply', '-f', file, '--dry-run=server');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/unknown field "spec.seperate"/);
   });
 });

@@ -4,8 +4,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { envValue, imagesIn, named, ofKind, onlyContainer, selects, workload } from './manifests.ts';
-import { k8sDir, workspace, type KubeObject } from './render.ts';
+import {
+  envValue,
+  imagesIn,
+  named,
+  ofKind,
+  onlyContainer,
+  schemaProblems,
+  selects,
+  workload,
+  type OpenApiSchema,
+} from './manifests.ts';
+import { instructions, readDockerfile, type Stage } from './dockerfile.ts';
+import { k8sDir, repoRoot, workspace, type KubeObject } from './render.ts';
 import { K6_FILES, K6_SCRIPT } from '../../loadtest/k6-files.ts';
 import { serviceMetrics } from '#contract';
 
@@ -153,8 +164,11 @@ describe('the k6 load test', () => {
     runner: { env: { name: string; value?: string }[] };
   };
 
-  it('spreads one script over several runner pods', () => {
+  it('spreads one script over several runner pods that fit a small cluster, and cleans up after the run', () => {
     expect(spec.parallelism).toBeGreaterThan(1);
+    // `separate: true` needs a node per runner; runners beyond the node count stay Pending.
+    expect((testRun.spec as { separate?: boolean }).separate ?? false).toBe(false);
+    expect((testRun.spec as { cleanup?: string }).cleanup).toBe('post');
     const script = named(objects, 'ConfigMap', spec.script.configMap.name);
     // The script and the modules it imports, side by side as it imports them.
     expect(Object.keys(script.data as object).sort()).toEqual([...K6_FILES].sort());
@@ -165,6 +179,42 @@ describe('the k6 load test', () => {
     const images = imagesIn(testRun.spec);
     expect(images.length).toBe(3); // initializer, starter, runner
     for (const image of images) expect(image).toMatch(/:\d[\w.-]*$/);
+  });
+
+  it('runs k6 with xk6-sse from the runner image, named once in the kustomization', () => {
+    const { images } = parse(readFileSync(join(k8sDir, 'loadtest', 'kustomization.yaml'), 'utf8')) as {
+      images: { name: string; newName: string; newTag: string }[];
+    };
+    expect(images).toHaveLength(1);
+    const runnerImage = `${images[0]?.newName}:${images[0]?.newTag}`;
+    const { initializer, runner } = testRun.spec as { initializer: { image: string }; runner: { image: string } };
+    // Both inspect or run the script, so both need the extension.
+    expect(initializer.image).toBe(runnerImage);
+    expect(runner.image).toBe(runnerImage);
+  });
+
+  it('builds that image from a Dockerfile whose k6, xk6 and xk6-sse versions are pinned', () => {
+    const text = readFileSync(join(k8sDir, 'loadtest', 'runner', 'Dockerfile'), 'utf8');
+    const stages = readDockerfile(join(k8sDir, 'loadtest', 'runner', 'Dockerfile'));
+    expect(stages.map((stage) => stage.name)).toEqual(['build', 'runner']);
+    const argDefault = (name: string) => new RegExp(`^ARG ${name}=(\\S+)$`, 'm').exec(text)?.[1];
+    expect(argDefault('K6_VERSION')).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(argDefault('XK6_VERSION')).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(argDefault('XK6_SSE_VERSION')).toMatch(/^v\d+\.\d+\.\d+$/);
+    const run = instructions(stages[0] as Stage, 'RUN').map((instruction) => instruction.args);
+    expect(run).toContain('go install go.k6.io/xk6/cmd/xk6@${XK6_VERSION}');
+    expect(run.find((args) => args.startsWith('xk6 build'))).toBe(
+      'xk6 build v${K6_VERSION} --with github.com/phymbert/xk6-sse@${XK6_SSE_VERSION} --output /build/k6',
+    );
+    // The runtime stage is the official image of the same release: its uid 12345 is the
+    // one the TestRun's securityContext runs as.
+    expect(stages[1]?.image).toBe('grafana/k6:${K6_VERSION}');
+    expect(instructions(stages[1] as Stage, 'COPY').map((instruction) => instruction.args)).toEqual([
+      '--from=build /build/k6 /usr/bin/k6',
+    ]);
+    expect(
+      (testRun.spec as { runner: { securityContext: { runAsUser: number } } }).runner.securityContext.runAsUser,
+    ).toBe(12345);
   });
 
   it('targets the service’s in-cluster address and public port', () => {
@@ -184,7 +234,44 @@ describe('the k6 load test', () => {
         (m) => m[1] ?? m[2],
       ),
     );
-    for (const { name } of spec.runner.env) expect([...read], `runner env ${name}`).toContain(name);
+    // K6_* configure k6 itself (its remote-write output), not the script.
+    for (const { name } of spec.runner.env.filter((e) => !e.name.startsWith('K6_')))
+      expect([...read], `runner env ${name}`).toContain(name);
+  });
+
+  it('counts drops from the Prometheus that scrapes every service pod, selected as the ServiceMonitor labels them', () => {
+    const env = (name: string) => spec.runner.env.find((e) => e.name === name)?.value ?? '';
+    expect(new URL(env('PROMETHEUS_URL')).hostname).toBe(new URL(env('K6_PROMETHEUS_RW_SERVER_URL')).hostname);
+    // The ServiceMonitor scrapes the Service named trayb-realtime: Prometheus' job label.
+    const monitors = ofKind(ws.renderComponent('base/monitoring'), 'ServiceMonitor');
+    const serviceMonitor = monitors.find((monitor) => monitor.metadata.name === 'trayb-realtime');
+    expect(serviceMonitor).toBeDefined();
+    expect(env('PROMETHEUS_SELECTOR')).toBe('job="trayb-realtime",namespace="trayb-realtime"');
+    expect((testRun.spec as { arguments: string }).arguments).toMatch(/--out experimental-prometheus-rw/);
+  });
+
+  it('fits the pinned k6-operator TestRun CRD: no field the API server would refuse', () => {
+    const crd = parse(
+      readFileSync(join(repoRoot, 'service/test/support/kube/crds/k6-operator-1c127b0/k6.io_testruns.yaml'), 'utf8'),
+    ) as { spec: { versions: { name: string; schema: { openAPIV3Schema: OpenApiSchema } }[] } };
+    const schema = crd.spec.versions.find((version) => version.name === 'v1alpha1')?.schema.openAPIV3Schema;
+    expect(testRun.apiVersion).toBe('k6.io/v1alpha1');
+    expect(schemaProblems(testRun.spec, schema?.properties?.spec ?? {}, 'spec')).toEqual([]);
+    // The check can fail: a misspelt field is named.
+    expect(
+      schemaProblems({ ...(testRun.spec as object), seperate: true }, schema?.properties?.spec ?? {}, 'spec'),
+    ).toEqual(['spec.seperate: not in the schema (the API server would prune it)']);
+  });
+
+  it('runs its pods under a ServiceAccount bound to nothing, without a token', () => {
+    const pods = testRun.spec as Record<string, { serviceAccountName?: string; automountServiceAccountToken?: string }>;
+    for (const part of ['initializer', 'starter', 'runner']) {
+      expect(pods[part]?.serviceAccountName, part).toBe('trayb-realtime-loadtest');
+      expect(pods[part]?.automountServiceAccountToken, part).toBe('false');
+    }
+    const account = named(objects, 'ServiceAccount', 'trayb-realtime-loadtest');
+    expect((account as { automountServiceAccountToken?: boolean }).automountServiceAccountToken).toBe(false);
+    expect([...ofKind(objects, 'RoleBinding'), ...ofKind(objects, 'ClusterRoleBinding')]).toEqual([]);
   });
 
   it('is not part of the default stack', () => {
@@ -194,44 +281,12 @@ describe('the k6 load test', () => {
 });
 
 describe('the example policy against the CRD', () => {
-  type Schema = {
-    type?: string;
-    properties?: Record<string, Schema>;
-    required?: string[];
-    enum?: unknown[];
-    additionalProperties?: Schema;
-  };
   const stack = ws.render('.');
   const crd = () => named(stack, 'CustomResourceDefinition', 'streamremediationpolicies.realtime.trayb.io');
   const specSchema = () =>
-    (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: Schema } }[] }).versions.find(
+    (crd().spec as { versions: { name: string; schema: { openAPIV3Schema: OpenApiSchema } }[] }).versions.find(
       (v) => v.name === 'v1alpha1',
     )?.schema.openAPIV3Schema.properties?.spec;
-
-  function problems(value: unknown, schema: Schema, path: string): string[] {
-    if (schema.enum && !schema.enum.includes(value))
-      return [`${path}: ${String(value)} not in ${schema.enum.join(', ')}`];
-    if (schema.type === 'object' && value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      const out = (schema.required ?? []).filter((key) => !(key in record)).map((key) => `${path}.${key}: required`);
-      for (const [key, inner] of Object.entries(record)) {
-        const child = schema.properties?.[key] ?? schema.additionalProperties;
-        if (child === undefined) out.push(`${path}.${key}: not in the schema (the API server would prune it)`);
-        else out.push(...problems(inner, child, `${path}.${key}`));
-      }
-      return out;
-    }
-    const actual = Array.isArray(value)
-      ? 'array'
-      : typeof value === 'number'
-        ? Number.isInteger(value)
-          ? 'integer'
-          : 'number'
-        : typeof value;
-    if (schema.type && schema.type !== actual && !(schema.type === 'number' && actual === 'integer'))
-      return [`${path}: ${actual}, expected ${schema.type}`];
-    return [];
-  }
 
   it('is a namespaced realtime.trayb.io/v1alpha1 resource named streamremediationpolicies', () => {
     const spec = crd().spec as { group: string; scope: string; names: { plural: string; kind: string } };
@@ -252,7 +307,7 @@ describe('the example policy against the CRD', () => {
     ]);
     const schema = specSchema();
     expect(schema).toBeDefined();
-    expect(problems(policy.spec, schema ?? {}, 'spec')).toEqual([]);
+    expect(schemaProblems(policy.spec, schema ?? {}, 'spec')).toEqual([]);
     const service = workload(stack, 'trayb-realtime');
     expect(
       selects((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector, service.podLabels),

@@ -165,3 +165,40 @@ export function imagesIn(value: unknown, found: string[] = []): string[] {
   }
   return found;
 }
+
+export interface OpenApiSchema {
+  type?: string;
+  properties?: Record<string, OpenApiSchema>;
+  required?: string[];
+  enum?: unknown[];
+  additionalProperties?: OpenApiSchema;
+}
+
+/**
+ * What in `value` an API server validating against `schema` (a CRD's OpenAPI v3 schema)
+ * would refuse or prune: unknown fields, missing required ones, wrong types and enums.
+ */
+export function schemaProblems(value: unknown, schema: OpenApiSchema, path: string): string[] {
+  if (schema.enum && !schema.enum.includes(value))
+    return [`${path}: ${String(value)} not in ${schema.enum.join(', ')}`];
+  if (schema.type === 'object' && value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const out = (schema.required ?? []).filter((key) => !(key in record)).map((key) => `${path}.${key}: required`);
+    for (const [key, inner] of Object.entries(record)) {
+      const child = schema.properties?.[key] ?? schema.additionalProperties;
+      if (child === undefined) out.push(`${path}.${key}: not in the schema (the API server would prune it)`);
+      else out.push(...schemaProblems(inner, child, `${path}.${key}`));
+    }
+    return out;
+  }
+  const actual = Array.isArray(value)
+    ? 'array'
+    : typeof value === 'number'
+      ? Number.isInteger(value)
+        ? 'integer'
+        : 'number'
+      : typeof value;
+  if (schema.type && schema.type !== actual && !(schema.type === 'number' && actual === 'integer'))
+    return [`${path}: ${actual}, expected ${schema.type}`];
+  return [];
+}

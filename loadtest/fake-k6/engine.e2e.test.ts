@@ -24,9 +24,9 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runInSobek(behaviour: string): HarnessResult {
+function runInSobek(behaviour: string, runners = 1): HarnessResult {
   const result = spawnSync(engine, [main], {
-    env: { PATH: process.env.PATH, ...HARNESS_ENV, FAKE_BEHAVIOUR: behaviour },
+    env: { PATH: process.env.PATH, ...HARNESS_ENV, FAKE_BEHAVIOUR: behaviour, FAKE_RUNNERS: String(runners) },
     encoding: 'utf8',
   });
   expect(result.status, result.stderr).toBe(0);
@@ -40,6 +40,13 @@ describe('loadtest/sse.js in sobek (k6 JavaScript engine)', () => {
     expect(result.failures).toEqual([]);
     expect(result.sleeps).toContain(1);
     expect(result.stdout).toMatch(/: PASSED/);
+  });
+
+  it('as two k6-operator runners: the second joins the first run, and the first judges it whole', () => {
+    const result = runInSobek('counted', 2);
+    expect(result.runs[1]).toBe(result.runs[0]);
+    expect(Object.values(result.verdicts)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(result.laterRunners).toEqual([expect.stringMatching(/the first runner judges the run/)]);
   });
 
   it('fails exactly the verdict a regression breaks', () => {

@@ -55,42 +55,52 @@ class FakeService {
     return { status: 202, body: JSON.stringify({ id }) };
   }
 
-  /** The messages a stream gets: retry hint, then the room after lastEventId, with heartbeats. */
+  /**
+   * The messages a stream gets, one per next() call: retry hint, then the room after
+   * lastEventId, with heartbeats, including what is published while the stream is read
+   * (teardown publishes its fence mid-replay); undefined once it has caught up.
+   */
   stream(url, headers) {
-    if (!String(headers.Authorization || '').startsWith('Bearer ')) return { status: 401, messages: [], close() {} };
+    if (!String(headers.Authorization || '').startsWith('Bearer ')) return { status: 401, next() {}, close() {} };
     const query = url.slice(url.indexOf('?') + 1).split('&');
     const param = (name) =>
       decodeURIComponent((query.find((pair) => pair.startsWith(`${name}=`)) || '').slice(name.length + 1));
     const room = param('matchId');
     const after = Number(param('lastEventId').split('-')[0]);
     const slow = this.slowVus.has(this.exec.vu.idInTest);
-    const messages = [{ id: '', name: '', data: '', comment: '' }];
+    const vu = this.exec.vu.idInTest;
+    const pending = [{ id: '', name: '', data: '', comment: '' }];
+    let position = 0;
     let updates = 0;
     let gap = false;
-    for (const entry of this.entries) {
-      if (Number(entry.id.split('-')[0]) <= after || entry.event.matchId !== room) continue;
-      const isUpdate = entry.event.data && entry.event.data.kind === 'update';
-      if (isUpdate) updates++;
-      // Slow: the 3rd to 7th updates overflow its queue. Silent: a fast subscriber's 4th vanishes.
-      if (isUpdate && slow && this.behaviour !== 'none' && updates >= 3 && updates <= 7) {
-        this.dropped++;
-        gap = true;
-        continue;
+    const next = () => {
+      while (pending.length === 0 && position < this.entries.length) {
+        const entry = this.entries[position++];
+        if (Number(entry.id.split('-')[0]) <= after || entry.event.matchId !== room) continue;
+        const isUpdate = entry.event.data && entry.event.data.kind === 'update';
+        if (isUpdate) updates++;
+        // Slow: the 3rd to 7th updates overflow its queue. Silent: a fast subscriber's 4th vanishes.
+        if (isUpdate && slow && this.behaviour !== 'none' && updates >= 3 && updates <= 7) {
+          this.dropped++;
+          gap = true;
+          continue;
+        }
+        if (isUpdate && !slow && this.behaviour === 'silent' && updates === 4 && vu === 1) continue;
+        if (gap) {
+          pending.push({ id: '', name: 'resync', data: '{"action":"resync","reason":"events_dropped"}', comment: '' });
+          gap = false;
+        }
+        pending.push({ id: entry.id, name: entry.event.action, data: JSON.stringify(entry.event), comment: '' });
+        pending.push({ id: '', name: '', data: '', comment: 'heartbeat' });
+        this.sent++;
       }
-      if (isUpdate && !slow && this.behaviour === 'silent' && updates === 4 && this.exec.vu.idInTest === 1) continue;
-      if (gap) {
-        messages.push({ id: '', name: 'resync', data: '{"action":"resync","reason":"events_dropped"}', comment: '' });
-        gap = false;
-      }
-      messages.push({ id: entry.id, name: entry.event.action, data: JSON.stringify(entry.event), comment: '' });
-      messages.push({ id: '', name: '', data: '', comment: 'heartbeat' });
-      this.sent++;
-    }
+      return pending.shift();
+    };
     this.open++;
     this.opened++;
     return {
       status: 200,
-      messages,
+      next,
       close: () => {
         this.open--;
       },
@@ -118,8 +128,11 @@ function summarise(metric) {
 }
 
 /**
+ * Drives a run. With `runners: 2` it plays the k6-operator's two runners in turn, each
+ * with its execution segment: both run setup() (the second joins the first's run), the
+ * producers and subscribers are shared out between them, and both run teardown().
  * @param {any} script the module namespace of loadtest/sse.js
- * @param {{ behaviour: string }} options
+ * @param {{ behaviour: string, runners?: number }} options
  */
 export function drive(script, options) {
   const k6 = globalThis.fakeK6;
@@ -132,27 +145,42 @@ export function drive(script, options) {
   const service = new FakeService({ behaviour: options.behaviour, slowVus, exec });
   k6.service = service;
 
-  const data = JSON.parse(JSON.stringify(script.setup())); // k6 hands setup data over as JSON
+  const runners = options.runners || 1;
+  const segments = runners === 1 ? [undefined] : ['0:1/2', '1/2:1'];
+  const as = (runner) => (exec.test.options.executionSegment = segments[runner]);
+  // k6 hands setup data over as JSON, to each runner its own.
+  const data = segments.map((_segment, runner) => {
+    as(runner);
+    return JSON.parse(JSON.stringify(script.setup()));
+  });
   const updates = Math.round(scenarios.producers.rate * Number(String(scenarios.producers.duration).replace('s', '')));
   for (let iteration = 0; iteration < updates; iteration++) {
+    as(iteration % runners);
     exec.scenario.iterationInTest = iteration;
-    script.produce(data);
+    script.produce(data[iteration % runners]);
   }
-  script.endRun(data);
+  as(0);
+  script.endRun(data[0]);
   exec.scenario.startTime = Date.now();
   for (let vu = 1; vu <= fast + slow; vu++) {
+    as(vu % runners);
     exec.vu.idInTest = vu;
-    if (slowVus.has(vu)) script.slowSubscriber(data);
-    else script.fastSubscriber(data);
+    if (slowVus.has(vu)) script.slowSubscriber(data[vu % runners]);
+    else script.fastSubscriber(data[vu % runners]);
   }
   exec.vu.idInTest = 0;
-  script.teardown(data);
+  for (let runner = runners - 1; runner >= 0; runner--) {
+    as(runner);
+    script.teardown(data[runner]);
+  }
 
   const metrics = {};
   for (const [name, metric] of Object.entries(k6.metrics)) {
     if (metric.samples.length > 0) metrics[name] = { type: metric.type, values: summarise(metric) };
   }
-  const summary = script.handleSummary({ metrics, setup_data: data });
+  // Only the first runner judged, so the verdict gauges are its own.
+  const summary = script.handleSummary({ metrics, setup_data: data[0] });
+  const later = data.slice(1).map((setupData) => script.handleSummary({ metrics: {}, setup_data: setupData }).stdout);
   const verdicts = {};
   for (const [name, metric] of Object.entries(metrics))
     if (name.startsWith('loadtest_verdict_')) verdicts[name.slice(17)] = metric.values.value;
@@ -166,6 +194,8 @@ export function drive(script, options) {
     checks: k6.checks.filter((check) => !check.ok).map((check) => check.name),
     sleeps: k6.sleeps,
     stdout: summary.stdout,
+    runs: data.map((setupData) => setupData.run),
+    laterRunners: later,
     files: Object.keys(summary).filter((key) => key !== 'stdout'),
   };
 }

@@ -10,9 +10,9 @@ import { HARNESS_ENV, lastJsonLine, type HarnessResult } from './result.ts';
 const hooks = fileURLToPath(new URL('./hooks.js', import.meta.url));
 const main = fileURLToPath(new URL('./main.js', import.meta.url));
 
-async function runHarness(behaviour: string): Promise<HarnessResult> {
+async function runHarness(behaviour: string, runners = 1): Promise<HarnessResult> {
   const child = spawn(process.execPath, ['--import', hooks, main], {
-    env: { PATH: process.env.PATH, ...HARNESS_ENV, FAKE_BEHAVIOUR: behaviour },
+    env: { PATH: process.env.PATH, ...HARNESS_ENV, FAKE_BEHAVIOUR: behaviour, FAKE_RUNNERS: String(runners) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -49,6 +49,19 @@ describe('loadtest/sse.js driven through a whole run (Node, k6 stand-ins)', () =
     ]);
     expect(result.failures).toEqual(['verdicts failed: fast_received_everything, drops_accounted']);
     expect(result.stdout).toMatch(/: FAILED/);
+  });
+
+  it('as two k6-operator runners: one run, one baseline, judged once over both runners’ subscribers and drops', async () => {
+    const result = await runHarness('counted', 2);
+    expect(result.runs[1]).toBe(result.runs[0]);
+    expect(Object.values(result.verdicts)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(result.failures).toEqual([]);
+    expect(result.dropped).toBe(5);
+    expect(result.stdout).toMatch(/: PASSED/);
+    expect(result.laterRunners).toEqual([expect.stringMatching(/the first runner judges the run/)]);
+    // A fast subscriber on the second runner silently missing an event fails the whole run.
+    const silent = await runHarness('silent', 2);
+    expect(silent.failures).toEqual(['verdicts failed: fast_received_everything, drops_accounted']);
   });
 
   it('fails drops_only_with_slow when slow subscribers never overflow', async () => {

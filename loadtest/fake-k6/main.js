@@ -5,4 +5,8 @@ import './init.js';
 import * as script from '../sse.js';
 import { drive } from './harness.js';
 
-console.log(JSON.stringify(drive(script, { behaviour: __ENV.FAKE_BEHAVIOUR || 'counted' })));
+console.log(
+  JSON.stringify(
+    drive(script, { behaviour: __ENV.FAKE_BEHAVIOUR || 'counted', runners: Number(__ENV.FAKE_RUNNERS || 1) }),
+  ),
+);

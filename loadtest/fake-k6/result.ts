@@ -9,6 +9,10 @@ export interface HarnessResult {
   checks: string[];
   sleeps: number[];
   stdout: string;
+  /** Each runner's run id (the second joins the first's). */
+  runs: string[];
+  /** The summaries of the runners after the first. */
+  laterRunners: string[];
   files: string[];
 }
 

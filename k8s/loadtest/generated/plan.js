@@ -11,6 +11,8 @@
  * @typedef {{
  *   baseUrl: string,
  *   metricsUrls: string[],
+ *   prometheusUrl: string,
+ *   prometheusSelector: string,
  *   subscriberTokens: string[],
  *   producerToken: string,
  *   matchId: string,
@@ -30,7 +32,15 @@ export const KNOBS = {
   BASE_URL: { default: 'http://127.0.0.1:4001', meaning: 'the service (public port)' },
   METRICS_URL: {
     default: 'http://127.0.0.1:9464/metrics',
-    meaning: 'metrics endpoint; comma-separated to sum several pods',
+    meaning: 'metrics endpoint; comma-separated to sum several pods (ignored when PROMETHEUS_URL is set)',
+  },
+  PROMETHEUS_URL: {
+    default: '',
+    meaning: 'Prometheus HTTP API that scrapes every service pod; when set, drops are counted from it (all replicas)',
+  },
+  PROMETHEUS_SELECTOR: {
+    default: 'job="trayb-realtime"',
+    meaning: "label matchers of the service's series in Prometheus (add namespace=... when several stacks share it)",
   },
   TOKEN: {
     default: '',
@@ -128,6 +138,8 @@ export function planFrom(env) {
   const plan = {
     baseUrl: knob(env, 'BASE_URL').replace(/\/+$/, ''),
     metricsUrls: list(knob(env, 'METRICS_URL')),
+    prometheusUrl: knob(env, 'PROMETHEUS_URL').replace(/\/+$/, ''),
+    prometheusSelector: knob(env, 'PROMETHEUS_SELECTOR'),
     subscriberTokens,
     producerToken,
     matchId: knob(env, 'MATCH_ID'),
@@ -142,7 +154,8 @@ export function planFrom(env) {
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9:_.-]*$/.test(plan.matchId))
     throw new Error(`MATCH_ID "${plan.matchId}" is not a valid match id`);
-  if (plan.metricsUrls.length === 0) throw new Error('METRICS_URL is required: the drop counters are read from it');
+  if (plan.metricsUrls.length === 0 && plan.prometheusUrl === '')
+    throw new Error('METRICS_URL or PROMETHEUS_URL is required: the drop counters are read from it');
   if (plan.slowSubscribers > 0 && plan.slowPauseSeconds >= plan.durationSeconds) {
     // A subscriber still paused when the end marker comes would lose the marker itself.
     throw new Error(`SLOW_PAUSE (${plan.slowPauseSeconds}s) must be shorter than DURATION (${plan.durationSeconds}s)`);

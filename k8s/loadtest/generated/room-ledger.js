@@ -15,10 +15,11 @@ import { runFieldsOf } from './room.js';
 export class RoomLedger {
   /**
    * @param {string} run
-   * @param {string} fenceId
+   * @param {string} [fenceId] where the replay ends; fenceAt() sets it later when the
+   *   replay starts before the fence is published (k6's teardown waits for reports first)
    * @param {{ keepIds?: boolean }} [options]
    */
-  constructor(run, fenceId, options = {}) {
+  constructor(run, fenceId = '', options = {}) {
     this.run = run;
     this.fenceId = fenceId;
     this.published = new IdDigest();
@@ -48,7 +49,7 @@ export class RoomLedger {
     }
     const id = message.id;
     if (id === undefined || id === '') return false;
-    if (compareStreamIds(id, this.fenceId) >= 0) {
+    if (this.fenceId !== '' && compareStreamIds(id, this.fenceId) >= 0) {
       this.complete = true;
       return true;
     }
@@ -64,6 +65,14 @@ export class RoomLedger {
       this.reports.push(/** @type {SubscriberReport} */ (fields.report));
     }
     return false;
+  }
+
+  /**
+   * Ends the replay at `fenceId`: what comes from it on is no longer the run's.
+   * @param {string} fenceId
+   */
+  fenceAt(fenceId) {
+    this.fenceId = fenceId;
   }
 
   /**

@@ -15,7 +15,8 @@ import { VERDICT_RULES } from './verdict.js';
  *   verdicts: Verdict[],
  *   numbers: RunNumbers | null,
  *   timeToFirstEventMs: Timing | null,
- * }} RunSummary
+ *   judgedBy?: 'first runner',
+ * }} RunSummary judgedBy: a later k6-operator runner's share, judged by the first runner
  * @typedef {{ type?: string, values: Record<string, number> }} K6MetricSummary
  * @typedef {{ metrics: Record<string, K6MetricSummary | undefined>, setup_data?: unknown }} K6SummaryData
  */
@@ -47,6 +48,17 @@ export const TIME_TO_FIRST_EVENT = 'loadtest_time_to_first_event';
  * @returns {RunSummary}
  */
 export function summaryFromK6(data) {
+  const setup = data.setup_data;
+  const ttfe = data.metrics[TIME_TO_FIRST_EVENT]?.values;
+  const timeToFirstEventMs =
+    ttfe === undefined
+      ? null
+      : { avg: ttfe.avg ?? 0, p95: ttfe['p(95)'] ?? 0, max: ttfe.max ?? 0, count: ttfe.count ?? 0 };
+  const run =
+    setup !== null && typeof setup === 'object' && 'run' in setup && typeof setup.run === 'string' ? setup.run : null;
+  if (setup !== null && typeof setup === 'object' && 'judge' in setup && setup.judge === false) {
+    return { runner: 'k6', run, verdicts: [], numbers: null, timeToFirstEventMs, judgedBy: 'first runner' };
+  }
   /** @type {Verdict[]} */
   const verdicts = VERDICT_RULES.map((rule) => {
     const value = data.metrics[verdictMetric(rule)]?.values.value;
@@ -79,20 +91,7 @@ export function summaryFromK6(data) {
       connectionsDelta: read('connectionsDelta'),
     };
   }
-  const ttfe = data.metrics[TIME_TO_FIRST_EVENT]?.values;
-  const setup = data.setup_data;
-  const run =
-    setup !== null && typeof setup === 'object' && 'run' in setup && typeof setup.run === 'string' ? setup.run : null;
-  return {
-    runner: 'k6',
-    run,
-    verdicts,
-    numbers,
-    timeToFirstEventMs:
-      ttfe === undefined
-        ? null
-        : { avg: ttfe.avg ?? 0, p95: ttfe['p(95)'] ?? 0, max: ttfe.max ?? 0, count: ttfe.count ?? 0 },
-  };
+  return { runner: 'k6', run, verdicts, numbers, timeToFirstEventMs };
 }
 
 /**
@@ -118,8 +117,14 @@ export function passed(summary) {
  * @param {RunSummary} summary
  */
 export function summaryText(summary) {
+  const outcome =
+    summary.judgedBy === undefined
+      ? passed(summary)
+        ? 'PASSED'
+        : 'FAILED'
+      : `this runner's share; the ${summary.judgedBy} judges the run (see its log)`;
   const lines = [
-    `SSE load test (${summary.runner})${summary.run === null ? '' : ` run ${summary.run}`}: ${passed(summary) ? 'PASSED' : 'FAILED'}`,
+    `SSE load test (${summary.runner})${summary.run === null ? '' : ` run ${summary.run}`}: ${outcome}`,
     '',
   ];
   for (const verdict of summary.verdicts)

@@ -17,8 +17,7 @@ export function open(url, params, setup) {
   };
   setup(client);
   for (const handler of handlers.open) handler();
-  for (const message of stream.messages) {
-    if (closed) break;
+  for (let message = stream.next(); message !== undefined && !closed; message = stream.next()) {
     for (const handler of handlers.event) handler(message);
   }
   stream.close();
