@@ -58,6 +58,9 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
+    // request.ip is what the per-address limits count: behind an ingress it must be the
+    // client's address from X-Forwarded-For, taken only from the proxies named here.
+    trustProxy: config.http.trustProxy.length > 0 ? [...config.http.trustProxy] : false,
     routerOptions: { maxParamLength: 200 },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -77,6 +80,8 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     flushIntervalMs: config.sse.flushIntervalMs,
     heartbeatIntervalMs: config.sse.heartbeatIntervalMs,
     retryMs: config.sse.retryMs,
+    maxConnections: config.sse.maxConnections,
+    maxConnectionsPerIdentity: config.sse.maxConnectionsPerIdentity,
     metrics,
     counters,
   });

@@ -56,6 +56,7 @@ export function spawnService(options: TestServiceOptions): Promise<ServiceProces
     POD_NAME: options.pod,
     REALTIME_STREAM_KEY: options.streamKey,
     MATCHES_KEY: `${options.streamKey}:matches`,
+    RATE_LIMIT_KEY_PREFIX: `${options.streamKey}:ratelimit:`,
     REALTIME_STREAM_READ_BLOCK_MS: '1000',
     SSE_DRAIN_WINDOW_MS: '200',
     LOG_LEVEL: 'error',

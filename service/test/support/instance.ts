@@ -26,6 +26,8 @@ export function testConfig(stream: TestStream, env: Record<string, string> = {})
     REDIS_URL: inject('redisUrl'),
     REALTIME_STREAM_KEY: stream.key,
     MATCHES_KEY: stream.matchesKey,
+    // Instances of one test stream share their limits, as replicas do; other tests' do not.
+    RATE_LIMIT_KEY_PREFIX: `${stream.key}:ratelimit:`,
     POD_NAME: `pod-${randomUUID().slice(0, 6)}`,
     AUTH_JWT_SECRET: TEST_SECRET,
     PORT: '0',
