@@ -6,7 +6,7 @@ import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/index.ts';
 import { RealtimeBus } from './bus/index.ts';
-import { authPlugin } from './auth/index.ts';
+import { FailedAuthLimit, authPlugin } from './auth/index.ts';
 import { createServiceMetrics, SseHashCounters, type ServiceMetrics } from './metrics/index.ts';
 import { Fanout, streamRoute } from './sse/index.ts';
 import { clientRoutes } from './client/index.ts';
@@ -101,7 +101,12 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     global: true,
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
-  await app.register(authPlugin, { auth: config.auth });
+  const failedAuthLimit = new FailedAuthLimit(bus.redis, {
+    keyPrefix: config.rateLimits.keyPrefix,
+    maxPerMinute: config.rateLimits.authFailuresPerMinute,
+    onError: (error) => logger.warn({ err: error }, 'could not count failed authentications in Redis'),
+  });
+  await app.register(authPlugin, { auth: config.auth, failedAuthLimit });
   const draining = () => realtime.draining;
   await app.register(healthRoutes, { bus, readBlockMs: config.stream.readBlockMs, draining });
   await app.register(matchRoutes, { store: matches });
@@ -112,6 +117,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     fanout,
     retryMs: config.sse.retryMs,
     maxConnectsPerMinute: config.sse.maxConnectsPerMinute,
+    rateLimitKeyPrefix: config.rateLimits.keyPrefix,
     draining,
   });
   if (config.auth.devTokens && config.auth.jwtSecret !== undefined)

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import { AuthError, createTokenVerifier, type Identity, type Role } from './tokens.ts';
+import type { FailedAuthLimit } from './failed-auth-limit.ts';
 import type { ServiceConfig } from '../config/index.ts';
 
 declare module 'fastify' {
@@ -42,14 +43,21 @@ export function mayFollow(identity: Identity, matchId: string): boolean {
 }
 
 export const authPlugin = fp(
-  async (app, options: { auth: ServiceConfig['auth'] }) => {
+  async (app, options: { auth: ServiceConfig['auth']; failedAuthLimit: FailedAuthLimit }) => {
     const verify = createTokenVerifier(options.auth);
     await app.register(cookie);
     app.decorateRequest('identity', undefined);
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = tokenFrom(request);
       if (token === undefined || token.length === 0) throw new AuthError(401, 'a bearer token is required');
-      request.identity = await verify(token);
+      // Before verification: an address that keeps presenting forged tokens gets no more checks.
+      await options.failedAuthLimit.check(request.ip);
+      try {
+        request.identity = await verify(token);
+      } catch (error) {
+        if (error instanceof AuthError && error.forged) await options.failedAuthLimit.recordFailure(request.ip);
+        throw error;
+      }
     });
     app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {
       const identity = identityOf(request);

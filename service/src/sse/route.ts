@@ -30,6 +30,8 @@ export interface StreamRouteOptions {
   readonly retryMs: number;
   /** Connection attempts allowed per identity per minute (a reconnect storm guard). */
   readonly maxConnectsPerMinute: number;
+  /** Where in Redis the attempts are counted, for every instance together. */
+  readonly rateLimitKeyPrefix: string;
   readonly draining: () => boolean;
 }
 
@@ -76,7 +78,16 @@ async function catchUp(client: ClientQueue, bus: RealtimeBus, lastId: string): P
 export async function streamRoute(instance: FastifyInstance, options: StreamRouteOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { bus, fanout, retryMs, draining } = options;
-  await app.register(rateLimit, { global: false, hook: 'preHandler' });
+  // Counted in Redis, not per process, so N replicas do not allow N times the limit. When
+  // Redis cannot count, streams are not refused for it (skipOnError): the stream needs Redis
+  // anyway and answers for itself when Redis is away.
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    redis: bus.redis,
+    nameSpace: `${options.rateLimitKeyPrefix}connect:`,
+    skipOnError: true,
+  });
   app.get(
     '/api/realtime/stream',
     {
