@@ -13,6 +13,7 @@ import { clientRoutes } from './client/index.ts';
 import { validatorCompiler } from './api/validation.ts';
 import {
   MatchStore,
+  clientErrorHandler,
   devTokenRoutes,
   healthRoutes,
   installErrorHandling,
@@ -62,6 +63,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     // client's address from X-Forwarded-For, taken only from the proxies named here.
     trustProxy: config.http.trustProxy.length > 0 ? [...config.http.trustProxy] : false,
     routerOptions: { maxParamLength: 200 },
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);

@@ -2,6 +2,7 @@
 // Expected failures (validation, auth, unavailable Redis) are answered; anything else is a
 // 500 that is logged with its stack and never leaks details.
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AuthError } from '../auth/index.ts';
@@ -74,4 +75,36 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorBody(404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
   );
+}
+
+/** What Node's parser reports before any route runs, and the status it deserves. */
+const CLIENT_ERRORS: Readonly<Record<string, { statusCode: number; message: string }>> = {
+  HPE_HEADER_OVERFLOW: { statusCode: 431, message: 'request headers are larger than 16 KB' },
+  ERR_HTTP_REQUEST_TIMEOUT: { statusCode: 408, message: 'the request took too long to arrive' },
+};
+
+/**
+ * Requests Node refuses while parsing (headers over its 16 KB limit, a malformed request
+ * line, a request too slow to arrive) never reach a route; they get the same JSON error
+ * shape as every other refusal, written straight to the socket, which then closes.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const { statusCode, message } = CLIENT_ERRORS[error.code ?? ''] ?? {
+    statusCode: 400,
+    message: 'the request could not be parsed as HTTP',
+  };
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(statusCode, message));
+    socket.write(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\n` +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        'x-content-type-options: nosniff\r\n' +
+        'cache-control: no-store\r\n' +
+        'connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy(error);
 }
