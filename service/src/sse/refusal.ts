@@ -2,12 +2,13 @@
 // full, shutting down, Redis away). A browser's EventSource treats any answer but a 200 event
 // stream as final and never reconnects, so a throttled tab would stay dead. A client that
 // asks for an event stream therefore gets a 200 event stream that only says when to come
-// back (`retry:`) and why (a comment), and ends at once: EventSource waits that long and
+// back (`retry:`) and why (a `refused` control event, for clients that reconnect by
+// themselves, like the live page), and ends at once: EventSource waits that long and
 // reconnects on its own. Final refusals (400, 401, 403) keep their status, and a client that
 // asks for JSON (or anything but an event stream) gets the JSON error with Retry-After.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { classify, sendError } from '../api/index.ts';
-import { retryFrame } from './frames.ts';
+import { controlFrame, retryFrame } from './frames.ts';
 
 export const STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -35,9 +36,9 @@ export function spreadRetry(ms: number, random: () => number = Math.random): num
   return Math.round(ms * (1 + random() / 2));
 }
 
-/** The body of a passing refusal: the retry hint, then the reason as an SSE comment. */
-export function refusalBody(statusCode: number, message: string, retryMs: number): string {
-  return `${retryFrame(retryMs)}: refused ${statusCode}: ${message.replace(/[\r\n]+/g, ' ')}\n\n`;
+/** The body of a passing refusal: the retry hint, then the `refused` event saying why. */
+export function refusalBody(status: number, message: string, retryMs: number): string {
+  return retryFrame(retryMs) + controlFrame('refused', { status, message, retryMs });
 }
 
 /**

@@ -48,7 +48,9 @@ describe('a connection flood past the cap', () => {
     }
     await publishing;
 
-    const refused = attempts.filter((attempt) => attempt.comments.some((c) => c.includes('refused 503')));
+    const refused = attempts.filter((attempt) =>
+      attempt.events.some((event) => event.event === 'refused' && event.data.includes('"status":503')),
+    );
     const admitted = attempts.filter((attempt) => !refused.includes(attempt));
     expect(admitted.length).toBe(CAP - RESIDENTS);
     expect(refused.length).toBe(FLOOD - (CAP - RESIDENTS));

@@ -54,7 +54,7 @@ describe('limits across replicas', () => {
     // An EventSource from that address is told to come back later, not refused for good.
     const eventStream = await streamAttempt(first.url, valid, guesser, 'text/event-stream');
     expect(eventStream.status).toBe(200);
-    expect(await eventStream.text()).toMatch(/^retry: \d+\n\n: refused 429/);
+    expect(await eventStream.text()).toMatch(/^retry: \d+\n\nevent: refused\ndata: \{"action":"refused","status":429,/);
 
     expect((await streamAttempt(first.url, 'forged.token.x', '203.0.113.8')).status).toBe(401);
     const neighbour = await fetch(`${first.url}/api/matches`, {

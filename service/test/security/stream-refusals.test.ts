@@ -55,9 +55,10 @@ describe('a throttled EventSource', () => {
     // What is left of the one-minute window, spread by up to half as much again.
     expect(refused.retry).toBeGreaterThan(30_000);
     expect(refused.retry).toBeLessThanOrEqual(90_000);
-    expect(refused.comments.join()).toContain('refused 429');
+    const said = JSON.parse((await refused.waitForEvent('refused')).data) as Record<string, unknown>;
+    expect(said).toMatchObject({ action: 'refused', status: 429, retryMs: refused.retry });
     await expect.poll(() => refused.ended).toBe(true);
-    expect(refused.events).toEqual([]);
+    expect(refused.streamEvents).toEqual([]);
 
     const json = await fetch(`${service.url}/api/realtime/stream`, {
       headers: { authorization: `Bearer ${bob}`, accept: 'application/json' },
@@ -72,7 +73,7 @@ describe('a throttled EventSource', () => {
     await open(service.url, { token: await token('admin', [], { sub: 'full-first' }) });
     const late = await open(service.url, { token: await token('admin', [], { sub: 'full-second' }) });
     expect(late.status).toBe(200);
-    expect(late.comments.join()).toContain('refused 503');
+    expect(JSON.parse((await late.waitForEvent('refused')).data)).toMatchObject({ status: 503 });
     expect(late.retry).toBeGreaterThanOrEqual(300);
     expect(late.retry).toBeLessThanOrEqual(450);
     const json = await fetch(`${service.url}/api/realtime/stream`, {
