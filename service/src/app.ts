@@ -121,6 +121,7 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     maxConnectsPerMinute: config.sse.maxConnectsPerMinute,
     rateLimitKeyPrefix: config.rateLimits.keyPrefix,
     draining,
+    metrics,
   });
   if (config.auth.devTokens && config.auth.jwtSecret !== undefined)
     await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });

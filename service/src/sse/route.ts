@@ -12,6 +12,7 @@ import { ErrorBody, HttpError } from '../api/index.ts';
 import type { ClientQueue } from './client-queue.ts';
 import { openStream } from './connection.ts';
 import type { Fanout } from './fanout.ts';
+import type { ServiceMetrics } from '../metrics/index.ts';
 import { eventFrame, retryFrame } from './frames.ts';
 import { STREAM_HEADERS, streamErrorHandler } from './refusal.ts';
 
@@ -33,6 +34,7 @@ export interface StreamRouteOptions {
   /** Where in Redis the attempts are counted, for every instance together. */
   readonly rateLimitKeyPrefix: string;
   readonly draining: () => boolean;
+  readonly metrics: ServiceMetrics;
 }
 
 /** The rooms a stream follows: the requested ones (each allowed), or all the caller may see. */
@@ -77,7 +79,7 @@ async function catchUp(client: ClientQueue, bus: RealtimeBus, lastId: string): P
 
 export async function streamRoute(instance: FastifyInstance, options: StreamRouteOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const { bus, fanout, retryMs, draining } = options;
+  const { bus, fanout, retryMs, draining, metrics } = options;
   // Counted in Redis, not per process, so N replicas do not allow N times the limit. When
   // Redis cannot count, streams are not refused for it (skipOnError): the stream needs Redis
   // anyway and answers for itself when Redis is away.
@@ -101,6 +103,7 @@ export async function streamRoute(instance: FastifyInstance, options: StreamRout
           max: options.maxConnectsPerMinute,
           timeWindow: 60_000,
           keyGenerator: (request: FastifyRequest) => request.identity?.sub ?? request.ip,
+          onExceeded: () => metrics.connectionsRefused.inc({ reason: 'attempt_rate' }),
           errorResponseBuilder: (_request: FastifyRequest, context: { after: string; ttl: number }) =>
             new HttpError(429, `too many stream connections; retry in ${context.after}`, context.ttl),
         },
@@ -120,6 +123,7 @@ export async function streamRoute(instance: FastifyInstance, options: StreamRout
         throw new HttpError(401, 'token expired');
 
       const full = fanout.refusal(identity.sub);
+      if (full !== undefined) metrics.connectionsRefused.inc({ reason: full });
       if (full === 'instance_full')
         throw new HttpError(503, 'this instance holds all the streams it may; reconnect', retryMs);
       if (full === 'identity_full')

@@ -59,6 +59,9 @@ describe('a connection flood past the cap', () => {
       expect(attempt.retry).toBeGreaterThanOrEqual(1000);
     }
     expect(service.app.realtime.fanout.size).toBe(CAP);
+    // Counted for the on-call, by reason.
+    const counted = (await service.app.realtime.metrics.connectionsRefused.get()).values;
+    expect(counted.find((sample) => sample.labels.reason === 'instance_full')?.value).toBe(refused.length);
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
 
     for (const resident of residents) await resident.waitForEvents(EVENTS, 30_000);

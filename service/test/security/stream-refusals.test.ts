@@ -59,6 +59,8 @@ describe('a throttled EventSource', () => {
     expect(said).toMatchObject({ action: 'refused', status: 429, retryMs: refused.retry });
     await expect.poll(() => refused.ended).toBe(true);
     expect(refused.streamEvents).toEqual([]);
+    const counted = (await service.app.realtime.metrics.connectionsRefused.get()).values;
+    expect(counted.find((sample) => sample.labels.reason === 'attempt_rate')?.value).toBe(1);
 
     const json = await fetch(`${service.url}/api/realtime/stream`, {
       headers: { authorization: `Bearer ${bob}`, accept: 'application/json' },
