@@ -14,9 +14,9 @@ export const REDIS_ACL_CONFIGMAP = 'trayb-realtime-redis-acl';
 
 /** `streamEnv`: the text of k8s/base/stream.env, which the service and the controller both read. */
 export function redisAclFile(streamEnv: string): GeneratedFile {
-  const { stream, http } = loadServiceConfig(parseEnv(streamEnv));
+  const { stream, http, rateLimits } = loadServiceConfig(parseEnv(streamEnv));
   const users = [
-    serviceAclUser({ stream: stream.key, matches: http.matchesKey }),
+    serviceAclUser({ stream: stream.key, matches: http.matchesKey, rateLimitPrefix: rateLimits.keyPrefix }),
     controllerAclUser({ stream: stream.key }),
   ];
   const configMap = {

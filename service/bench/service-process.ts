@@ -52,6 +52,9 @@ export async function startService(settings: ServiceSettings): Promise<RunningSe
       // Every benchmark subscriber shares one identity; the per-identity reconnect guard
       // would refuse all but the first 60 connections a minute.
       SSE_MAX_CONNECT_PER_MINUTE: '1000000',
+      // ... and would hold at most 10 streams, nor one instance more than 10,000.
+      SSE_MAX_CONNECTIONS_PER_IDENTITY: '1000000',
+      SSE_MAX_CONNECTIONS: '1000000',
       SSE_DRAIN_WINDOW_MS: '0',
       ...settings.env,
     },

@@ -6,13 +6,14 @@ import helmet from '@fastify/helmet';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config/index.ts';
 import { RealtimeBus } from './bus/index.ts';
-import { authPlugin } from './auth/index.ts';
+import { FailedAuthLimit, authPlugin } from './auth/index.ts';
 import { createServiceMetrics, SseHashCounters, type ServiceMetrics } from './metrics/index.ts';
 import { Fanout, streamRoute } from './sse/index.ts';
 import { clientRoutes } from './client/index.ts';
 import { validatorCompiler } from './api/validation.ts';
 import {
   MatchStore,
+  clientErrorHandler,
   devTokenRoutes,
   healthRoutes,
   installErrorHandling,
@@ -58,7 +59,11 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
+    // request.ip is what the per-address limits count: behind an ingress it must be the
+    // client's address from X-Forwarded-For, taken only from the proxies named here.
+    trustProxy: config.http.trustProxy.length > 0 ? [...config.http.trustProxy] : false,
     routerOptions: { maxParamLength: 200 },
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandling(app);
@@ -77,6 +82,8 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     flushIntervalMs: config.sse.flushIntervalMs,
     heartbeatIntervalMs: config.sse.heartbeatIntervalMs,
     retryMs: config.sse.retryMs,
+    maxConnections: config.sse.maxConnections,
+    maxConnectionsPerIdentity: config.sse.maxConnectionsPerIdentity,
     metrics,
     counters,
   });
@@ -96,7 +103,12 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     global: true,
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
   });
-  await app.register(authPlugin, { auth: config.auth });
+  const failedAuthLimit = new FailedAuthLimit(bus.redis, {
+    keyPrefix: config.rateLimits.keyPrefix,
+    maxPerMinute: config.rateLimits.authFailuresPerMinute,
+    onError: (error) => logger.warn({ err: error }, 'could not count failed authentications in Redis'),
+  });
+  await app.register(authPlugin, { auth: config.auth, failedAuthLimit });
   const draining = () => realtime.draining;
   await app.register(healthRoutes, { bus, readBlockMs: config.stream.readBlockMs, draining });
   await app.register(matchRoutes, { store: matches });
@@ -107,7 +119,9 @@ export async function buildApp(config: ServiceConfig, logger: Logger): Promise<F
     fanout,
     retryMs: config.sse.retryMs,
     maxConnectsPerMinute: config.sse.maxConnectsPerMinute,
+    rateLimitKeyPrefix: config.rateLimits.keyPrefix,
     draining,
+    metrics,
   });
   if (config.auth.devTokens && config.auth.jwtSecret !== undefined)
     await app.register(devTokenRoutes, { secret: config.auth.jwtSecret });

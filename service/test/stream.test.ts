@@ -98,11 +98,12 @@ describe('tokens on the stream', () => {
     expect([byQuery.status, byCookie.status, without.status]).toEqual([200, 200, 401]);
   });
 
-  it('limits connection attempts per identity, not per server: the fourth of three allowed is a 429', async () => {
+  it('limits connection attempts per identity, not per server: the fourth of three allowed is a 429 to a JSON client', async () => {
     const service = await instance(testStream(), { SSE_MAX_CONNECT_PER_MINUTE: '3' });
     const alice = await token('admin', [], { sub: 'alice' });
     const attempts: SseTestClient[] = [];
-    for (let i = 0; i < 4; i++) attempts.push(await open(service.url, { token: alice }));
+    for (let i = 0; i < 4; i++)
+      attempts.push(await open(service.url, { token: alice, headers: { accept: 'application/json' } }));
     const statuses = attempts.map((attempt) => attempt.status ?? 0);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = attempts.at(-1) as SseTestClient;

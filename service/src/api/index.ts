@@ -1,6 +1,14 @@
 // The HTTP API besides the stream: match state and mutations, the caller's profile, the
 // producer publish route, health, the development token route, and the one error shape.
-export { installErrorHandling, errorBody, HttpError, ErrorBody } from './errors.ts';
+export {
+  installErrorHandling,
+  classify,
+  clientErrorHandler,
+  errorBody,
+  sendError,
+  HttpError,
+  ErrorBody,
+} from './errors.ts';
 export { MatchStore } from './match-store.ts';
 export { matchRoutes } from './matches.ts';
 export { profileRoutes } from './profile.ts';

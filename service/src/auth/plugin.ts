@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import { AuthError, createTokenVerifier, type Identity, type Role } from './tokens.ts';
+import type { FailedAuthLimit } from './failed-auth-limit.ts';
 import type { ServiceConfig } from '../config/index.ts';
 
 declare module 'fastify' {
@@ -42,7 +43,7 @@ export function mayFollow(identity: Identity, matchId: string): boolean {
 }
 
 export const authPlugin = fp(
-  async (app, options: { auth: ServiceConfig['auth'] }) => {
+  async (app, options: { auth: ServiceConfig['auth']; failedAuthLimit: FailedAuthLimit }) => {
     const verify = createTokenVerifier(options.auth);
     // Where development mints tokens (`npm run dev`), the 401 a first curl gets says how to get one.
     const devTokens = options.auth.devTokens && options.auth.jwtSecret !== undefined;
@@ -55,7 +56,14 @@ export const authPlugin = fp(
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = tokenFrom(request);
       if (token === undefined || token.length === 0) throw new AuthError(401, tokenRequired(request));
-      request.identity = await verify(token);
+      // Before verification: an address that keeps presenting forged tokens gets no more checks.
+      await options.failedAuthLimit.check(request.ip);
+      try {
+        request.identity = await verify(token);
+      } catch (error) {
+        if (error instanceof AuthError && error.forged) await options.failedAuthLimit.recordFailure(request.ip);
+        throw error;
+      }
     });
     app.decorate('requireRole', (...roles: Role[]) => async (request: FastifyRequest) => {
       const identity = identityOf(request);

@@ -26,11 +26,21 @@ export interface Identity {
 }
 
 export class AuthError extends Error {
-  readonly statusCode: 401 | 403;
-  constructor(statusCode: 401 | 403, message: string) {
+  readonly statusCode: 401 | 403 | 429;
+  /** A 429's wait before the next attempt. */
+  readonly retryAfterMs: number | undefined;
+  /**
+   * True when the token failed its signature or format check: what guessing or forging
+   * looks like, and what the failed-authentication limit counts. A missing or expired
+   * token (its signature held) is no guess.
+   */
+  readonly forged: boolean;
+  constructor(statusCode: 401 | 403 | 429, message: string, details: { retryAfterMs?: number; forged?: boolean } = {}) {
     super(message);
     this.name = 'AuthError';
     this.statusCode = statusCode;
+    this.retryAfterMs = details.retryAfterMs;
+    this.forged = details.forged ?? false;
   }
 }
 
@@ -88,7 +98,10 @@ export function createTokenVerifier(auth: ServiceConfig['auth']): TokenVerifier 
     } catch (error) {
       if (error instanceof AuthError) throw error;
       if (error instanceof errors.JWTExpired) throw new AuthError(401, 'token expired');
-      if (error instanceof errors.JOSEError) throw new AuthError(401, `invalid token: ${error.code}`);
+      if (error instanceof errors.JOSEError)
+        throw new AuthError(401, `invalid token: ${error.code}`, {
+          forged: !(error instanceof errors.JWTClaimValidationFailed),
+        });
       throw error;
     }
   };

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { groupName } from '../contract/index.ts';
 import { redisConfigFrom, redisEnv, streamEnv, type RedisConfig, type StreamConfig } from './common.ts';
-import { ConfigError, bool, int, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
+import { ConfigError, bool, int, list, oneOf, optional, readEnv, str, type EnvSpec } from './env.ts';
 import { keySlot } from '../redis/key-slot.ts';
 
 export { ConfigError } from './env.ts';
@@ -51,7 +51,29 @@ export const serviceEnv = {
     'disconnect',
   ] as const),
   SSE_DRAIN_WINDOW_MS: int('On shutdown, stream connections are closed spread over this window', 5000, { min: 0 }),
-  SSE_MAX_CONNECT_PER_MINUTE: int('Stream connection attempts allowed per identity per minute', 60, POSITIVE),
+  SSE_MAX_CONNECT_PER_MINUTE: int(
+    'Stream connection attempts allowed per identity per minute, counted in Redis across all instances',
+    60,
+    POSITIVE,
+  ),
+  SSE_MAX_CONNECTIONS: int(
+    'Most streams one instance holds at once; past it new streams are told to retry (elsewhere)',
+    10000,
+    POSITIVE,
+  ),
+  SSE_MAX_CONNECTIONS_PER_IDENTITY: int('Most streams one identity holds at once on one instance', 10, POSITIVE),
+  AUTH_MAX_FAILURES_PER_MINUTE: int(
+    'Requests with a forged or malformed token allowed per client address per minute, counted in Redis across all instances; past it the address gets 429 before any token check',
+    30,
+    POSITIVE,
+  ),
+  RATE_LIMIT_KEY_PREFIX: str(
+    'Prefix of the Redis keys that count connection attempts and failed authentications',
+    'trayb:ratelimit:',
+  ),
+  HTTP_TRUST_PROXY: list(
+    'Comma-separated addresses or CIDRs of the proxies (ingress) whose X-Forwarded-For names the client address; empty trusts none',
+  ),
   HTTP_BODY_LIMIT_BYTES: int('Largest accepted request body; larger bodies get 413', 65536, POSITIVE),
   MATCHES_KEY: str('Redis hash holding the matches served by /api/matches', 'trayb:matches'),
   MATCHES_CACHE_TTL_MS: int('How long an instance caches the match list (cache=refresh bypasses)', 2000, { min: 0 }),
@@ -101,8 +123,17 @@ export interface ServiceConfig {
     readonly flushIntervalMs: number;
     readonly drainWindowMs: number;
     readonly maxConnectsPerMinute: number;
+    readonly maxConnections: number;
+    readonly maxConnectionsPerIdentity: number;
   };
-  readonly http: { readonly bodyLimitBytes: number; readonly matchesKey: string; readonly matchesCacheTtlMs: number };
+  readonly http: {
+    readonly bodyLimitBytes: number;
+    readonly matchesKey: string;
+    readonly matchesCacheTtlMs: number;
+    readonly trustProxy: readonly string[];
+  };
+  /** Counters shared by every instance through Redis. */
+  readonly rateLimits: { readonly keyPrefix: string; readonly authFailuresPerMinute: number };
   readonly auth: {
     readonly jwtSecret: string | undefined;
     readonly jwksUrl: string | undefined;
@@ -167,12 +198,16 @@ export function loadServiceConfig(env: Env): ServiceConfig {
       flushIntervalMs: v.SSE_FLUSH_INTERVAL_MS,
       drainWindowMs: v.SSE_DRAIN_WINDOW_MS,
       maxConnectsPerMinute: v.SSE_MAX_CONNECT_PER_MINUTE,
+      maxConnections: v.SSE_MAX_CONNECTIONS,
+      maxConnectionsPerIdentity: v.SSE_MAX_CONNECTIONS_PER_IDENTITY,
     },
     http: {
       bodyLimitBytes: v.HTTP_BODY_LIMIT_BYTES,
       matchesKey: v.MATCHES_KEY,
       matchesCacheTtlMs: v.MATCHES_CACHE_TTL_MS,
+      trustProxy: v.HTTP_TRUST_PROXY,
     },
+    rateLimits: { keyPrefix: v.RATE_LIMIT_KEY_PREFIX, authFailuresPerMinute: v.AUTH_MAX_FAILURES_PER_MINUTE },
     auth: {
       jwtSecret: v.AUTH_JWT_SECRET,
       jwksUrl: v.AUTH_JWKS_URL,

@@ -6,6 +6,7 @@
 export const serviceMetrics = {
   connections: 'sse_connections',
   connectionsOpened: 'sse_connections_opened_total',
+  connectionsRefused: 'sse_connections_refused_total',
   disconnects: 'sse_disconnects_total',
   eventsSent: 'sse_events_sent_total',
   eventsDropped: 'sse_events_dropped_total',
@@ -28,6 +29,15 @@ export const serviceMetrics = {
  */
 export const dropReasons = ['queue_full', 'slow_client_disconnected', 'shutdown', 'token_expired'] as const;
 export type DropReason = (typeof dropReasons)[number];
+
+/**
+ * Why a stream was turned away for now (label `reason` of sse_connections_refused_total):
+ * the instance holds SSE_MAX_CONNECTIONS (instance_full: scale out), the identity holds
+ * SSE_MAX_CONNECTIONS_PER_IDENTITY on it (identity_full), or it used up
+ * SSE_MAX_CONNECT_PER_MINUTE (attempt_rate).
+ */
+export const refusalReasons = ['instance_full', 'identity_full', 'attempt_rate'] as const;
+export type RefusalReason = (typeof refusalReasons)[number];
 
 /** Exported by the controller on its METRICS_PORT (9465): the one exporter of stream-wide figures. */
 export const controllerMetrics = {

@@ -6,6 +6,10 @@
 export const STREAM_EVENTS = ['match:created', 'match:updated', 'match:deleted'] as const;
 export type StreamEventName = (typeof STREAM_EVENTS)[number];
 
-/** Control events an instance writes to its own clients; never stored in the stream. */
-export const CONTROL_EVENTS = ['shutdown', 'resync'] as const;
+/**
+ * Control events an instance writes to its own clients; never stored in the stream.
+ * `refused` is the whole body of a stream turned away for now (a limit, a full instance):
+ * come back after its `retryMs`.
+ */
+export const CONTROL_EVENTS = ['shutdown', 'resync', 'refused'] as const;
 export type ControlEventName = (typeof CONTROL_EVENTS)[number];

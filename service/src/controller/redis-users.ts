@@ -36,8 +36,19 @@ export async function ensureRedisUsers(
   secretName: string,
 ): Promise<{ created: boolean; controllerPassword: string }> {
   const created = await cluster.createSecretIfMissing(secretName, newRedisUserPasswords(), REDIS_USERS_SECRET_LABELS);
+  return { created, controllerPassword: await readControllerPassword(cluster, secretName) };
+}
+
+/**
+ * The controller user's password from the Secret, read only: the controller after making
+ * sure the Secret exists, and the status command in the controller's pod, which never creates.
+ */
+export async function readControllerPassword(
+  cluster: Pick<KubeCluster, 'readSecretValue'>,
+  secretName: string,
+): Promise<string> {
   const key = REDIS_USER_PASSWORD_KEYS[CONTROLLER_ACL_USER];
-  const controllerPassword = await cluster.readSecretValue(secretName, key);
-  if (controllerPassword === undefined) throw new Error(`Secret ${secretName} has no key ${key}`);
-  return { created, controllerPassword };
+  const password = await cluster.readSecretValue(secretName, key);
+  if (password === undefined) throw new Error(`Secret ${secretName} has no key ${key}`);
+  return password;
 }

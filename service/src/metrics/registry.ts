@@ -2,7 +2,7 @@
 // one test process never share counters). Names come from the contract.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { TallyHistogram } from './tally-histogram.ts';
-import { dropReasons, serviceMetrics as names, type DropReason } from '../contract/index.ts';
+import { dropReasons, refusalReasons, serviceMetrics as names, type DropReason } from '../contract/index.ts';
 
 export function createServiceMetrics() {
   const registry = new Registry();
@@ -27,6 +27,12 @@ export function createServiceMetrics() {
     eventsSent: new Counter({
       name: names.eventsSent,
       help: 'Events written to SSE sockets (one per client per event).',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: names.connectionsRefused,
+      help: 'Stream connections turned away for now (told to retry), by reason.',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     eventsDropped: new Counter({
@@ -66,6 +72,7 @@ export function createServiceMetrics() {
   };
   // Every reason is present from the start, so rates and alerts see 0 rather than nothing.
   for (const reason of dropReasons) metrics.eventsDropped.inc({ reason }, 0);
+  for (const reason of refusalReasons) metrics.connectionsRefused.inc({ reason }, 0);
   return metrics;
 }
 

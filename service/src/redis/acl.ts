@@ -10,8 +10,10 @@ export const CONTROLLER_ACL_USER = 'trayb-realtime-controller';
 
 export interface AclUser {
   readonly name: string;
-  /** Exact key names (no patterns): the user may touch these and nothing else. */
+  /** Exact key names: the user may touch these… */
   readonly keys: readonly string[];
+  /** …and the keys starting with these prefixes, nothing else. */
+  readonly keyPrefixes?: readonly string[];
   /** Commands, or `command|subcommand` where a command does several things. */
   readonly commands: readonly string[];
 }
@@ -28,13 +30,20 @@ const CONNECTION_COMMANDS = ['client|setname', 'info', 'ping'];
  * The service: publishes (XADD), reads its own consumer group (XGROUP CREATE/SETID,
  * XREADGROUP, XACK), replays for resuming clients (XINFO STREAM, XRANGE, XREVRANGE), keeps the
  * matches (HGET, HVALS, and a script that compares, writes and appends in one step: EVALSHA,
- * EVAL when the script is not cached, HSET, HDEL inside it) and the runbook's counters
- * (HINCRBY on metrics:sse).
+ * EVAL when the script is not cached, HSET, HDEL inside it), the runbook's counters
+ * (HINCRBY on metrics:sse) and the limits shared by every replica under the rate-limit prefix
+ * (@fastify/rate-limit's scripts call INCR, PEXPIRE, PTTL and GET; the failed-authentication
+ * count reads with GET and PTTL and counts with INCR and PEXPIRE in MULTI/EXEC).
  */
-export function serviceAclUser(keys: { readonly stream: string; readonly matches: string }): AclUser {
+export function serviceAclUser(keys: {
+  readonly stream: string;
+  readonly matches: string;
+  readonly rateLimitPrefix: string;
+}): AclUser {
   return {
     name: SERVICE_ACL_USER,
     keys: [keys.stream, keys.matches, SSE_METRICS_HASH],
+    keyPrefixes: [keys.rateLimitPrefix],
     commands: [
       ...CONNECTION_COMMANDS,
       'xadd',
@@ -52,19 +61,27 @@ export function serviceAclUser(keys: { readonly stream: string; readonly matches
       'evalsha',
       'eval',
       'hincrby',
+      'get',
+      'incr',
+      'pexpire',
+      'pttl',
+      'multi',
+      'exec',
     ],
   };
 }
 
 /**
  * The controller: observes the stream and every group (XLEN, EXISTS, XINFO GROUPS and
- * CONSUMERS, XPENDING) and destroys the groups of pods that are gone (XGROUP DESTROY). It
- * never writes an entry and never reads the matches.
+ * CONSUMERS, XPENDING) and destroys the groups of pods that are gone (XGROUP DESTROY). The
+ * status command runs in its pod as the same user and also reads the stream's ends (XRANGE,
+ * XREVRANGE), Redis's clock (TIME) and the runbook's counters (HGETALL metrics:sse). It never
+ * writes an entry and never reads the matches.
  */
 export function controllerAclUser(keys: { readonly stream: string }): AclUser {
   return {
     name: CONTROLLER_ACL_USER,
-    keys: [keys.stream],
+    keys: [keys.stream, SSE_METRICS_HASH],
     commands: [
       ...CONNECTION_COMMANDS,
       'xlen',
@@ -73,6 +90,10 @@ export function controllerAclUser(keys: { readonly stream: string }): AclUser {
       'xinfo|consumers',
       'xpending',
       'xgroup|destroy',
+      'xrange',
+      'xrevrange',
+      'time',
+      'hgetall',
     ],
   };
 }
@@ -88,6 +109,7 @@ export function aclRules(user: AclUser): string {
     'on',
     'resetchannels',
     ...user.keys.map((key) => `~${key}`),
+    ...(user.keyPrefixes ?? []).map((prefix) => `~${prefix}*`),
     '-@all',
     ...user.commands.map((c) => `+${c}`),
   ].join(' ');

@@ -30,6 +30,8 @@ export interface ClientQueueOptions {
   readonly rooms: ReadonlySet<string> | null;
   /** When the client's token expires (ms since the epoch); the stream ends then. */
   readonly expiresAt: number | undefined;
+  /** The identity (token subject) the stream belongs to; its streams are capped together. */
+  readonly owner: string;
   readonly hooks: ClientQueueHooks;
 }
 
@@ -41,6 +43,7 @@ export class ClientQueue {
   readonly connection: StreamConnection;
   readonly rooms: ReadonlySet<string> | null;
   readonly expiresAt: number | undefined;
+  readonly owner: string;
   /** Id of the last event accepted for this client; events at or before it are skipped. */
   #cursor: string | undefined;
   /** The fan-out flush round that last listed this client (lets it dedupe without a Set). */
@@ -62,6 +65,7 @@ export class ClientQueue {
     this.connection = connection;
     this.rooms = options.rooms;
     this.expiresAt = options.expiresAt;
+    this.owner = options.owner;
     this.#options = options;
     // Listeners shared by all clients (`this` is the socket): closures per connection and
     // event would weigh more than the client itself.

@@ -20,9 +20,16 @@ export interface FanoutOptions {
   readonly flushIntervalMs: number;
   readonly heartbeatIntervalMs: number;
   readonly retryMs: number;
+  /** Most streams this instance holds at once. */
+  readonly maxConnections: number;
+  /** Most streams one identity holds at once on this instance. */
+  readonly maxConnectionsPerIdentity: number;
   readonly metrics: ServiceMetrics;
   readonly counters: SseHashCounters;
 }
+
+/** Why a new stream is turned away: this instance is full, or its identity holds its share. */
+export type CapacityRefusal = 'instance_full' | 'identity_full';
 
 /**
  * How often streams are checked for expired tokens. One sweep over every client (tens of
@@ -43,6 +50,8 @@ export class Fanout {
   readonly #everything = new Set<ClientQueue>();
   readonly #byRoom = new Map<string, Set<ClientQueue>>();
   readonly #all = new Set<ClientQueue>();
+  /** Streams held per identity, for the per-identity cap (identities with none are absent). */
+  readonly #perOwner = new Map<string, number>();
   readonly #heartbeat: NodeJS.Timeout;
   readonly #expiry: NodeJS.Timeout;
   readonly #hooks;
@@ -87,19 +96,37 @@ export class Fanout {
   }
 
   /**
-   * Attaches a stream's connection as a client; `rooms` null means every match. The stream
-   * ends with its token (`expiresAt`); the client reconnects with a fresh one and resumes.
+   * Whether one more stream of `owner` would pass the caps. Checked before the stream's
+   * headers go out; nothing runs between the check and attach, so the caps hold exactly.
    */
-  attach(connection: StreamConnection, rooms: ReadonlySet<string> | null, expiresAt?: number): ClientQueue {
+  refusal(owner: string): CapacityRefusal | undefined {
+    if (this.#all.size >= this.#options.maxConnections) return 'instance_full';
+    if ((this.#perOwner.get(owner) ?? 0) >= this.#options.maxConnectionsPerIdentity) return 'identity_full';
+    return undefined;
+  }
+
+  /**
+   * Attaches a stream's connection as a client of `owner`; `rooms` null means every match.
+   * The stream ends with its token (`expiresAt`); the client reconnects with a fresh one and
+   * resumes.
+   */
+  attach(
+    connection: StreamConnection,
+    owner: string,
+    rooms: ReadonlySet<string> | null,
+    expiresAt?: number,
+  ): ClientQueue {
     const client = new ClientQueue(connection, {
       limit: this.#options.queueLimit,
       socketBufferBytes: this.#options.socketBufferBytes,
       overflowPolicy: this.#options.overflowPolicy,
       rooms,
       expiresAt,
+      owner,
       hooks: this.#hooks,
     });
     this.#all.add(client);
+    this.#perOwner.set(owner, (this.#perOwner.get(owner) ?? 0) + 1);
     if (rooms === null) this.#everything.add(client);
     else
       for (const room of rooms) {
@@ -191,6 +218,9 @@ export class Fanout {
 
   #remove(client: ClientQueue): void {
     if (!this.#all.delete(client)) return;
+    const held = (this.#perOwner.get(client.owner) ?? 1) - 1;
+    if (held === 0) this.#perOwner.delete(client.owner);
+    else this.#perOwner.set(client.owner, held);
     this.#everything.delete(client);
     if (client.rooms !== null)
       for (const room of client.rooms) {

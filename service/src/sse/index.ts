@@ -2,5 +2,6 @@
 // bounded queue and cursor, heartbeats and the shutdown drain.
 export { Fanout, type FanoutOptions } from './fanout.ts';
 export { ClientQueue } from './client-queue.ts';
-export { streamRoute, STREAM_HEADERS } from './route.ts';
+export { streamRoute } from './route.ts';
+export { STREAM_HEADERS, wantsEventStream } from './refusal.ts';
 export { HEARTBEAT_FRAME, controlFrame, eventFrame, retryFrame } from './frames.ts';

@@ -12,16 +12,9 @@ import { ErrorBody, HttpError } from '../api/index.ts';
 import type { ClientQueue } from './client-queue.ts';
 import { openStream } from './connection.ts';
 import type { Fanout } from './fanout.ts';
+import type { ServiceMetrics } from '../metrics/index.ts';
 import { eventFrame, retryFrame } from './frames.ts';
-
-export const STREAM_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-  // Tells nginx-style proxies not to buffer the stream.
-  'x-accel-buffering': 'no',
-  'x-content-type-options': 'nosniff',
-} as const;
+import { STREAM_HEADERS, streamErrorHandler } from './refusal.ts';
 
 const StreamQuery = Type.Object(
   {
@@ -38,7 +31,10 @@ export interface StreamRouteOptions {
   readonly retryMs: number;
   /** Connection attempts allowed per identity per minute (a reconnect storm guard). */
   readonly maxConnectsPerMinute: number;
+  /** Where in Redis the attempts are counted, for every instance together. */
+  readonly rateLimitKeyPrefix: string;
   readonly draining: () => boolean;
+  readonly metrics: ServiceMetrics;
 }
 
 /** The rooms a stream follows: the requested ones (each allowed), or all the caller may see. */
@@ -83,8 +79,17 @@ async function catchUp(client: ClientQueue, bus: RealtimeBus, lastId: string): P
 
 export async function streamRoute(instance: FastifyInstance, options: StreamRouteOptions): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  const { bus, fanout, retryMs, draining } = options;
-  await app.register(rateLimit, { global: false, hook: 'preHandler' });
+  const { bus, fanout, retryMs, draining, metrics } = options;
+  // Counted in Redis, not per process, so N replicas do not allow N times the limit. When
+  // Redis cannot count, streams are not refused for it (skipOnError): the stream needs Redis
+  // anyway and answers for itself when Redis is away.
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    redis: bus.redis,
+    nameSpace: `${options.rateLimitKeyPrefix}connect:`,
+    skipOnError: true,
+  });
   app.get(
     '/api/realtime/stream',
     {
@@ -98,28 +103,37 @@ export async function streamRoute(instance: FastifyInstance, options: StreamRout
           max: options.maxConnectsPerMinute,
           timeWindow: 60_000,
           keyGenerator: (request: FastifyRequest) => request.identity?.sub ?? request.ip,
-          errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
-            new HttpError(429, `too many stream connections; retry in ${context.after}`),
+          onExceeded: () => metrics.connectionsRefused.inc({ reason: 'attempt_rate' }),
+          errorResponseBuilder: (_request: FastifyRequest, context: { after: string; ttl: number }) =>
+            new HttpError(429, `too many stream connections; retry in ${context.after}`, context.ttl),
         },
       },
+      errorHandler: streamErrorHandler(retryMs),
       schema: {
         querystring: StreamQuery,
         response: { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 429: ErrorBody, 503: ErrorBody },
       },
     },
     async (request, reply) => {
-      if (draining()) throw new HttpError(503, 'this instance is shutting down; reconnect');
+      if (draining()) throw new HttpError(503, 'this instance is shutting down; reconnect', retryMs);
       const identity = identityOf(request);
       const rooms = roomsFor(identity, request.query.matchId);
       const lastId = resumePoint(request, request.query);
       if (identity.expiresAt !== undefined && identity.expiresAt <= Date.now())
         throw new HttpError(401, 'token expired');
 
+      const full = fanout.refusal(identity.sub);
+      if (full !== undefined) metrics.connectionsRefused.inc({ reason: full });
+      if (full === 'instance_full')
+        throw new HttpError(503, 'this instance holds all the streams it may; reconnect', retryMs);
+      if (full === 'identity_full')
+        throw new HttpError(429, 'you hold as many streams as one identity may; close one or retry later', retryMs);
+
       reply.hijack();
       const connection = openStream(request.raw, reply.raw, STREAM_HEADERS, retryFrame(retryMs));
       // The client is gone already, or asked with HEAD (headers only).
       if (connection === undefined) return;
-      const client = fanout.attach(connection, rooms, identity.expiresAt);
+      const client = fanout.attach(connection, identity.sub, rooms, identity.expiresAt);
       if (lastId === undefined) return;
       try {
         await catchUp(client, bus, lastId);

@@ -6,6 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.ts';
 import { createRedis } from '../redis/index.ts';
+import type { RedisConfig } from '../config/common.ts';
+import { KubeCluster } from '../controller/kube.ts';
+import { loadKubeConfig } from '../controller/kubeconfig.ts';
+import { readControllerPassword } from '../controller/redis-users.ts';
 import { renderJson, renderTable } from './render.ts';
 import { StatusMonitor, type StatusReport } from './sample.ts';
 import { PolicyArgumentError, statusSettings } from './settings.ts';
@@ -59,7 +63,20 @@ try {
   process.exit(2);
 }
 
-const redis = createRedis(settings.redis, { name: 'trayb-realtime-status', offlineQueue: false });
+/**
+ * In the default stack the controller's pod has no Redis password in its environment: the
+ * controller reads it from the Secret it created. So does this, read only (the controller's
+ * Role allows get on that one Secret), with the pod's credentials.
+ */
+async function redisConfig(): Promise<RedisConfig> {
+  const secret = settings.redisUsersSecret;
+  const kubeConfig = secret === undefined ? undefined : loadKubeConfig(process.env);
+  if (secret === undefined || kubeConfig === undefined) return settings.redis;
+  const cluster = new KubeCluster(kubeConfig, secret.namespace, secret.identity);
+  return { ...settings.redis, password: await readControllerPassword(cluster, secret.name) };
+}
+
+const redis = createRedis(await redisConfig(), { name: 'trayb-realtime-status', offlineQueue: false });
 redis.on('error', () => undefined); // a failed sample says why; no unhandled 'error'
 const monitor = new StatusMonitor(redis, settings.settings, Date.now);
 const render = options.json ? renderJson : renderTable;

@@ -37,14 +37,21 @@ function readPolicyArgument(argument: string): unknown {
 export interface StatusSettings {
   readonly settings: EffectiveSettings;
   readonly redis: ReturnType<typeof loadControllerConfig>['redis'];
+  /** Where the controller's Redis password is when its environment does not hold it (the default stack). */
+  readonly redisUsersSecret:
+    { readonly name: string; readonly namespace: string; readonly identity: string } | undefined;
 }
 
 export function statusSettings(env: Readonly<Record<string, string | undefined>>, policy?: string): StatusSettings {
   const config = loadControllerConfig(env);
   // Without a cluster the controller's settings are a dry run; the status command never acts either.
   const base = settingsFromConfig(config, false);
-  if (policy === undefined) return { settings: base, redis: config.redis };
+  const redisUsersSecret =
+    config.redisUsersSecret === undefined
+      ? undefined
+      : { name: config.redisUsersSecret, namespace: config.namespace, identity: config.identity };
+  if (policy === undefined) return { settings: base, redis: config.redis, redisUsersSecret };
   const parsed = parsePolicySpec(readPolicyArgument(policy));
   if (!parsed.ok) throw new PolicyArgumentError(`--policy: ${parsed.problem}`);
-  return { settings: applyPolicySpec(base, parsed.spec), redis: config.redis };
+  return { settings: applyPolicySpec(base, parsed.spec), redis: config.redis, redisUsersSecret };
 }

@@ -68,6 +68,29 @@ afterEach(() => {
 });
 
 describe('the live client', () => {
+  it('counts a refused stream as a failed attempt, even though it opened, and waits at least the refusal says', async () => {
+    const { client, refreshes } = setup();
+    client.start();
+    await vi.advanceTimersByTimeAsync(0);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      latest().emit('open');
+      latest().emit('refused', { action: 'refused', status: 429, message: 'slow down', retryMs: 10_000 });
+      // And the error EventSource reports when the refusal's body ends changes nothing more.
+      latest().emit('error');
+      expect(latest().closed).toBe(true);
+      expect(client.status()).toMatchObject({ consecutiveFailures: attempt });
+      const opened = ScriptedEventSource.opened.length;
+      // The backoff alone would retry after 1, 2 and 4 s; the refusal asked for 10.
+      await vi.advanceTimersByTimeAsync(9_900);
+      expect(ScriptedEventSource.opened).toHaveLength(opened);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(ScriptedEventSource.opened).toHaveLength(opened + 1);
+    }
+    expect(client.status()).toMatchObject({ mode: 'polling', polling: true });
+    expect(refreshes).toContain('poll');
+    client.stop();
+  });
+
   it('polls from the third consecutive failure, keeps retrying the stream with backoff, and stops polling when it opens', async () => {
     const { client, refreshes } = setup();
     client.start();

@@ -283,6 +283,72 @@ describe('the live page without development tokens (production)', () => {
     }
   });
 
+  it('takes a renewed token posted by the app that frames it, from its own origin only, and streams on with it', async () => {
+    const production = await startInstance(testConfig(testStream()));
+    try {
+      const first = await token('admin', [], { sub: 'short-lived', expiresIn: '4s' });
+      const renewed = await token('admin', [], { sub: 'renewed-admin' });
+      const intruder = await token('admin', [], { sub: 'intruder' });
+      const app = await browser.context.newPage();
+      app.on('pageerror', (error) => pageErrors.push(error.message));
+      // The app's shell on the service's host frames the live page with the first token.
+      const liveUrl = `${production.url}/?${FAST}#access_token=${first}`;
+      await app.route(`${production.url}/app-shell`, (route) =>
+        route.fulfill({
+          status: 200,
+          contentType: 'text/html',
+          body: `<!doctype html><iframe src="${liveUrl}"></iframe>`,
+        }),
+      );
+      await app.goto(`${production.url}/app-shell`);
+      const live = app.frames().find((frame) => frame !== app.mainFrame());
+      if (live === undefined) throw new Error('the live page was not framed');
+      await live.locator('#connection[data-mode="live"]').waitFor();
+      await expect.poll(() => live.locator('#identity').textContent()).toContain('short-lived');
+
+      type Win = {
+        postMessage(message: unknown, origin: string): void;
+        dispatchEvent(event: unknown): void;
+        frames: Win[];
+      };
+      await app.evaluate((renewal) => {
+        const shell = globalThis as unknown as Win;
+        shell.frames[0]?.postMessage({ type: 'trayb-realtime:access-token', token: renewal }, '*');
+      }, renewed);
+      // A message from any other origin is ignored.
+      await live.evaluate((forged) => {
+        const page = globalThis as unknown as Win & { MessageEvent: new (type: string, init: unknown) => unknown };
+        const message = { type: 'trayb-realtime:access-token', token: forged };
+        page.dispatchEvent(new page.MessageEvent('message', { data: message, origin: 'http://elsewhere.test' }));
+      }, intruder);
+
+      // The first token expires: the service ends the stream, the page reconnects with the renewal.
+      await expect.poll(() => live.locator('#identity').textContent(), { timeout: 20_000 }).toContain('renewed-admin');
+      await live.locator('#connection[data-mode="live"]').waitFor();
+      const { eventId } = (await (
+        await fetch(`${production.url}/api/matches`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${producer}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ id: 'm-renew', title: 'Renewed' }),
+        })
+      ).json()) as { eventId: string };
+      await expect
+        .poll(
+          () =>
+            live.evaluate(() =>
+              [...(globalThis as unknown as { document: PageDocument }).document.querySelectorAll('#events li')].map(
+                (item) => item.getAttribute('data-event-id'),
+              ),
+            ),
+          { timeout: 10_000 },
+        )
+        .toContain(eventId);
+    } finally {
+      await closePages();
+      await production.close();
+    }
+  });
+
   it('without a fragment relies on the access_token cookie of the embedding app', async () => {
     const production = await startInstance(testConfig(testStream()));
     try {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStatusCommand } from '#test-support/entry-processes';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 import { perTest } from '#test-support/per-test';
 import { eventually, publish, testStream, token } from '#test-support/instance';
@@ -42,7 +43,7 @@ const controllerUrl = () => urlAs(CONTROLLER_ACL_USER, passwords[CONTROLLER_ACL_
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'redis-acl-'));
   const users = [
-    serviceAclUser({ stream: stream.key, matches: stream.matchesKey }),
+    serviceAclUser({ stream: stream.key, matches: stream.matchesKey, rateLimitPrefix: `${stream.key}:ratelimit:` }),
     controllerAclUser({ stream: stream.key }),
   ];
   const file = join(dir, 'users.acl');
@@ -128,6 +129,12 @@ describe('the service and the controller under their Redis ACL users', () => {
       headers: { authorization: `Bearer ${reader}` },
     });
     expect(profile.status).toBe(200);
+    // A forged token is counted against its address in Redis, under the rate-limit prefix.
+    const forged = await fetch(`${service.url}/api/users/profile`, {
+      headers: { authorization: `Bearer ${reader.slice(0, -6)}AAAAAA` },
+    });
+    expect(forged.status).toBe(401);
+    expect(await admin.keys(`${stream.key}:ratelimit:*`)).not.toEqual([]);
 
     client.close();
     resumed.close();
@@ -160,6 +167,15 @@ describe('the service and the controller under their Redis ACL users', () => {
     } finally {
       await controller.quit();
     }
+    // The status command, run in the controller's pod, reads as the same user.
+    const status = await runStatusCommand(['--json'], {
+      REDIS_URL: redis.url,
+      REDIS_USERNAME: CONTROLLER_ACL_USER,
+      REDIS_PASSWORD: passwords[CONTROLLER_ACL_USER] as string,
+      REALTIME_STREAM_KEY: stream.key,
+    });
+    expect(status.code, status.stderr).not.toBe(2);
+    expect((JSON.parse(status.stdout) as { redis: string; sse: unknown }).redis).toBe('ok');
     expect(await refusals()).toEqual([]);
   });
 });

@@ -88,7 +88,10 @@ describe('stream connection attempts per identity', () => {
       expect(client.status).toBe(200);
       client.close();
     }
-    const refused = await SseTestClient.open(service.url, { token: alice });
+    // A JSON client sees the 429 (an event-stream client a 200 that says when to retry:
+    // stream-refusals.test.ts).
+    const json = { accept: 'application/json' };
+    const refused = await SseTestClient.open(service.url, { token: alice, headers: json });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(Object.keys(JSON.parse(refused.body) as object).sort()).toEqual(['error', 'message']);
@@ -96,9 +99,13 @@ describe('stream connection attempts per identity', () => {
     // The limit follows the identity (sub), not the token string: a fresh token does not reset it,
     // nor does a resume or another carrier.
     const aliceAgain = await token('user', ['room-a', 'room-b'], { sub: 'rate-alice' });
-    expect((await SseTestClient.open(service.url, { token: aliceAgain })).status).toBe(429);
-    expect((await SseTestClient.open(service.url, { token: aliceAgain, lastEventId: '0-1' })).status).toBe(429);
-    expect((await SseTestClient.open(service.url, { query: { access_token: aliceAgain } })).status).toBe(429);
+    expect((await SseTestClient.open(service.url, { token: aliceAgain, headers: json })).status).toBe(429);
+    expect(
+      (await SseTestClient.open(service.url, { token: aliceAgain, lastEventId: '0-1', headers: json })).status,
+    ).toBe(429);
+    expect((await SseTestClient.open(service.url, { query: { access_token: aliceAgain }, headers: json })).status).toBe(
+      429,
+    );
 
     // Bob shares alice's address (127.0.0.1) and is not affected.
     const bob = await SseTestClient.open(service.url, { token: await token('user', ['room-a'], { sub: 'rate-bob' }) });

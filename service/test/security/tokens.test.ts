@@ -27,6 +27,9 @@ beforeAll(async () => {
       AUTH_JWT_ISSUER: ISSUER,
       AUTH_JWT_AUDIENCE: AUDIENCE,
       SSE_MAX_CONNECT_PER_MINUTE: '100000',
+      // Hundreds of forged tokens from one address: the limit on them has its own suite
+      // (limits-across-replicas.test.ts).
+      AUTH_MAX_FAILURES_PER_MINUTE: '100000',
     }),
   );
 });

@@ -35,7 +35,8 @@ const controllerEntry = join(import.meta.dirname, '../../src/controller/main.ts'
 
 /** Starts the service entry (or another build of it, e.g. dist/main.js); ready when /readyz answers 200. */
 export async function startServiceProcess(env: Record<string, string>, entry = serviceEntry): Promise<ServiceProcess> {
-  return startEntryProcess(entry, env, (url) => `${url}/readyz`);
+  // Suites open many streams as one identity; the per-identity cap has its own suite.
+  return startEntryProcess(entry, { SSE_MAX_CONNECTIONS_PER_IDENTITY: '100000', ...env }, (url) => `${url}/readyz`);
 }
 
 export interface TestServiceOptions {
@@ -57,6 +58,7 @@ export function spawnService(options: TestServiceOptions): Promise<ServiceProces
     POD_NAME: options.pod,
     REALTIME_STREAM_KEY: options.streamKey,
     MATCHES_KEY: `${options.streamKey}:matches`,
+    RATE_LIMIT_KEY_PREFIX: `${options.streamKey}:ratelimit:`,
     REALTIME_STREAM_READ_BLOCK_MS: '1000',
     SSE_DRAIN_WINDOW_MS: '200',
     LOG_LEVEL: 'error',

@@ -26,6 +26,11 @@ export function testConfig(stream: TestStream, env: Record<string, string> = {})
     REDIS_URL: inject('redisUrl'),
     REALTIME_STREAM_KEY: stream.key,
     MATCHES_KEY: stream.matchesKey,
+    // Instances of one test stream share their limits, as replicas do; other tests' do not.
+    RATE_LIMIT_KEY_PREFIX: `${stream.key}:ratelimit:`,
+    // Suites open many streams as one identity (one admin token); the per-identity cap is
+    // tested where a suite sets it (security/stream-refusals.test.ts).
+    SSE_MAX_CONNECTIONS_PER_IDENTITY: '100000',
     POD_NAME: `pod-${randomUUID().slice(0, 6)}`,
     AUTH_JWT_SECRET: TEST_SECRET,
     PORT: '0',

@@ -8,6 +8,8 @@ export interface ReceivedEvent {
   readonly id: string | undefined;
   readonly event: string | undefined;
   readonly data: string;
+  /** When the client parsed it (ms since the epoch). */
+  readonly receivedAt: number;
 }
 
 export interface StreamOptions {
@@ -42,7 +44,8 @@ export class SseTestClient {
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
     const parser = createParser({
-      onEvent: (message) => this.events.push({ id: message.id, event: message.event, data: message.data }),
+      onEvent: (message) =>
+        this.events.push({ id: message.id, event: message.event, data: message.data, receivedAt: Date.now() }),
       onComment: (comment) => this.comments.push(comment),
       onRetry: (retry) => (this.retry = retry),
     });

@@ -6,7 +6,9 @@
 // Reconnection is done here, not by EventSource itself: the browser gives up for good on an
 // HTTP error status (401, 429, 503), its own retries reuse the first URL (a stale token, a
 // stale ?lastEventId=) and it does not report the attempts it makes. So every error closes
-// the EventSource, and the policy in stream-state.js decides when to try again.
+// the EventSource, and the policy in stream-state.js decides when to try again. A stream the
+// service turns away for now (a limit, a full instance) opens and carries only a `refused`
+// event: that is a failed attempt, retried no sooner than the event says.
 import {
   DEFAULT_POLICY,
   STREAM_EVENTS,
@@ -199,15 +201,18 @@ export function createLiveClient(options) {
     retryTimer = timers.setTimeout(() => void connect(), delayMs);
   }
 
-  /** @param {string} reason */
-  function failed(reason) {
+  /**
+   * @param {string} reason
+   * @param {number} [atLeastMs] the service's own wait, when it named one
+   */
+  function failed(reason, atLeastMs = 0) {
     counts.failures += 1;
     lastError = reason;
     const next = streamFailed(state, policy, random);
     state = next.state;
     // Polling starts on the threshold and continues across the background retries.
     if (state.mode === 'polling') startPolling();
-    scheduleAttempt(next.retryInMs);
+    scheduleAttempt(Math.max(next.retryInMs, atLeastMs));
     report();
   }
 
@@ -251,8 +256,11 @@ export function createLiveClient(options) {
     closeSource();
     const es = new EventSourceImpl(url.href);
     source = es;
+    /** The state before this stream opened: a refusal turns out not to have been a stream. */
+    let beforeOpen = state;
     es.addEventListener('open', () => {
       if (source !== es) return;
+      beforeOpen = state;
       const recovering = state.mode !== 'connecting';
       counts.opens += 1;
       state = streamOpened(state);
@@ -272,6 +280,14 @@ export function createLiveClient(options) {
       if (source !== es) return;
       counts.resyncs += 1;
       void refresh('resync');
+    });
+    es.addEventListener('refused', (message) => {
+      if (source !== es) return;
+      closeSource();
+      state = beforeOpen;
+      const details = parseJson(message.data);
+      const retryMs = typeof details?.retryMs === 'number' ? details.retryMs : 0;
+      failed(`refused (${String(details?.status)}): ${String(details?.message)}`, retryMs);
     });
     es.addEventListener('shutdown', (message) => {
       if (source !== es) return;

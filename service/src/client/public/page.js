@@ -3,7 +3,12 @@
 //
 // Where the token comes from, first match wins:
 //  1. a URL fragment `#access_token=<jwt>` from the embedding app (fragments never reach
-//     servers or logs); it is kept in sessionStorage for reloads and removed from the address bar;
+//     servers or logs); it is kept in sessionStorage for reloads and removed from the address bar.
+//     The app renews it by posting `{ type: 'trayb-realtime:access-token', token }` to the
+//     page's window from the page's own origin: the service's headers let only same-origin
+//     pages frame it (frame-ancestors 'self') or keep a handle on it (Cross-Origin-Opener-
+//     Policy), so the app embeds it from a shell on the same host. The stream, which ends
+//     when the old token expires, reconnects with the new one;
 //  2. in local development (the service marks the page when GET /api/dev/token exists), a
 //     short-lived admin token minted by the service, renewed before it expires;
 //  3. otherwise none: the browser sends the embedding app's same-origin `access_token`
@@ -21,6 +26,7 @@ import { policyFrom } from './stream-state.js';
  */
 
 const TOKEN_KEY = 'trayb-realtime:accessToken';
+const TOKEN_MESSAGE = 'trayb-realtime:access-token';
 const EVENT_LOG_LIMIT = 50;
 const RENEW_BEFORE_MS = 60_000;
 
@@ -38,6 +44,15 @@ function fragmentToken() {
     history.replaceState(null, '', location.pathname + location.search);
   }
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+/** Takes renewed tokens posted by the embedding app, from this page's origin only. */
+function acceptTokenRenewals() {
+  window.addEventListener('message', (event) => {
+    if (event.origin !== location.origin) return;
+    const { type, token } = event.data ?? {};
+    if (type === TOKEN_MESSAGE && typeof token === 'string' && token !== '') sessionStorage.setItem(TOKEN_KEY, token);
+  });
 }
 
 /** @returns {Promise<DevToken>} */
@@ -67,7 +82,13 @@ function devTokenSource() {
 /** @returns {{ how: string, getToken: () => Promise<string | undefined> }} */
 function chooseToken() {
   const fromFragment = fragmentToken();
-  if (fromFragment !== undefined) return { how: 'token from the page address', getToken: async () => fromFragment };
+  if (fromFragment !== undefined) {
+    acceptTokenRenewals();
+    return {
+      how: 'token from the page address',
+      getToken: async () => sessionStorage.getItem(TOKEN_KEY) ?? fromFragment,
+    };
+  }
   const devTokens = /** @type {HTMLMetaElement | null} */ (document.querySelector('meta[name="trayb-dev-tokens"]'));
   if (devTokens?.content === 'on') return { how: 'development token', getToken: devTokenSource() };
   return { how: 'session cookie', getToken: async () => undefined };
