@@ -4,7 +4,6 @@
 // the controller should evict that pod exactly once, the ReplicaSet's replacement should come
 // up and catch up, the alert should resolve, the gone pod's group should page no one, and no
 // client may lose or see twice a single event.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { controllerMetrics, groupName, thresholds } from '#contract';
 import { waitUntil } from '#test-support/prometheus';
@@ -12,6 +11,7 @@ import {
   alertsMatching,
   clusterEvents,
   expectLedgerClean,
+  freezeMidRead,
   podExists,
   sampledQueries,
   waitForAlertState,
@@ -27,7 +27,6 @@ const timeline = new Timeline(
     'resume on the healthy pod without losing or repeating an event.',
 );
 const world = new DrillWorld({ timeline, kubeconfigPath: inject('kubeconfigPath') });
-let redis: Redis;
 let stopSampler: (() => Promise<void>) | undefined;
 let initialPods: string[] = [];
 let victim = '';
@@ -36,7 +35,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   await world.start();
-  redis = new Redis(world.redis.url, { protocol: 2 });
   stopSampler = startSampler(world.prometheus, timeline, sampledQueries(world.namespace));
   initialPods = world.runner.readyPods();
 });
@@ -45,34 +43,10 @@ afterAll(async () => {
   await stopSampler?.();
   timeline.save();
   console.log(`timeline of ${timeline.drill}:\n${timeline.summary()}`);
-  redis?.disconnect();
   await world.stop();
 });
 
 const groupOf = (pod: string) => groupName('realtime-consumers', pod);
-const STREAM = 'trayb:events:realtime';
-
-/** SIGSTOPs the pod's process until Redis has handed its open read a batch (pending > 0). */
-async function freezeMidRead(pod: string): Promise<number> {
-  const process = world.runner.process(pod);
-  if (process === undefined) throw new Error(`${pod} has no process`);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const at = Date.now();
-    process.signal('SIGSTOP');
-    const pending = await waitUntil('a batch delivered to the frozen reader', 4_000, async () => {
-      const [count] = (await redis.xpending(STREAM, groupOf(pod))) as [number];
-      return count > 0 ? count : undefined;
-    }).catch(() => 0);
-    if (pending > 0) {
-      timeline.fault('SIGSTOP', `${pod} frozen with ${pending} entries delivered, never acknowledged`, at);
-      return pending;
-    }
-    // It was between reads (acknowledging): let it run and try again.
-    process.signal('SIGCONT');
-    await sleep(1_500);
-  }
-  throw new Error(`${pod} never froze with a batch in hand`);
-}
 
 describe('drill: a stuck consumer is detected, paged, evicted once and healed', () => {
   it('starts quiet: two Ready pods, both groups reported, no alert', async () => {
@@ -89,7 +63,7 @@ describe('drill: a stuck consumer is detected, paged, evicted once and healed', 
   it('a pod frozen mid-read pages StreamConsumerStuck for its group, and only for it', async () => {
     // The pod the first client reads from, so a client really is stranded on it.
     victim = world.podAt(world.clients[0]?.connectedTo) ?? initialPods[0] ?? '';
-    const delivered = await freezeMidRead(victim);
+    const delivered = await freezeMidRead(world, victim);
     expect(delivered).toBeGreaterThan(0);
     const labels = { alertname: 'StreamConsumerStuck', group: groupOf(victim) };
     // The oldest pending age must pass its threshold, then hold for the (divided) for:.

@@ -1,8 +1,9 @@
 // What the drills share beyond the world: the Prometheus columns the timeline samples, the
 // ledger assertion every drill ends with, and small waits on the cluster and on alerts.
 import { ApiException, EventsV1Api, type EventsV1Event } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { controllerMetrics, serviceMetrics } from '#contract';
+import { controllerMetrics, groupName, serviceMetrics } from '#contract';
 import { waitUntil } from '#test-support/prometheus';
 import type { SampledQuery } from './timeline.ts';
 import type { DrillWorld } from './world.ts';
@@ -94,5 +95,37 @@ export async function expectLedgerClean(world: DrillWorld): Promise<void> {
     }).toEqual({ client: report.name, missing: 0, duplicates: 0, outOfOrder: 0, resyncs: 0 });
     // Publishes whose answer was lost may have reached the stream; nothing else may appear.
     expect(report.unexpected.length).toBeLessThanOrEqual(world.producer.ledger.unknown);
+  }
+}
+
+/**
+ * The stuck-consumer fault: SIGSTOPs the pod's process while its XREADGROUP is blocked in
+ * Redis, so the next events are delivered to a reader that will never acknowledge them (the
+ * group's entries stay pending and age). Caught between reads instead (nothing pending after
+ * a few publishes), it is resumed and tried again. Marks the fault on the timeline.
+ */
+export async function freezeMidRead(world: DrillWorld, pod: string): Promise<number> {
+  const process = world.runner.process(pod);
+  if (process === undefined) throw new Error(`${pod} has no process`);
+  const redis = new Redis(world.redis.url, { protocol: 2 });
+  const group = groupName('realtime-consumers', pod);
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const at = Date.now();
+      process.signal('SIGSTOP');
+      const pending = await waitUntil('a batch delivered to the frozen reader', 4_000, async () => {
+        const [count] = (await redis.xpending('trayb:events:realtime', group)) as [number];
+        return count > 0 ? count : undefined;
+      }).catch(() => 0);
+      if (pending > 0) {
+        world.timeline.fault('SIGSTOP', `${pod} frozen with ${pending} entries delivered, never acknowledged`, at);
+        return pending;
+      }
+      process.signal('SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    throw new Error(`${pod} never froze with a batch in hand`);
+  } finally {
+    redis.disconnect();
   }
 }

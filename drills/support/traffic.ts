@@ -18,17 +18,29 @@ export interface PublishLedger {
   unknown: number;
 }
 
+export interface ProducerOptions {
+  /** Pause between two publishes. */
+  readonly intervalMs: number;
+  /** Size of a filler string in each event's data (default none). */
+  readonly payloadBytes?: number;
+  /** Another producer's ledger, so several producers account into one. */
+  readonly ledger?: PublishLedger;
+}
+
 export class Producer {
-  readonly ledger: PublishLedger = { accepted: [], unavailable: [], unknown: 0 };
+  readonly ledger: PublishLedger;
   readonly #endpoint: Endpoint;
   readonly #intervalMs: number;
+  readonly #filler: string | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
   #seq = 0;
 
-  constructor(endpoint: Endpoint, intervalMs: number) {
+  constructor(endpoint: Endpoint, options: ProducerOptions) {
     this.#endpoint = endpoint;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = options.intervalMs;
+    this.ledger = options.ledger ?? { accepted: [], unavailable: [], unknown: 0 };
+    this.#filler = options.payloadBytes === undefined ? undefined : 'x'.repeat(options.payloadBytes);
   }
 
   start(): void {
@@ -60,7 +72,11 @@ export class Producer {
       const response = await fetch(`${base}/api/realtime/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${await token('producer')}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ matchId: `m-${seq % 5}`, action: 'match:updated', data: { seq } }),
+        body: JSON.stringify({
+          matchId: `m-${seq % 5}`,
+          action: 'match:updated',
+          data: this.#filler === undefined ? { seq } : { seq, filler: this.#filler },
+        }),
         signal: AbortSignal.timeout(3_000),
       });
       if (response.status === 202) this.ledger.accepted.push(((await response.json()) as { id: string }).id);

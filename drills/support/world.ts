@@ -46,6 +46,11 @@ export interface WorldOptions {
   readonly serviceEnv?: Record<string, string>;
   /** Settings on top of the bundle's controller ConfigMap. */
   readonly controllerEnv?: Record<string, string>;
+  /**
+   * Also run a controller for a neighbouring namespace (observe-only, same Redis), scraped by
+   * the same Prometheus: what a shared Prometheus sees when several installs exist.
+   */
+  readonly neighbour?: boolean;
 }
 
 /** Settings every drill shares: faster polls and probes, the bundle's thresholds and cooldowns. */
@@ -77,6 +82,12 @@ function serviceObject(objects: readonly KubeObject[], kind: string, namespace: 
   return { ...object, metadata: { ...object.metadata, namespace } };
 }
 
+/** Prometheus watches target files: a rename is one atomic change, never a half-written file. */
+async function writeAtomically(file: string, content: string): Promise<void> {
+  await writeFile(`${file}.tmp`, content);
+  await rename(`${file}.tmp`, file);
+}
+
 export class DrillWorld {
   readonly namespace: string;
   readonly timeline: Timeline;
@@ -96,6 +107,9 @@ export class DrillWorld {
   #dir = '';
   #next = 0;
   #controllerEnv: Record<string, string> = {};
+  #controllerTargets = '';
+  /** Processes outside the drill's namespace (the neighbour's controller). */
+  readonly #extra: ServiceProcess[] = [];
 
   constructor(options: WorldOptions) {
     this.#options = options;
@@ -103,6 +117,11 @@ export class DrillWorld {
     this.namespace = uniqueNamespace(`drill-${options.timeline.drill}`);
     this.admin = kubeConfigFrom(options.kubeconfigPath);
     this.core = this.admin.makeApiClient(CoreV1Api);
+  }
+
+  /** The namespace label of the neighbour's controller (no objects live there). */
+  get neighbourNamespace(): string {
+    return `${this.namespace}-neighbour`;
   }
 
   get kubeconfigPath(): string {
@@ -178,25 +197,43 @@ export class DrillWorld {
       ...this.#options.controllerEnv,
     };
     this.timeline.settings['controller'] = JSON.stringify({ ...SPEED.controller, ...this.#options.controllerEnv });
+    this.#controllerTargets = join(this.#dir, 'controller-targets.json');
     for (const identity of ['controller-0', 'controller-1']) await this.startController(identity);
+    const neighbourTargets = [];
+    if (this.#options.neighbour === true) {
+      const neighbour = await startControllerProcess(
+        {
+          ...this.#controllerEnv,
+          KUBECONFIG: '',
+          POD_NAME: 'neighbour-controller',
+          POD_NAMESPACE: this.neighbourNamespace,
+        },
+        this.#dir,
+      );
+      this.#extra.push(neighbour);
+      neighbourTargets.push({
+        job: CONTROLLER_JOB,
+        address: neighbour.metricsAddress,
+        labels: { namespace: this.neighbourNamespace, pod: 'neighbour-controller' },
+      });
+    }
 
     const factor = this.#options.forFactor ?? 12;
     const { yaml, rules } = drillRules(factor);
     this.rules.push(...rules);
     this.timeline.settings['alert for: divided by'] = String(factor);
     this.prometheus = await startPrometheus({
-      targets: [...this.controllers.keys()].map((identity) => ({
-        job: CONTROLLER_JOB,
-        address: this.controllers.get(identity)?.metricsAddress ?? '',
-        labels: { namespace: this.namespace, pod: identity },
-      })),
-      discoveredJobs: [{ job: SERVICE_JOB, file: targetsFile }],
+      targets: neighbourTargets,
+      discoveredJobs: [
+        { job: SERVICE_JOB, file: targetsFile },
+        { job: CONTROLLER_JOB, file: this.#controllerTargets },
+      ],
       ruleFiles: [yaml],
     });
 
     await this.waitForReadyPods(2, 120_000);
     await this.prometheus.waitForTargetsUp(60_000);
-    this.producer = new Producer(this.endpoint, this.#options.publishIntervalMs ?? 100);
+    this.producer = new Producer(this.endpoint, { intervalMs: this.#options.publishIntervalMs ?? 100 });
     for (let i = 0; i < (this.#options.clients ?? 4); i++) {
       const client = new ResumingClient(`client-${i}`, this.endpoint);
       this.clients.push(client);
@@ -208,10 +245,18 @@ export class DrillWorld {
     this.producer.start();
   }
 
-  /** Starts (or restarts) one controller replica as a process with the ServiceAccount's kubeconfig. */
+  /**
+   * Starts one more controller replica as a process with the ServiceAccount's kubeconfig. Every
+   * replica ever started stays a scrape target (a crashed pod's endpoint stays until it is gone).
+   */
   async startController(identity: string): Promise<ServiceProcess> {
     const process = await startControllerProcess({ ...this.#controllerEnv, POD_NAME: identity }, this.#dir);
     this.controllers.set(identity, process);
+    const targets = [...this.controllers].map(([pod, p]) => ({
+      targets: [p.metricsAddress],
+      labels: { namespace: this.namespace, pod },
+    }));
+    await writeAtomically(this.#controllerTargets, JSON.stringify(targets));
     return process;
   }
 
@@ -232,9 +277,7 @@ export class DrillWorld {
       targets: [this.runner.process(pod)?.metricsAddress ?? ''],
       labels: { namespace: this.namespace, pod },
     }));
-    await writeFile(`${file}.tmp`, JSON.stringify(targets));
-    // Prometheus watches the file: a rename is one atomic change, never a half-written file.
-    await rename(`${file}.tmp`, file);
+    await writeAtomically(file, JSON.stringify(targets));
   }
 
   /** Stops traffic, then every process, Prometheus and Redis; deletes the namespace. */
@@ -242,7 +285,7 @@ export class DrillWorld {
     await this.producer?.stop();
     await Promise.all(this.clients.map((c) => c.stop()));
     await this.prometheus?.stop();
-    await Promise.all([...this.controllers.values()].map((c) => c.stop()));
+    await Promise.all([...this.controllers.values(), ...this.#extra].map((c) => c.stop()));
     await this.runner?.stop();
     await this.redis?.stop();
     await this.core.deleteNamespace({ name: this.namespace }).catch(() => undefined);
