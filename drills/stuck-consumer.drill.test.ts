@@ -13,6 +13,7 @@ import {
   expectLedgerClean,
   freezeMidRead,
   podExists,
+  runbookRedisDiagnostics,
   sampledQueries,
   waitForAlertState,
 } from './support/drill.ts';
@@ -70,6 +71,17 @@ describe('drill: a stuck consumer is detected, paged, evicted once and healed', 
     const deadline = (thresholds.oldestPendingAgeSeconds + 90) * 1000;
     await waitForAlertState(world, labels, 'pending', 'detected (alert pending)', deadline);
     await waitForAlertState(world, labels, 'firing', 'paged (alert firing)', deadline);
+    // The runbook's diagnostics, run as written while the incident is on.
+    const diagnostics = runbookRedisDiagnostics(world, 'stream-consumer-stuck', { pod: victim });
+    timeline.mark('runbook diagnostics run', diagnostics.map((d) => d.command).join('; '));
+    expect(diagnostics.length).toBeGreaterThan(0);
+    for (const d of diagnostics)
+      expect({ command: d.command, code: d.code, error: /^(ERR|NOGROUP|\(error\))/m.test(d.output) }).toEqual({
+        command: d.command,
+        code: 0,
+        error: false,
+      });
+    expect(diagnostics.map((d) => d.output).join('\n')).toContain(groupOf(victim));
     const others = (await world.alerts()).filter(
       (a) => a.labels['group'] !== undefined && a.labels['group'] !== groupOf(victim),
     );
