@@ -1,7 +1,7 @@
 // Renders a drill's recorded timeline (.cache/drills/<drill>.json) as docs/drills/<drill>.md:
 // the marks in seconds since the fault, then every series Prometheus showed during the drill
 // (when it was present, its peak), so on-call can see what each alert looks like before it
-// pages them. Charts are not drawn (no plotting dependency); the series table carries the data.
+// pages them, with the chart chart.ts draws beside it (<drill>.png).
 import type { TimelineFile } from './support/timeline.ts';
 
 const seconds = (at: number, from: number) => ((at - from) / 1000).toFixed(1);
@@ -18,6 +18,8 @@ export function renderTimeline(file: TimelineFile): string {
     'Settings on top of the bundle (k8s/) and the generated rules:',
     '',
     ...Object.entries(file.settings).map(([name, value]) => `- ${name}: \`${value}\``),
+    '',
+    `![${file.title}: the series and alerts below on one time axis](${file.drill}.png)`,
     '',
     '## Timeline',
     '',

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeChartPng } from './chart.ts';
 import { renderTimeline } from './report.ts';
 import { timelineDir, type TimelineFile } from './support/timeline.ts';
 
@@ -28,6 +29,7 @@ if (report) {
     .filter((file) => drills.length === 0 || drills.includes(file.drill));
   for (const file of recorded) {
     writeFileSync(join(out, `${file.drill}.md`), renderTimeline(file));
+    await writeChartPng(file, join(out, `${file.drill}.png`));
     console.log(`drill: wrote docs/drills/${file.drill}.md`);
   }
 }
