@@ -38,7 +38,12 @@ const SERVICE_SELECTOR = 'app.kubernetes.io/name=trayb-realtime,app.kubernetes.i
 export interface WorldOptions {
   readonly timeline: Timeline;
   readonly kubeconfigPath: string;
-  /** Every rule's `for:` is divided by this (default 12: 2m holds for 10 s). */
+  /**
+   * Every rule's `for:` is divided by this (default 24: 2m holds for 5 s). With the bundle's
+   * 2m the controller (threshold + 15 s sustain) normally heals a stuck consumer before anyone
+   * is paged; divided, the stuck consumer pages first (threshold + 5 s), so a drill also
+   * exercises the page and its resolution.
+   */
   readonly forFactor?: number;
   readonly clients?: number;
   readonly publishIntervalMs?: number;
@@ -53,11 +58,13 @@ export interface WorldOptions {
   readonly neighbour?: boolean;
 }
 
-/** Settings every drill shares: faster polls and probes, the bundle's thresholds and cooldowns. */
+/**
+ * Settings every drill shares: faster polls, lease and drain; the bundle's read block,
+ * thresholds, sustain, cooldowns and backoff as shipped.
+ */
 const SPEED = {
-  service: { REALTIME_STREAM_READ_BLOCK_MS: '2000', SSE_DRAIN_WINDOW_MS: '1000', LOG_LEVEL: 'warn' },
+  service: { SSE_DRAIN_WINDOW_MS: '1000', LOG_LEVEL: 'warn' },
   controller: {
-    REALTIME_STREAM_READ_BLOCK_MS: '2000',
     CONTROLLER_POLL_INTERVAL_MS: '1000',
     CONTROLLER_LEASE_DURATION_SECONDS: '4',
     LOG_LEVEL: 'warn',
@@ -173,7 +180,7 @@ export class DrillWorld {
       namespace: this.namespace,
       labelSelector: SERVICE_SELECTOR,
       env: () => serviceEnv,
-      maxGraceMs: 5_000,
+      maxGraceMs: 10_000,
       onEvent: (event) => {
         this.podEvents.push({ ...event, at: Date.now() });
         if (event.kind === 'started' || event.kind === 'terminating') void this.#writeTargets(targetsFile);
@@ -218,7 +225,7 @@ export class DrillWorld {
       });
     }
 
-    const factor = this.#options.forFactor ?? 12;
+    const factor = this.#options.forFactor ?? 24;
     const { yaml, rules } = drillRules(factor);
     this.rules.push(...rules);
     this.timeline.settings['alert for: divided by'] = String(factor);
