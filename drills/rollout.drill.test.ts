@@ -48,7 +48,7 @@ describe('drill: a full rollout pages no one and loses nothing', () => {
       '-n',
       world.namespace,
     ]);
-    expect(restarted.stderr).toBe('');
+    expect(restarted.code, restarted.stderr).toBe(0);
     const fresh = await waitUntil('two new Ready pods and the old ones gone', 180_000, async () => {
       const ready = world.runner.readyPods();
       const running = world.runner.runningPods();
