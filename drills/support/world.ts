@@ -89,10 +89,13 @@ function serviceObject(objects: readonly KubeObject[], kind: string, namespace: 
   return { ...object, metadata: { ...object.metadata, namespace } };
 }
 
+let writes = 0;
+
 /** Prometheus watches target files: a rename is one atomic change, never a half-written file. */
 async function writeAtomically(file: string, content: string): Promise<void> {
-  await writeFile(`${file}.tmp`, content);
-  await rename(`${file}.tmp`, file);
+  const temporary = `${file}.${writes++}.tmp`;
+  await writeFile(temporary, content);
+  await rename(temporary, file);
 }
 
 export class DrillWorld {
@@ -115,6 +118,7 @@ export class DrillWorld {
   #next = 0;
   #controllerEnv: Record<string, string> = {};
   #controllerTargets = '';
+  #targetsWritten: Promise<void> = Promise.resolve();
   /** Processes outside the drill's namespace (the neighbour's controller). */
   readonly #extra: ServiceProcess[] = [];
 
@@ -183,7 +187,11 @@ export class DrillWorld {
       maxGraceMs: 10_000,
       onEvent: (event) => {
         this.podEvents.push({ ...event, at: Date.now() });
-        if (event.kind === 'started' || event.kind === 'terminating') void this.#writeTargets(targetsFile);
+        // One write after another, in event order; none after the world is gone.
+        if (event.kind === 'started' || event.kind === 'terminating')
+          this.#targetsWritten = this.#targetsWritten
+            .then(() => this.#writeTargets(targetsFile))
+            .catch(() => undefined);
       },
     });
     this.runner.start();
@@ -294,6 +302,7 @@ export class DrillWorld {
     await this.prometheus?.stop();
     await Promise.all([...this.controllers.values(), ...this.#extra].map((c) => c.stop()));
     await this.runner?.stop();
+    await this.#targetsWritten;
     await this.redis?.stop();
     await this.core.deleteNamespace({ name: this.namespace }).catch(() => undefined);
     if (this.#dir !== '') await rm(this.#dir, { recursive: true, force: true });
