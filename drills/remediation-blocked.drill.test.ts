@@ -115,6 +115,10 @@ describe('drill: a remediation refused, then failing, then allowed', () => {
       'paged: RealtimeRemediationFailing',
       90_000,
     );
+    // The first failure must page, not the second one a backoff later.
+    const failures = await remediations('failed');
+    timeline.mark('failed remediations when paged', String(failures));
+    expect(failures).toBe(1);
   });
 
   it('with the grant back, the next attempt evicts the pod, once', async () => {
