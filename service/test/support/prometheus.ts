@@ -115,25 +115,25 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       return path;
     }),
   );
-  const jobs = [...new Set(options.targets.map((t) => t.job))];
+  const discovered = options.discoveredJobs ?? [];
+  const jobs = [...new Set([...options.targets.map((t) => t.job), ...discovered.map((d) => d.job)])];
   const config = {
     global: {
       scrape_interval: options.scrapeInterval ?? '1s',
       evaluation_interval: options.evaluationInterval ?? '1s',
     },
     rule_files: ruleFiles,
-    scrape_configs: [
-      ...jobs.map((job) => ({
+    // One scrape config per job (Prometheus refuses two with one name), static and discovered targets together.
+    scrape_configs: jobs.map((job) => {
+      const files = discovered.filter((d) => d.job === job).map((d) => d.file);
+      return {
         job_name: job,
         static_configs: options.targets
           .filter((t) => t.job === job)
           .map((t) => ({ targets: [t.address], labels: { ...t.labels } })),
-      })),
-      ...(options.discoveredJobs ?? []).map(({ job, file }) => ({
-        job_name: job,
-        file_sd_configs: [{ files: [file], refresh_interval: '1s' }],
-      })),
-    ],
+        ...(files.length === 0 ? {} : { file_sd_configs: [{ files, refresh_interval: '1s' }] }),
+      };
+    }),
   };
   await writeFile(join(dir, 'prometheus.yml'), stringify(config));
 
