@@ -8,7 +8,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', 'dist/**', '**/*.e2e.test.ts', '**/*.k8s.test.ts', '**/*.cluster.test.ts'],
+    exclude: [
+      '**/node_modules/**',
+      'dist/**',
+      '**/*.e2e.test.ts',
+      '**/*.k8s.test.ts',
+      '**/*.cluster.test.ts',
+      '**/*.drill.test.ts',
+    ],
     globalSetup: ['service/test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

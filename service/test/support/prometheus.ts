@@ -21,6 +21,11 @@ export interface ScrapeTarget {
 
 export interface PrometheusOptions {
   readonly targets: readonly ScrapeTarget[];
+  /**
+   * Jobs whose targets come from a file Prometheus watches (file_sd: a JSON list of
+   * `{targets, labels}`), for targets that come and go during a test as pods do.
+   */
+  readonly discoveredJobs?: readonly { readonly job: string; readonly file: string }[];
   /** Rule files' YAML contents (a `groups:` document each). */
   readonly ruleFiles?: readonly string[];
   readonly scrapeInterval?: string;
@@ -110,19 +115,25 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       return path;
     }),
   );
-  const jobs = [...new Set(options.targets.map((t) => t.job))];
+  const discovered = options.discoveredJobs ?? [];
+  const jobs = [...new Set([...options.targets.map((t) => t.job), ...discovered.map((d) => d.job)])];
   const config = {
     global: {
       scrape_interval: options.scrapeInterval ?? '1s',
       evaluation_interval: options.evaluationInterval ?? '1s',
     },
     rule_files: ruleFiles,
-    scrape_configs: jobs.map((job) => ({
-      job_name: job,
-      static_configs: options.targets
-        .filter((t) => t.job === job)
-        .map((t) => ({ targets: [t.address], labels: { ...t.labels } })),
-    })),
+    // One scrape config per job (Prometheus refuses two with one name), static and discovered targets together.
+    scrape_configs: jobs.map((job) => {
+      const files = discovered.filter((d) => d.job === job).map((d) => d.file);
+      return {
+        job_name: job,
+        static_configs: options.targets
+          .filter((t) => t.job === job)
+          .map((t) => ({ targets: [t.address], labels: { ...t.labels } })),
+        ...(files.length === 0 ? {} : { file_sd_configs: [{ files, refresh_interval: '1s' }] }),
+      };
+    }),
   };
   await writeFile(join(dir, 'prometheus.yml'), stringify(config));
 
@@ -197,7 +208,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
       await waitUntil(`all ${options.targets.length} targets to be up`, timeoutMs, async () => {
         const data = await api<{ activeTargets: { health: string }[] }>('/api/v1/targets?state=active');
         const up = data.activeTargets.filter((t) => t.health === 'up').length;
-        return up === options.targets.length ? true : undefined;
+        return up === data.activeTargets.length && up >= options.targets.length ? true : undefined;
       });
     },
     async waitForAlert(alertname, labels = {}, state = 'firing', timeoutMs = 60_000) {
