@@ -66,7 +66,11 @@ const SPEED = {
   service: { SSE_DRAIN_WINDOW_MS: '1000', LOG_LEVEL: 'warn' },
   controller: {
     CONTROLLER_POLL_INTERVAL_MS: '1000',
+    // client-go's proportions (15/10/2 s) scaled down: renew deadline and retry period
+    // must stay below the lease duration.
     CONTROLLER_LEASE_DURATION_SECONDS: '4',
+    CONTROLLER_LEASE_RENEW_DEADLINE_SECONDS: '3',
+    CONTROLLER_LEASE_RETRY_PERIOD_SECONDS: '1',
     LOG_LEVEL: 'warn',
   },
 };
