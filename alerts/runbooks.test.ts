@@ -7,27 +7,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { groupName } from '#contract';
+import { runbookCommands } from '#test-support/runbook-commands';
 import { startThrowawayRedis, type ThrowawayRedis } from '#test-support/throwaway-redis';
 
 const root = join(import.meta.dirname, '..');
-const runbookDir = join(root, 'docs/runbooks');
-const pages = readdirSync(runbookDir).filter((f) => f.endsWith('.md'));
-const text = (page: string) => readFileSync(join(runbookDir, page), 'utf8');
-
-/**
- * Every `tool` command in code spans and code blocks, per page, from the tool's name on: a
- * redis-cli command is usually the tail of a `kubectl exec`.
- */
-function commands(tool: string): { page: string; command: string }[] {
-  return pages.flatMap((page) => {
-    const spans = [...text(page).matchAll(/`([^`\n]+)`/g)].map((m) => m[1] ?? '');
-    const blocks = [...text(page).matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => (m[1] ?? '').split('\n'));
-    return [...spans, ...blocks].flatMap((line) => {
-      const at = line.indexOf(`${tool} `);
-      return at === -1 ? [] : [{ page, command: line.slice(at).trim() }];
-    });
-  });
-}
+const commands = (tool: string) => runbookCommands(tool);
 
 // The bundle as `kubectl apply -k k8s` installs it.
 const kustomization = parse(readFileSync(join(root, 'k8s/base/kustomization.yaml'), 'utf8')) as { namespace: string };

@@ -63,7 +63,8 @@ describe('drill: slow clients drop more than 100 events a minute for a minute', 
     // Large events fill the paused sockets' kernel buffers, then their queues.
     const filler = new Producer(() => url, { intervalMs: 0, payloadBytes: 30_000, ledger: world.producer.ledger });
     for (let sent = 0; sent < 1_000 && (await droppedTotal()) === 0; sent += 20) await filler.burst(20);
-    expect(await droppedTotal()).toBeGreaterThan(0);
+    // On a quiet machine the filler can finish before Prometheus has scraped the first drop.
+    await waitUntil('the first drops scraped', 30_000, async () => ((await droppedTotal()) > 0 ? true : undefined));
     timeline.fault('slow clients full: drops begin', `${SLOW_CLIENTS} paused clients on ${pod}`);
   });
 

@@ -72,7 +72,10 @@ describe('drill: a stuck consumer is detected, paged, evicted once and healed', 
     await waitForAlertState(world, labels, 'pending', 'detected (alert pending)', deadline);
     await waitForAlertState(world, labels, 'firing', 'paged (alert firing)', deadline);
     // The runbook's diagnostics, run as written while the incident is on.
-    const diagnostics = runbookRedisDiagnostics(world, 'stream-consumer-stuck', { pod: victim });
+    const diagnostics = runbookRedisDiagnostics(world, 'stream-consumer-stuck', {
+      pod: victim,
+      group: groupOf(victim),
+    });
     timeline.mark('runbook diagnostics run', diagnostics.map((d) => d.command).join('; '));
     expect(diagnostics.length).toBeGreaterThan(0);
     for (const d of diagnostics)

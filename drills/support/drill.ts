@@ -1,13 +1,12 @@
 // What the drills share beyond the world: the Prometheus columns the timeline samples, the
 // ledger assertion every drill ends with, and small waits on the cluster and on alerts.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApiException, EventsV1Api, type EventsV1Event } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { controllerMetrics, groupName, serviceMetrics } from '#contract';
 import { waitUntil } from '#test-support/prometheus';
+import { runbookCommands } from '#test-support/runbook-commands';
 import type { SampledQuery } from './timeline.ts';
 import type { DrillWorld } from './world.ts';
 
@@ -138,17 +137,19 @@ const MUTATING = /^(XGROUP|DEL|XTRIM|XACK|XCLAIM|XAUTOCLAIM|FLUSH)/i;
 
 /**
  * Runs every read-only `redis-cli ...` command of a runbook (docs/runbooks/<name>.md) as
- * written, against the drill's Redis, with `<placeholders>` filled in. Returns each command
- * with its output, so a drill can check the output shows the incident.
+ * written (the tail of its `kubectl exec`), against the drill's Redis, with `<placeholders>`
+ * filled in. Returns each command with its output, so a drill can check the output shows the
+ * incident.
  */
 export function runbookRedisDiagnostics(
   world: DrillWorld,
   runbook: string,
   fill: Record<string, string>,
 ): { command: string; code: number; output: string }[] {
-  const text = readFileSync(join(import.meta.dirname, `../../docs/runbooks/${runbook}.md`), 'utf8');
-  const commands = [...text.matchAll(/`redis-cli ([^`]+)`/g)]
-    .map((m) => (m[1] ?? '').replace(/<(\w+)>/g, (whole, name: string) => fill[name] ?? whole))
+  const commands = runbookCommands('redis-cli', [`${runbook}.md`])
+    .map(({ command }) =>
+      command.replace(/^redis-cli /, '').replace(/<(\w+)>/g, (whole, name: string) => fill[name] ?? whole),
+    )
     .filter((command) => !MUTATING.test(command));
   return [...new Set(commands)].map((command) => {
     const run = spawnSync('redis-cli', ['-p', String(world.redis.port), ...command.split(/\s+/)], {
