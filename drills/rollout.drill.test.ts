@@ -27,7 +27,12 @@ beforeAll(async () => {
   await world.start();
   stopSampler = startSampler(world.prometheus, timeline, sampledQueries(world.namespace));
   oldPods = world.runner.readyPods();
-  await world.prometheus.waitForSeries(`${controllerMetrics.groupPending}{namespace="${world.namespace}"}`, 2, 60_000);
+  // One series per group whichever controller replicas export it.
+  await world.prometheus.waitForSeries(
+    `max by (group) (${controllerMetrics.groupPending}{namespace="${world.namespace}"})`,
+    2,
+    60_000,
+  );
 });
 
 afterAll(async () => {
