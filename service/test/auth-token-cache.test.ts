@@ -72,6 +72,21 @@ describe('verified tokens are remembered', () => {
       });
   });
 
+  it('the brake on guessing runs before a signature check, never for a remembered token', async () => {
+    const verify = verifier();
+    const token = await sign({});
+    const brake = vi.fn(async () => undefined);
+    for (let i = 0; i < 3; i++) await verify(token, brake);
+    expect(brake).toHaveBeenCalledTimes(1);
+    expect(signatureChecks()).toBe(1);
+    // A brake that refuses stops the check itself.
+    const refused = vi.fn(async () => {
+      throw new Error('too many failures');
+    });
+    await expect(verify(await sign({ sub: 'p-2' }), refused)).rejects.toThrow('too many failures');
+    expect(signatureChecks()).toBe(1);
+  });
+
   it('a remembered token is admitted until the millisecond its exp passes, then refused with the same 401 "token expired" as an unseen one', async () => {
     const verify = verifier();
     const token = await sign({ exp: seconds(T0) + 10 });

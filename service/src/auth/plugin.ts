@@ -56,10 +56,10 @@ export const authPlugin = fp(
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = tokenFrom(request);
       if (token === undefined || token.length === 0) throw new AuthError(401, tokenRequired(request));
-      // Before verification: an address that keeps presenting forged tokens gets no more checks.
-      await options.failedAuthLimit.check(request.ip);
       try {
-        request.identity = await verify(token);
+        // Before verification (a token that verified recently skips both): an address that
+        // keeps presenting forged tokens gets no more checks.
+        request.identity = await verify(token, () => options.failedAuthLimit.check(request.ip));
       } catch (error) {
         if (error instanceof AuthError && error.forged) await options.failedAuthLimit.recordFailure(request.ip);
         throw error;

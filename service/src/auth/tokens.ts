@@ -44,7 +44,11 @@ export class AuthError extends Error {
   }
 }
 
-export type TokenVerifier = (token: string) => Promise<Identity>;
+/**
+ * `beforeVerifying` runs only when the token is not one that verified recently: a brake on
+ * guessing (the failed-authentication limit) costs known-good tokens nothing.
+ */
+export type TokenVerifier = (token: string, beforeVerifying?: () => Promise<void>) => Promise<Identity>;
 
 const HMAC_ALGORITHMS = ['HS256'];
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -84,10 +88,11 @@ export function createTokenVerifier(auth: ServiceConfig['auth']): TokenVerifier 
     ...(auth.audience === undefined ? {} : { audience: auth.audience }),
   };
   const verified = verifiedTokens(auth.tokenCache);
-  return async (token) => {
+  return async (token, beforeVerifying) => {
     const now = Date.now();
     const known = verified.get(token, now);
     if (known !== undefined) return known;
+    await beforeVerifying?.();
     try {
       const { payload } = await (typeof key === 'function'
         ? jwtVerify(token, key, options)
